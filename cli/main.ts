@@ -1,0 +1,83 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../lib/config.ts';
+import { SERVICE_NAMES, stackConfigFromEnv, stackDown, stackFetch, stackStatus, stackUp, startService, stopService, type ServiceName } from '../compose/local/stack.ts';
+import { COMPONENTS, runComponents, type Component } from './run.ts';
+import { sqlCommand } from './sql.ts';
+import { startAll } from './start.ts';
+
+const HELP = `autopilot — streaming AIOps pipeline
+
+Usage:
+  autopilot start                       local stack + every component in one process (npm start)
+  autopilot run <component>             one component per process: ${COMPONENTS.join(' | ')}
+  autopilot stack up|down|status|fetch  the native local stack (Kafka, schema registry, Redis)
+  autopilot stack start|stop <service>  one service: ${SERVICE_NAMES.join(' | ')}
+  autopilot sql "<SELECT …>" [--json]   read-only query against ClickHouse
+  autopilot help
+
+Configuration is read from the environment; see README.md.`;
+
+const say = (msg: string) => process.stderr.write(`${msg}\n`);
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const [command, arg] = positionals;
+  if (values.help || !command || command === 'help') return void console.log(HELP);
+
+  switch (command) {
+    case 'start':
+      return startAll();
+    case 'run': {
+      if (!arg || !(COMPONENTS as readonly string[]).includes(arg)) throw new UsageError(`run needs a component: ${COMPONENTS.join(' | ')}`);
+      return runComponents([arg as Component], loadConfig());
+    }
+    case 'stack':
+      return stackCommand(arg, positionals[2]);
+    case 'sql':
+      if (!arg) throw new UsageError('sql needs a query: autopilot sql "SELECT 1"');
+      return sqlCommand(arg, loadConfig(), values.json ? 'json' : 'table');
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+async function stackCommand(action: string | undefined, service: string | undefined): Promise<void> {
+  const cfg = stackConfigFromEnv();
+  const serviceName = () => {
+    if (!service || !(SERVICE_NAMES as readonly string[]).includes(service)) throw new UsageError(`expected a service: ${SERVICE_NAMES.join(' | ')}`);
+    return service as ServiceName;
+  };
+  switch (action) {
+    case 'up':
+      await stackUp(cfg, say);
+      return printStatus(cfg);
+    case 'down':
+      return stackDown(cfg, say);
+    case 'status':
+      return printStatus(cfg);
+    case 'fetch':
+      return stackFetch(cfg, say);
+    case 'start':
+      return startService(cfg, serviceName(), say);
+    case 'stop':
+      return stopService(cfg, serviceName(), say);
+    default:
+      throw new UsageError('stack needs up | down | status | fetch | start <service> | stop <service>');
+  }
+}
+
+async function printStatus(cfg: ReturnType<typeof stackConfigFromEnv>): Promise<void> {
+  for (const s of await stackStatus(cfg)) {
+    const state = s.running ? 'running' : 'stopped';
+    console.log(`${s.name.padEnd(9)} ${state.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no '}  pid ${s.pid ?? '-'}  log ${s.log}`);
+  }
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof UsageError) say(`autopilot: ${err.message}\n\n${HELP}`);
+  else if (err instanceof ConfigError) say(`autopilot: ${err.message}`);
+  else say(`autopilot: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+});

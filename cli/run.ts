@@ -1,0 +1,73 @@
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Config } from '../lib/config.ts';
+import { createLogger } from '../lib/log.ts';
+import { createRegistry } from '../lib/metrics.ts';
+import { opsRoutes } from '../lib/ops-routes.ts';
+import { connectServices } from '../lib/services.ts';
+import { startGateway } from '../gateway/server.ts';
+import { PROCESSOR_NAMES, startProcessors, type ProcessorName } from '../processors/start.ts';
+import { removeRunFile, writeRunFile } from './run-file.ts';
+
+export const COMPONENTS = ['gateway', 'processors', ...PROCESSOR_NAMES] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/**
+ * Runs components in this process: downstream first (processors), then the
+ * gateway. On SIGINT/SIGTERM it stops upstream first: the gateway stops
+ * accepting and finishes what it acknowledged, then each processor writes and
+ * commits the batch in hand. A second signal exits at once.
+ */
+export async function runComponents(components: Component[], config: Config, onReady?: (url: string) => void): Promise<void> {
+  const name = components.length > 2 ? 'autopilot' : components.join('+');
+  const log = createLogger(name);
+  const registry = createRegistry(name);
+  const processors: ProcessorName[] = components.includes('processors')
+    ? [...PROCESSOR_NAMES]
+    : PROCESSOR_NAMES.filter((p) => components.includes(p));
+  const gateway = components.includes('gateway');
+  // The embedded engine belongs to one process: the gateway alone only opens ClickHouse when it is a server.
+  const needsClickHouse = processors.length > 0 || Boolean(config.clickhouseUrl);
+
+  const services = await connectServices(config, log, { clientId: `autopilot-${name}`, clickhouse: needsClickHouse });
+  const running = processors.length ? await startProcessors(processors, services, registry, log) : undefined;
+
+  let url: string;
+  let stopHttp: () => Promise<void>;
+  if (gateway) {
+    const g = await startGateway(config, services, registry, log);
+    url = g.url;
+    stopHttp = g.stop;
+  } else {
+    // A processor-only process still serves health, metrics and admin SQL.
+    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, adminKey: config.adminKey }));
+    const server = serve({ fetch: app.fetch, port: config.port });
+    url = `http://localhost:${config.port}`;
+    stopHttp = () => new Promise((resolve) => server.close(() => resolve()));
+    log.info({ url }, 'ops endpoint listening');
+  }
+  const holdsEmbedded = needsClickHouse && !config.clickhouseUrl;
+  if (holdsEmbedded) writeRunFile(config.dataDir, { pid: process.pid, url });
+  onReady?.(url);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    try {
+      await stopHttp();
+      await running?.stop();
+      await services.close();
+    } finally {
+      if (holdsEmbedded) removeRunFile(config.dataDir);
+    }
+    log.info('stopped cleanly');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

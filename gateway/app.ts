@@ -1,0 +1,85 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Registry } from 'prom-client';
+import type { Config } from '../lib/config.ts';
+import { AutopilotError } from '../lib/errors.ts';
+import type { HealthCheck } from '../lib/health.ts';
+import type { Logger } from '../lib/log.ts';
+import { opsRoutes } from '../lib/ops-routes.ts';
+import { bearerTenant, type TenantEnv } from './middleware/auth.ts';
+import type { TenantRateLimiter } from './middleware/rate-limit.ts';
+import { openApiDocument } from './openapi.ts';
+import type { Publisher } from './publish.ts';
+import { ingestRoutes } from './routes/ingest.ts';
+import type { GatewayTelemetry } from './telemetry.ts';
+
+export interface GatewayDeps {
+  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch'>;
+  publisher: Publisher;
+  limiter: TenantRateLimiter;
+  telemetry: GatewayTelemetry;
+  registry: Registry;
+  checks: HealthCheck[];
+  clickhouse?: ClickHouseClient;
+  log: Logger;
+}
+
+/** The gateway as a Hono app built from its dependencies; tests call `app.request()` on it with no server. */
+export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
+  const app = new Hono<TenantEnv>();
+
+  app.use(requestId());
+  app.use(async function observe(c, next) {
+    const started = performance.now();
+    await next();
+    const route = routePath(c);
+    deps.telemetry.requests.inc({ route, method: c.req.method, status: String(c.res.status) });
+    deps.telemetry.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
+  });
+
+  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, adminKey: deps.config.adminKey }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: deps.config.maxBodyBytes,
+      onError: () => {
+        throw new AutopilotError('payload_too_large', `body is over the limit of ${deps.config.maxBodyBytes} bytes; split the batch`);
+      },
+    }),
+    bearerTenant(deps.config.apiKeys),
+  );
+  app.route('/', ingestRoutes(deps));
+
+  app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.onError((err, c) => {
+    const e = toAutopilotError(err);
+    if (e.status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, e.message);
+    else deps.log.info({ code: e.code, requestId: c.get('requestId'), path: c.req.path }, e.message);
+    return errorResponse(c, e);
+  });
+
+  return app;
+}
+
+/** The one error shape: {"error": {code, message, details?, request_id}}, with Retry-After on 429/503. */
+function errorResponse(c: Context<TenantEnv>, e: AutopilotError): Response {
+  if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
+  const details = e.details === undefined ? {} : { details: e.details };
+  return c.json({ error: { code: e.code, message: e.message, ...details, request_id: c.get('requestId') } }, e.status as 400);
+}
+
+function toAutopilotError(err: unknown): AutopilotError {
+  if (err instanceof AutopilotError) return err;
+  if (err instanceof HTTPException) {
+    const code = err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'unauthorized' : err.status < 500 ? 'bad_request' : 'internal';
+    return new AutopilotError(code, err.message || 'request refused');
+  }
+  return new AutopilotError('internal', 'internal error; it has been logged', { cause: err });
+}

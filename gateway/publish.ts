@@ -1,0 +1,65 @@
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { withDeadline } from '../lib/deadline.ts';
+import { describeError, unavailable } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { SchemaCatalog } from '../schemas/catalog.ts';
+import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+
+/**
+ * The gateway's only Kafka producer. `publish` resolves once Kafka has
+ * acknowledged every record (acks=all, idempotent producer), and only then may
+ * the gateway answer 2xx. Any failure is a retriable `unavailable` error (503).
+ */
+export interface Publisher {
+  publish<K extends RecordKind>(kind: K, records: RecordOf<K>[]): Promise<void>;
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+export interface PublisherOptions {
+  /** Longest a request waits for Kafka before it gets a 503. */
+  timeoutMs?: number;
+  onProduced?: (kind: RecordKind, count: number, seconds: number) => void;
+}
+
+export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log: Logger, opts: PublisherOptions = {}): Promise<Publisher> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5, // the most Kafka keeps ordered for an idempotent producer
+    createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2, same partition as other clients
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  let connected = false;
+  producer.on(producer.events.CONNECT, () => (connected = true));
+  producer.on(producer.events.DISCONNECT, () => (connected = false));
+  await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
+
+  return {
+    get connected() {
+      return connected;
+    },
+
+    async publish(kind, records) {
+      if (records.length === 0) return;
+      const spec = TOPICS[kind];
+      // Encoding first: a record the schema refuses fails the whole batch before anything is sent.
+      const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
+      const started = performance.now();
+      try {
+        await withDeadline(
+          producer.send({ topic: spec.topic, acks: -1, messages }),
+          timeoutMs,
+          `no acknowledgement from Kafka within ${timeoutMs} ms`,
+        );
+      } catch (err) {
+        throw unavailable(`Kafka did not acknowledge the batch: ${describeError(err)}`, err, 5);
+      }
+      opts.onProduced?.(kind, records.length, (performance.now() - started) / 1000);
+    },
+
+    async close() {
+      await producer.disconnect();
+    },
+  };
+}

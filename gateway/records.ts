@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { DeploymentEvent, LogEntry, MetricPoint, RecordKind } from '../schemas/topics.ts';
+
+/**
+ * The JSON shapes the gateway accepts, and their mapping to the Avro records
+ * in schemas/. Objects are strict: a misspelt field is an error, not data
+ * silently dropped.
+ */
+
+const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
+
+/** ISO 8601 with a zone, or epoch milliseconds; always epoch ms after parsing. */
+export const timestamp = z.union(
+  [
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+    z
+      .number()
+      .int('epoch milliseconds must be an integer')
+      .refine((n) => n >= MIN_EPOCH_MS, 'epoch milliseconds before 2000-01-01 (seconds sent instead of milliseconds?)'),
+  ],
+  { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
+).refine((ms) => ms <= Date.now() + MAX_FUTURE_MS, 'timestamp is more than a day in the future');
+
+const labelValue = z.union([z.string().max(2048), z.number(), z.boolean()]).transform(String);
+const labelName = z.string().min(1).max(128);
+
+/** Maps with sorted keys: the series key and ClickHouse's Map compare them in order. */
+const sortedMap = z.record(labelName, labelValue).transform(sortKeys);
+
+export function sortKeys(map: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(map).sort()) out[k] = map[k]!;
+  return out;
+}
+
+const service = z.string().min(1).max(256);
+
+export const metricInput = z.strictObject({
+  timestamp,
+  metric_name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,199}$/, 'metric_name: letters, digits, _ : . - (Prometheus style), at most 200 characters'),
+  value: z.number(), // JSON cannot carry NaN or Infinity, and z.number() refuses them anyway
+  labels: z.record(labelName, labelValue).refine((l) => typeof l.service === 'string' && l.service.length > 0, {
+    message: 'labels.service is required',
+  }).transform(sortKeys),
+});
+
+const LEVELS = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', fatal: 'fatal', critical: 'fatal' } as const;
+export const level = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(Object.keys(LEVELS) as [keyof typeof LEVELS]))
+  .transform((s) => LEVELS[s]);
+
+export const logInput = z.strictObject({
+  timestamp,
+  level,
+  message: z.string().max(64 * 1024),
+  service,
+  labels: sortedMap.default({}),
+});
+
+export const DEPLOYMENT_STATUSES = ['started', 'succeeded', 'failed', 'rolled_back'] as const;
+
+export const deploymentInput = z.strictObject({
+  timestamp,
+  service,
+  version: z.string().min(1).max(256),
+  status: z.enum(DEPLOYMENT_STATUSES),
+  metadata: sortedMap.default({}),
+});
+
+export const INPUTS = { metrics: metricInput, logs: logInput, deployments: deploymentInput } as const;
+
+type Parsed<K extends RecordKind> = z.output<(typeof INPUTS)[K]>;
+
+export const toRecord = {
+  metrics: (tenant: string, p: Parsed<'metrics'>): MetricPoint => ({ tenant, ...p }),
+  logs: (tenant: string, l: Parsed<'logs'>): LogEntry => ({ tenant, ...l }),
+  deployments: (tenant: string, d: Parsed<'deployments'>): DeploymentEvent => ({ tenant, ...d }),
+};

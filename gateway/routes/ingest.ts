@@ -1,0 +1,70 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { AutopilotError, badRequest } from '../../lib/errors.ts';
+import type { RecordKind } from '../../schemas/topics.ts';
+import type { TenantEnv } from '../middleware/auth.ts';
+import { INPUTS, toRecord } from '../records.ts';
+import type { GatewayDeps } from '../app.ts';
+
+const MAX_ISSUES = 100;
+
+/**
+ * JSON ingest: POST /v1/metrics, /v1/logs, /v1/deployments, each taking one
+ * object or an array. A batch is all or nothing: one bad item refuses the
+ * request and nothing of it reaches Kafka. 202 only after Kafka's ack.
+ */
+export function ingestRoutes(deps: GatewayDeps): Hono<TenantEnv> {
+  const app = new Hono<TenantEnv>();
+  for (const [path, kind] of [['/v1/metrics', 'metrics'], ['/v1/logs', 'logs'], ['/v1/deployments', 'deployments']] as const) {
+    app.post(path, async (c) => {
+      const items = parseItems(await readJson(c.req.raw), deps.config.maxBatch);
+      const tenant = c.get('tenant');
+      const records = validate(kind, items).map((item) => toRecord[kind](tenant, item as never));
+      deps.limiter.take(tenant, records.length);
+      await deps.publisher.publish(kind, records);
+      deps.telemetry.recordsAccepted.inc({ kind, tenant }, records.length);
+      return c.json({ accepted: records.length }, 202);
+    });
+  }
+  return app;
+}
+
+export async function readJson(req: Request): Promise<unknown> {
+  const text = await req.text();
+  if (text.trim() === '') throw badRequest('empty body: send a JSON object or array');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`malformed JSON: ${(err as Error).message}`);
+  }
+}
+
+function parseItems(body: unknown, maxBatch: number): unknown[] {
+  const items = Array.isArray(body) ? body : [body];
+  if (items.length === 0) throw badRequest('empty batch');
+  if (items.length > maxBatch) {
+    throw new AutopilotError('payload_too_large', `batch of ${items.length} items is over the limit of ${maxBatch}; split it`);
+  }
+  return items;
+}
+
+const BATCHES = {
+  metrics: z.array(INPUTS.metrics),
+  logs: z.array(INPUTS.logs),
+  deployments: z.array(INPUTS.deployments),
+};
+
+export function validate(kind: RecordKind, items: unknown[]): unknown[] {
+  const parsed = BATCHES[kind].safeParse(items);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues;
+  const details = issues.slice(0, MAX_ISSUES).map((i) => ({
+    index: i.path[0],
+    path: i.path.slice(1).join('.'),
+    message: i.message,
+  }));
+  const bad = new Set(issues.map((i) => i.path[0])).size;
+  throw new AutopilotError('invalid_records', `${bad} of ${items.length} items are invalid; nothing was written`, {
+    details: issues.length > MAX_ISSUES ? [...details, { truncated: issues.length - MAX_ISSUES }] : details,
+  });
+}

@@ -1,0 +1,53 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { Registry } from 'prom-client';
+import type { Config } from '../lib/config.ts';
+import type { Logger } from '../lib/log.ts';
+import type { Services } from '../lib/services.ts';
+import { createApp } from './app.ts';
+import { TenantRateLimiter } from './middleware/rate-limit.ts';
+import { createPublisher } from './publish.ts';
+import { gatewayTelemetry } from './telemetry.ts';
+
+export interface RunningGateway {
+  url: string;
+  /** Stops accepting, lets requests in flight finish (each waits for its Kafka ack), then closes the producer. */
+  stop(): Promise<void>;
+}
+
+export async function startGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<RunningGateway> {
+  if (config.apiKeys.size === 0) throw new Error('no API keys: set AUTOPILOT_API_KEYS=tenant:key[,tenant:key…]');
+  const telemetry = gatewayTelemetry(registry);
+  const publisher = await createPublisher(services.kafka, services.catalog, log, {
+    onProduced: (kind, count, seconds) => {
+      telemetry.recordsProduced.inc({ kind }, count);
+      telemetry.produceSeconds.observe({ kind }, seconds);
+    },
+  });
+  const app = createApp({
+    config,
+    publisher,
+    limiter: new TenantRateLimiter(config.tenantRate),
+    telemetry,
+    registry,
+    checks: services.checks,
+    clickhouse: services.clickhouse,
+    log,
+  });
+
+  const server: ServerType = await new Promise((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://localhost:${port}`;
+  log.info({ url }, 'gateway listening');
+
+  return {
+    url,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await publisher.close();
+      log.info('gateway stopped');
+    },
+  };
+}

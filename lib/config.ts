@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The whole runtime configuration, read once from the environment. Every
+ * variable has a default that works with `autopilot stack up`, and bad values
+ * stop the process at start with a message naming the variable.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+
+const apiKeys = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const keys = new Map<string, string>(); // key -> tenant
+    for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const i = pair.indexOf(':');
+      const tenant = pair.slice(0, i).trim();
+      const key = pair.slice(i + 1).trim();
+      if (i <= 0 || !key || !/^[a-zA-Z0-9_.-]{1,64}$/.test(tenant)) {
+        ctx.addIssue({ code: 'custom', message: 'expected tenant:key pairs separated by commas (tenant: letters, digits, _ . -)' });
+        return z.NEVER;
+      }
+      keys.set(key, tenant);
+    }
+    return keys;
+  });
+
+const envSchema = z.object({
+  PORT: port.default(8080),
+  AUTOPILOT_API_KEYS: apiKeys,
+  AUTOPILOT_ADMIN_KEY: z.string().min(8).optional(),
+  AUTOPILOT_DATA_DIR: z.string().default('.data'),
+  KAFKA_BROKERS: z.string().default('localhost:9092'),
+  SCHEMA_REGISTRY_URL: z.string().url().default('http://localhost:8081/apis/ccompat/v7'),
+  REDIS_URL: z.string().default('redis://localhost:6379'),
+  CLICKHOUSE_URL: z.string().url().optional(),
+  OLLAMA_HOST: z.string().default('http://localhost:11434'),
+  AUTOPILOT_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(3),
+  AUTOPILOT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  AUTOPILOT_MAX_BATCH: z.coerce.number().int().min(1).default(50_000),
+  /** Records per second per tenant; bursts up to one second's worth. 0 = no limit. */
+  AUTOPILOT_TENANT_RATE: z.coerce.number().min(0).default(0),
+});
+
+export type Config = {
+  port: number;
+  apiKeys: Map<string, string>;
+  adminKey?: string;
+  dataDir: string;
+  kafkaBrokers: string[];
+  schemaRegistryUrl: string;
+  redisUrl: string;
+  clickhouseUrl?: string;
+  ollamaHost: string;
+  topicPartitions: number;
+  maxBodyBytes: number;
+  maxBatch: number;
+  tenantRate: number;
+};
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    apiKeys: e.AUTOPILOT_API_KEYS,
+    adminKey: e.AUTOPILOT_ADMIN_KEY,
+    dataDir: path.resolve(e.AUTOPILOT_DATA_DIR),
+    kafkaBrokers: e.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
+    schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/$/, ''),
+    redisUrl: e.REDIS_URL,
+    clickhouseUrl: e.CLICKHOUSE_URL,
+    ollamaHost: e.OLLAMA_HOST,
+    topicPartitions: e.AUTOPILOT_TOPIC_PARTITIONS,
+    maxBodyBytes: e.AUTOPILOT_MAX_BODY_BYTES,
+    maxBatch: e.AUTOPILOT_MAX_BATCH,
+    tenantRate: e.AUTOPILOT_TENANT_RATE,
+  };
+}

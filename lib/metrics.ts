@@ -1,0 +1,13 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/**
+ * One Prometheus registry per component, labelled with its name, with the
+ * Node process metrics. Components add their own counters to it; the
+ * component's HTTP server exposes it at /metrics.
+ */
+export function createRegistry(component: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ component });
+  collectDefaultMetrics({ register: registry, prefix: 'autopilot_' });
+  return registry;
+}

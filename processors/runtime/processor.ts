@@ -1,0 +1,128 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { describeError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
+import { sendToDeadLetter, type Rejected } from './dead-letter.ts';
+import { retryUntilDone } from './retry.ts';
+import type { ProcessorTelemetry } from './telemetry.ts';
+
+/** A Kafka record after Avro decoding, with where it came from. */
+export interface Decoded<T = unknown> {
+  topic: string;
+  partition: number;
+  offset: string;
+  value: T;
+  message: KafkaMessage;
+}
+
+/**
+ * What a processor does with one partition's batch. It returns the records it
+ * refuses for good (bad data); those go to the dead-letter topic. A thrown
+ * error means "try the whole batch again later".
+ */
+export type BatchHandler = (batch: Decoded[]) => Promise<{ rejected: Rejected[] }>;
+
+export interface ProcessorSpec {
+  name: string;
+  groupId: string;
+  topics: string[];
+  handle: BatchHandler;
+}
+
+export interface RunningProcessor {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The consume loop every processor shares: read a partition's batch, decode,
+ * hand it over, dead-letter what was refused, and only then commit. While a
+ * write keeps failing the partition's topic is paused and the batch retried
+ * with backoff; nothing is committed past a record that is not durable.
+ */
+export async function startProcessor(
+  spec: ProcessorSpec,
+  deps: { kafka: Kafka; catalog: SchemaCatalog; producer: Producer; log: Logger; telemetry: ProcessorTelemetry },
+): Promise<RunningProcessor> {
+  const { kafka, catalog, producer, telemetry } = deps;
+  const log = deps.log.child({ processor: spec.name });
+  const consumer: Consumer = kafka.consumer({
+    groupId: spec.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: 8 * 1024 * 1024,
+    maxWaitTimeInMs: 200,
+    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
+  let stopping = false;
+
+  consumer.on(consumer.events.CRASH, (e) => log.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed'));
+
+  const eachBatch = async ({ batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
+    const { topic, partition } = batch;
+    const labels = { processor: spec.name, topic };
+    if (batch.messages.length === 0) return;
+    telemetry.received.inc(labels, batch.messages.length);
+
+    const decoded: Decoded[] = [];
+    const rejected: Rejected[] = [];
+    for (const message of batch.messages) {
+      try {
+        if (!message.value) throw new DecodeError('empty message value (tombstone)');
+        decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err; // registry down: kafkajs retries the batch
+        rejected.push({ message, partition, reason: `decode: ${err.message}` });
+      }
+    }
+
+    let resume: (() => void) | undefined;
+    const result = await retryUntilDone(
+      async () => {
+        const started = performance.now();
+        const out = decoded.length ? await spec.handle(decoded) : { rejected: [] };
+        telemetry.writeSeconds.observe(labels, (performance.now() - started) / 1000);
+        return out;
+      },
+      {
+        shouldStop: () => stopping || !isRunning() || isStale(),
+        onError: async (err, attempt) => {
+          telemetry.errors.inc(labels);
+          log.warn({ topic, partition, attempt, err: describeError(err) }, 'write failed; partition paused, retrying');
+          resume ??= pause();
+          await heartbeat().catch(() => undefined);
+        },
+      },
+    );
+    resume?.();
+
+    const refused = [...rejected, ...result.rejected];
+    if (refused.length) {
+      await sendToDeadLetter(producer, spec.name, topic, refused);
+      for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });
+      log.warn({ topic, partition, count: refused.length, first: refused[0]!.reason }, 'records sent to the dead-letter topic');
+    }
+
+    const last = batch.messages[batch.messages.length - 1]!;
+    resolveOffset(last.offset);
+    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    telemetry.written.inc(labels, decoded.length - result.rejected.length);
+    const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
+    telemetry.lag.set({ ...labels, partition: String(partition) }, Math.max(0, lag));
+    await heartbeat();
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: spec.topics, fromBeginning: true });
+  await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
+  log.info({ topics: spec.topics, groupId: spec.groupId }, 'processor started');
+
+  return {
+    name: spec.name,
+    async stop() {
+      stopping = true;
+      await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
+      log.info('processor stopped');
+    },
+  };
+}

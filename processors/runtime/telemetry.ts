@@ -1,0 +1,26 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/**
+ * The counters every processor has (as Vector's components do): records
+ * received, written (sent downstream), dropped (to the dead-letter topic) and
+ * errors (failed attempts that will be retried), plus write latency and lag.
+ */
+export function processorTelemetry(registry: Registry) {
+  const labelNames = ['processor', 'topic'] as const;
+  const metric = <T>(existing: string, make: () => T): T => (registry.getSingleMetric(existing) as T) ?? make();
+  return {
+    received: metric('autopilot_processor_received_total', () =>
+      new Counter({ name: 'autopilot_processor_received_total', help: 'Records read from Kafka', labelNames, registers: [registry] })),
+    written: metric('autopilot_processor_written_total', () =>
+      new Counter({ name: 'autopilot_processor_written_total', help: 'Records written downstream and committed', labelNames, registers: [registry] })),
+    deadLettered: metric('autopilot_processor_dead_letters_total', () =>
+      new Counter({ name: 'autopilot_processor_dead_letters_total', help: 'Records sent to the dead-letter topic', labelNames: [...labelNames, 'reason'], registers: [registry] })),
+    errors: metric('autopilot_processor_errors_total', () =>
+      new Counter({ name: 'autopilot_processor_errors_total', help: 'Failed write attempts (retried)', labelNames, registers: [registry] })),
+    writeSeconds: metric('autopilot_processor_write_seconds', () =>
+      new Histogram({ name: 'autopilot_processor_write_seconds', help: 'Time to write one batch downstream', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
+    lag: metric('autopilot_processor_consumer_lag', () =>
+      new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, per batch', labelNames: [...labelNames, 'partition'], registers: [registry] })),
+  };
+}
+export type ProcessorTelemetry = ReturnType<typeof processorTelemetry>;

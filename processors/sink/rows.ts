@@ -1,0 +1,41 @@
+import type { DeploymentEvent, LogEntry, MetricPoint } from '../../schemas/topics.ts';
+import { TOPICS } from '../../schemas/topics.ts';
+import type { Decoded } from '../runtime/processor.ts';
+
+/**
+ * Avro records → ClickHouse rows, one mapping per raw table. Each row carries
+ * its Kafka partition and offset, the key ReplacingMergeTree deduplicates on.
+ */
+const position = (d: Decoded) => ({ kafka_partition: d.partition, kafka_offset: d.offset });
+
+export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Record<string, unknown> }> = {
+  [TOPICS.metrics.topic]: {
+    table: 'metric_points',
+    row: (d) => {
+      const p = d.value as MetricPoint;
+      return {
+        tenant: p.tenant,
+        service: p.labels.service ?? '',
+        metric_name: p.metric_name,
+        labels: p.labels,
+        timestamp: p.timestamp,
+        value: p.value,
+        ...position(d),
+      };
+    },
+  },
+  [TOPICS.logs.topic]: {
+    table: 'log_entries',
+    row: (d) => {
+      const l = d.value as LogEntry;
+      return { tenant: l.tenant, service: l.service, level: l.level, timestamp: l.timestamp, message: l.message, labels: l.labels, ...position(d) };
+    },
+  },
+  [TOPICS.deployments.topic]: {
+    table: 'deployments',
+    row: (d) => {
+      const e = d.value as DeploymentEvent;
+      return { tenant: e.tenant, service: e.service, timestamp: e.timestamp, version: e.version, status: e.status, metadata: e.metadata, ...position(d) };
+    },
+  },
+};
