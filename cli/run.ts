@@ -19,7 +19,7 @@ export type Component = (typeof COMPONENTS)[number];
  * commits the batch in hand. A second signal exits at once.
  */
 export async function runComponents(components: Component[], config: Config, onReady?: (url: string) => void): Promise<void> {
-  const name = components.length > 2 ? 'autopilot' : components.join('+');
+  const name = components.length > 1 ? 'autopilot' : components[0]!;
   const log = createLogger(name);
   const registry = createRegistry(name);
   const processors: ProcessorName[] = components.includes('processors')
@@ -50,13 +50,15 @@ export async function runComponents(components: Component[], config: Config, onR
   if (holdsEmbedded) writeRunFile(config.dataDir, { pid: process.pid, url });
   onReady?.(url);
 
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince) {
+      // Ctrl-C under `npm start` reaches us twice at once (the terminal's and npm's forward): only a later one means "now".
+      if (Date.now() - stoppingSince < 2000) return;
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     log.info({ signal }, 'stopping');
     try {
       await stopHttp();

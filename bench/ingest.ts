@@ -1,0 +1,114 @@
+/**
+ * Ingest benchmark: points/s accepted by POST /v1/metrics in batches of 1000
+ * (every 202 means Kafka acknowledged with acks=all), request latency p50/p99,
+ * and the gateway's resident memory.
+ *
+ *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000]
+ *
+ * It brings up its own local stack (ports 3909x, data in .data/bench) and runs
+ * the gateway as a child process (`autopilot run gateway`), so the load
+ * generator's CPU is not counted as the gateway's memory, and the gateway is
+ * measured as it runs in production.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { stackConfigFromEnv, stackUp, stackUrls } from '../compose/local/stack.ts';
+import { closedLoop, percentile } from './load.ts';
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '1000' },
+    series: { type: 'string', default: '10000' },
+  },
+});
+const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
+
+const repo = path.resolve(import.meta.dirname, '..');
+const dataDir = path.join(repo, '.data', 'bench');
+const env = {
+  ...process.env,
+  AUTOPILOT_DATA_DIR: dataDir,
+  KAFKA_PORT: '39092',
+  KAFKA_CONTROLLER_PORT: '39093',
+  SCHEMA_REGISTRY_PORT: '38081',
+  REDIS_PORT: '36379',
+  PORT: '38080',
+  AUTOPILOT_API_KEYS: 'bench:bench-key',
+  LOG_LEVEL: 'warn',
+};
+
+say('bench: starting the local stack…');
+const stack = stackConfigFromEnv(env);
+await stackUp(stack);
+const urls = stackUrls(stack);
+Object.assign(env, { KAFKA_BROKERS: urls.kafkaBrokers, SCHEMA_REGISTRY_URL: urls.schemaRegistryUrl, REDIS_URL: urls.redisUrl });
+
+// BENCH_NODE_ARGS passes flags to the gateway's node, e.g. --cpu-prof to profile it under load.
+const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+const gateway = spawn(process.execPath, [...nodeArgs, path.join(repo, 'bin/autopilot.js'), 'run', 'gateway'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const base = `http://localhost:${env.PORT}`;
+try {
+  await waitReady(`${base}/health/ready`);
+  const batch = Number(values.batch);
+  const series = Number(values.series);
+  let n = 0;
+  // Distinct bodies with fresh timestamps, built ahead so the generator spends its CPU on sending.
+  const bodies = Array.from({ length: 64 }, () =>
+    Buffer.from(JSON.stringify(Array.from({ length: batch }, () => {
+      const s = n++ % series;
+      return { timestamp: Date.now(), metric_name: 'http_request_duration_ms', value: Math.round(Math.random() * 100_000) / 100, labels: { service: `svc-${s % 50}`, environment: 'prod', instance: `i-${s}` } };
+    }))),
+  );
+  let next = 0;
+  const load = (seconds: number) =>
+    closedLoop({
+      url: `${base}/v1/metrics`,
+      headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
+      bodies: () => bodies[next++ % bodies.length]!,
+      concurrency: Number(values.concurrency),
+      seconds,
+    });
+
+  say(`bench: warm-up ${values.warmup}s…`);
+  await load(Number(values.warmup));
+  say(`bench: measuring ${values.seconds}s, ${values.concurrency} connections, batches of ${batch}…`);
+  const r = await load(Number(values.seconds));
+  const sorted = r.latenciesMs.sort((a, b) => a - b);
+  const ok = r.requests - r.failures;
+  const status = readFileSync(`/proc/${gateway.pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  const result = {
+    bench: 'ingest',
+    points_per_s: Math.round((ok * batch) / r.seconds),
+    requests_per_s: Math.round(ok / r.seconds),
+    batch,
+    concurrency: Number(values.concurrency),
+    seconds: Number(r.seconds.toFixed(1)),
+    failures: r.failures,
+    latency_ms: { p50: Number(percentile(sorted, 0.5).toFixed(1)), p99: Number(percentile(sorted, 0.99).toFixed(1)) },
+    gateway_rss_mb: Math.round(kb('VmRSS') / 1024),
+    gateway_peak_rss_mb: Math.round(kb('VmHWM') / 1024),
+    ...(r.firstFailure ? { first_failure: r.firstFailure } : {}),
+  };
+  if (values.json) console.log(JSON.stringify(result));
+  else console.log(result);
+} finally {
+  gateway.kill('SIGTERM');
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (gateway.exitCode !== null) throw new Error(`gateway exited with ${gateway.exitCode}`);
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('gateway did not become ready');
+}
