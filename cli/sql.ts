@@ -1,10 +1,10 @@
 import type { Config } from '../lib/config.ts';
-import { runReadOnly } from '../lib/ops-routes.ts';
+import { runReadOnly, type QueryResult } from '../sql/read-only.ts';
 import { createClickHouse } from '../sql/client.ts';
 import { readDevKey } from './dev-keys.ts';
 import { readRunFile } from './run-file.ts';
 
-type Result = { meta: { name: string; type: string }[]; data: Record<string, unknown>[] };
+type Result = QueryResult;
 
 /**
  * A read-only query (ClickHouse `readonly=1`). When a running Autopilot holds
@@ -36,7 +36,7 @@ async function runQuery(query: string, config: Config): Promise<Result> {
   }
   const ch = await createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
   try {
-    return await runReadOnly(ch, query);
+    return await runReadOnly(ch, query, { server: Boolean(config.clickhouseUrl) });
   } finally {
     await ch.close();
   }

@@ -18,7 +18,7 @@ import { ingestRoutes } from './routes/ingest.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
 export interface GatewayDeps {
-  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch'>;
+  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'>;
   publisher: Publisher;
   limiter: TenantRateLimiter;
   telemetry: GatewayTelemetry;
@@ -41,7 +41,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     deps.telemetry.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
   });
 
-  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, adminKey: deps.config.adminKey }));
+  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, clickhouseServer: Boolean(deps.config.clickhouseUrl), adminKey: deps.config.adminKey }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   app.use(

@@ -8,7 +8,9 @@ import type { DeploymentEvent, LogEntry, MetricPoint, RecordKind } from '../sche
  */
 
 const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
-const MAX_FUTURE_MS = 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+/** The raw tables keep 30 days (sql/migrations TTL): older points would be accepted, then silently dropped. */
+export const RETENTION_MS = 30 * DAY_MS;
 
 /** ISO 8601 with a zone, or epoch milliseconds; always epoch ms after parsing. */
 export const timestamp = z.union(
@@ -20,7 +22,9 @@ export const timestamp = z.union(
       .refine((n) => n >= MIN_EPOCH_MS, 'epoch milliseconds before 2000-01-01 (seconds sent instead of milliseconds?)'),
   ],
   { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
-).refine((ms) => ms <= Date.now() + MAX_FUTURE_MS, 'timestamp is more than a day in the future');
+)
+  .refine((ms) => ms <= Date.now() + DAY_MS, 'timestamp is more than a day in the future')
+  .refine((ms) => ms >= Date.now() - RETENTION_MS, 'timestamp is older than the 30-day retention of the raw tables');
 
 const labelValue = z.union([z.string().max(2048), z.number(), z.boolean()]).transform(String);
 const labelName = z.string().min(1).max(128);

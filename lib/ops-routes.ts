@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Registry } from 'prom-client';
 import { adminOnly } from './bearer.ts';
+import { runReadOnly } from '../sql/read-only.ts';
 import { AutopilotError, badRequest } from './errors.ts';
 import { checkReadiness, type HealthCheck } from './health.ts';
 
@@ -11,7 +12,7 @@ import { checkReadiness, type HealthCheck } from './health.ts';
  * process that holds the embedded ClickHouse) a read-only SQL endpoint for
  * `autopilot sql`, behind the admin key.
  */
-export function opsRoutes(opts: { registry: Registry; checks: HealthCheck[]; clickhouse?: ClickHouseClient; adminKey?: string }): Hono {
+export function opsRoutes(opts: { registry: Registry; checks: HealthCheck[]; clickhouse?: ClickHouseClient; clickhouseServer: boolean; adminKey?: string }): Hono {
   const app = new Hono();
 
   app.get('/health/live', (c) => c.json({ status: 'ok' }));
@@ -27,22 +28,9 @@ export function opsRoutes(opts: { registry: Registry; checks: HealthCheck[]; cli
     if (!opts.clickhouse) throw new AutopilotError('not_found', 'this process does not hold a ClickHouse client');
     const body = (await c.req.json().catch(() => null)) as { query?: unknown } | null;
     if (!body || typeof body.query !== 'string' || !body.query.trim()) throw badRequest('send {"query": "SELECT …"}');
-    const rows = await runReadOnly(opts.clickhouse, body.query);
+    const rows = await runReadOnly(opts.clickhouse, body.query, { server: opts.clickhouseServer });
     return c.json(rows);
   });
 
   return app;
-}
-
-/** A query under ClickHouse's `readonly=1`: the engine itself refuses writes and setting changes. */
-export async function runReadOnly(ch: ClickHouseClient, query: string): Promise<{ meta: { name: string; type: string }[]; data: Record<string, unknown>[] }> {
-  try {
-    const result = await ch.query({ query, format: 'JSON', clickhouse_settings: { readonly: '1' } });
-    const json = await result.json<Record<string, unknown>>();
-    return { meta: json.meta ?? [], data: json.data };
-  } catch (err) {
-    const type = (err as { type?: string }).type;
-    if (type) throw badRequest(`ClickHouse refused the query (${type}): ${(err as Error).message}`);
-    throw err;
-  }
 }

@@ -31,13 +31,20 @@ export class SchemaCatalog {
   }
 
   async registerOne(kind: RecordKind, schema: string): Promise<number> {
-    const subject = subjectOf(TOPICS[kind].topic);
-    let id: number;
+    const id = await this.registerSubject(subjectOf(TOPICS[kind].topic), schema);
+    const type = avro.Type.forSchema(JSON.parse(schema));
+    const header = Buffer.alloc(5);
+    header.writeUInt32BE(id, 1);
+    this.writers.set(kind, { id, type, header });
+    this.readers.set(id, type);
+    return id;
+  }
+
+  /** Registers `schema` under `subject` with BACKWARD compatibility; a refusal says what to do about it. */
+  async registerSubject(subject: string, schema: string): Promise<number> {
     try {
-      ({ id } = await this.registry.register(
-        { type: SchemaType.AVRO, schema },
-        { subject, compatibility: COMPATIBILITY.BACKWARD },
-      ));
+      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema }, { subject, compatibility: COMPATIBILITY.BACKWARD });
+      return id;
     } catch (err) {
       const status = (err as { status?: number }).status;
       if (status === 409) {
@@ -51,12 +58,6 @@ export class SchemaCatalog {
       if (status === undefined || status >= 500) throw unavailable(`schema registry: ${describeError(err)}`, err);
       throw err;
     }
-    const type = avro.Type.forSchema(JSON.parse(schema));
-    const header = Buffer.alloc(5);
-    header.writeUInt32BE(id, 1);
-    this.writers.set(kind, { id, type, header });
-    this.readers.set(id, type);
-    return id;
   }
 
   schemaId(kind: RecordKind): number | undefined {
