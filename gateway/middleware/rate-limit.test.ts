@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { AutopilotError } from '../../lib/errors.ts';
+import { TenantRateLimiter } from './rate-limit.ts';
+
+describe('tenant rate limiter', () => {
+  it('lets a second’s worth through, refuses more with 429 and a wait, and refills with time', () => {
+    const limiter = new TenantRateLimiter(1000);
+    limiter.take('a', 600, 0);
+    limiter.take('a', 400, 0);
+    const err = (() => {
+      try {
+        limiter.take('a', 500, 0);
+      } catch (e) {
+        return e as AutopilotError;
+      }
+    })();
+    expect(err?.status).toBe(429);
+    expect(err?.retryAfter).toBe(1);
+    limiter.take('b', 1000, 0); // tenants have their own buckets
+    limiter.take('a', 500, 500); // half a second refills half the bucket
+  });
+
+  it('refuses a batch larger than the limit outright, and 0 means unlimited', () => {
+    expect(() => new TenantRateLimiter(100).take('a', 101, 0)).toThrow(/split it/);
+    expect(() => new TenantRateLimiter(0).take('a', 1e9, 0)).not.toThrow();
+  });
+});
