@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { ensureDebianTool } from '../compose/local/apt.ts';
 import { stackConfigFromEnv, stackDown, stackUp, stackUrls } from '../compose/local/stack.ts';
 import { TEST_STACK_ENV } from './helpers/stack-env.ts';
 
@@ -13,6 +14,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   await stackDown(cfg);
   await rm(TEST_STACK_ENV.AUTOPILOT_DATA_DIR, { recursive: true, force: true });
   await stackUp(cfg, say);
+  // Real clients the tests drive: Debian's docker-compose validates the compose file offline.
+  await ensureDebianTool('docker-compose', 'docker-compose', say);
   const urls = stackUrls(cfg);
   Object.assign(process.env, TEST_STACK_ENV, {
     KAFKA_BROKERS: urls.kafkaBrokers,

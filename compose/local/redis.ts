@@ -1,30 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { findOnPath, isRoot, runCommand } from './commands.ts';
+import { ensureDebianTool } from './apt.ts';
 import { serviceDataDir, type StackConfig } from './config.ts';
 import { redisAnswersPing } from './probes.ts';
 import type { LaunchSpec } from './process.ts';
 import type { Progress, ServiceDefinition } from './service.ts';
 
-const INSTALL_HINT = 'install redis-server (apt-get install redis-server)';
-
-async function aptInstallRedis(progress: Progress): Promise<void> {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  progress('redis: redis-server not found; installing it with apt-get');
-  let result = await runCommand('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { env });
-  if (result.code !== 0) {
-    // A fresh machine often has no package lists yet.
-    await runCommand('apt-get', ['update'], { env });
-    result = await runCommand('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server'], { env });
-  }
-  if (result.code !== 0) {
-    throw new Error(`apt-get install redis-server failed (${result.code}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
-  }
-}
-
-async function redisServerPath(): Promise<string> {
-  const path = await findOnPath('redis-server');
-  if (!path) throw new Error(`redis-server was not found: ${INSTALL_HINT}`);
-  return path;
+async function redisServerPath(progress: Progress = () => {}): Promise<string> {
+  return ensureDebianTool('redis-server', 'redis-server', (msg) => progress(`redis: ${msg}`));
 }
 
 export const redisService: ServiceDefinition = {
@@ -35,10 +17,7 @@ export const redisService: ServiceDefinition = {
   stopGraceMs: 10_000,
 
   async fetch(_cfg: StackConfig, progress: Progress): Promise<void> {
-    if (await findOnPath('redis-server')) return;
-    if (!isRoot()) throw new Error(`redis-server was not found: ${INSTALL_HINT}`);
-    await aptInstallRedis(progress);
-    await redisServerPath();
+    await redisServerPath(progress);
   },
 
   async prepareLaunch(cfg: StackConfig): Promise<LaunchSpec> {
