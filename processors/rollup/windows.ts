@@ -1,0 +1,121 @@
+import { DDSketch } from '@datadog/sketches-js';
+import type { MetricPoint } from '../../schemas/topics.ts';
+
+/**
+ * Event-time tumbling windows for one Kafka partition. Pure: no I/O, no
+ * clock. The watermark is the highest event time seen minus the allowed
+ * lateness; a window closes once the watermark passes its end. A point for a
+ * window that has already closed is late: it is reported, never mixed in.
+ */
+export interface WindowConfig {
+  windowMs: number;
+  latenessMs: number;
+  /** DDSketch relative accuracy: every percentile is within this fraction of the exact value. */
+  relativeAccuracy: number;
+}
+
+export const DEFAULT_WINDOWS: WindowConfig = { windowMs: 60_000, latenessMs: 30_000, relativeAccuracy: 0.005 };
+
+export interface ClosedWindow {
+  tenant: string;
+  service: string;
+  metric_name: string;
+  labels: Record<string, string>;
+  window_start: number;
+  window_end: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+}
+
+interface OpenWindow {
+  point: MetricPoint; // first point: carries the series identity
+  start: number;
+  sketch: DDSketch;
+  /** Earliest Kafka offset folded in: the window needs the log from here on until it closes. */
+  firstOffset: bigint;
+}
+
+export const seriesId = (p: MetricPoint) => `${p.tenant}\u0000${p.metric_name}\u0000${JSON.stringify(p.labels)}`;
+
+export class PartitionWindows {
+  private readonly open = new Map<string, OpenWindow>();
+  private maxEventTime = -Infinity;
+
+  /** `watermark` restores a checkpoint: windows ending at or before it are closed already. */
+  constructor(private readonly cfg: WindowConfig, private restoredWatermark = -Infinity) {}
+
+  get watermark(): number {
+    return Math.max(this.restoredWatermark, this.maxEventTime - this.cfg.latenessMs);
+  }
+
+  get openWindows(): number {
+    return this.open.size;
+  }
+
+  /** Folds a point in; returns its window start, or 'late' if that window has closed. */
+  add(point: MetricPoint, offset: bigint): number | 'late' {
+    const start = Math.floor(point.timestamp / this.cfg.windowMs) * this.cfg.windowMs;
+    if (start + this.cfg.windowMs <= this.watermark) return 'late';
+    const id = `${seriesId(point)}\u0000${start}`;
+    let w = this.open.get(id);
+    if (!w) {
+      w = { point, start, sketch: new DDSketch({ relativeAccuracy: this.cfg.relativeAccuracy }), firstOffset: offset };
+      this.open.set(id, w);
+    }
+    w.sketch.accept(point.value);
+    if (offset < w.firstOffset) w.firstOffset = offset;
+    if (point.timestamp > this.maxEventTime) this.maxEventTime = point.timestamp;
+    return start;
+  }
+
+  /** Moves event time forward without a point (an idle partition), so its windows can close. */
+  advanceTo(eventTime: number): void {
+    if (eventTime > this.maxEventTime) this.maxEventTime = eventTime;
+  }
+
+  /** Removes and returns every window the watermark has passed. */
+  closeReady(): ClosedWindow[] {
+    const watermark = this.watermark;
+    const closed: ClosedWindow[] = [];
+    for (const [id, w] of this.open) {
+      if (w.start + this.cfg.windowMs > watermark) continue;
+      this.open.delete(id);
+      closed.push(summarise(w, this.cfg.windowMs));
+    }
+    return closed;
+  }
+
+  /** The first offset an open window still needs; with none open, `next` (everything before it is done). */
+  committableOffset(next: bigint): bigint {
+    let min = next;
+    for (const w of this.open.values()) if (w.firstOffset < min) min = w.firstOffset;
+    return min;
+  }
+}
+
+function summarise(w: OpenWindow, windowMs: number): ClosedWindow {
+  const s = w.sketch;
+  const p = w.point;
+  return {
+    tenant: p.tenant,
+    service: p.labels.service ?? '',
+    metric_name: p.metric_name,
+    labels: p.labels,
+    window_start: w.start,
+    window_end: w.start + windowMs,
+    count: s.count,
+    sum: s.sum,
+    min: s.min,
+    max: s.max,
+    p50: s.getValueAtQuantile(0.5),
+    p90: s.getValueAtQuantile(0.9),
+    p95: s.getValueAtQuantile(0.95),
+    p99: s.getValueAtQuantile(0.99),
+  };
+}
