@@ -120,3 +120,29 @@ describe('improvements over the classic rule', () => {
     expect([...scores].slice(1).every((sc, i) => sc >= scores[i]!)).toBe(true);
   });
 });
+
+describe('incremental statistics', () => {
+  it('centre and scale equal a from-scratch median/MAD over the window at every step', () => {
+    const r = random(21);
+    const cfg = { ...DEFAULT_DETECTOR, window: 101, shiftAfter: Infinity };
+    const s = emptyBaseline();
+    for (let i = 0; i < 3000; i++) {
+      const before = [...s.values];
+      const value = Math.round(r() * 1000) / 10 + (i > 1500 ? 30 : 0);
+      const v = judge(s, value, cfg);
+      if (before.length < cfg.minSamples) continue;
+      const med = medianOf(before);
+      const mad = medianOf(before.map((x) => Math.abs(x - med)));
+      expect(v.centre).toBeCloseTo(med, 9);
+      expect(v.scale).toBeCloseTo(Math.max(1.4826 * mad, Math.abs(med) * cfg.minRelativeScale), 9);
+      const mean = before.reduce((a, b) => a + b, 0) / before.length;
+      expect(v.mean).toBeCloseTo(mean, 6);
+    }
+  });
+});
+
+function medianOf(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}

@@ -71,11 +71,41 @@ export interface BaselineState {
 
 export const emptyBaseline = (): BaselineState => ({ values: [], streak: 0, recent: [] });
 
+/**
+ * Derived from `values` and kept beside it, never stored: the window in sorted
+ * order and running sums, so a verdict costs O(window) memmove and O(window/2)
+ * for the MAD instead of a sort per sample. Rebuilt from `values` after a
+ * restore, and every REBUILD_EVERY samples so float error in the sums cannot
+ * build up.
+ */
+interface Derived {
+  sorted: number[];
+  sum: number;
+  sumSq: number;
+  updates: number;
+}
+const derived = new WeakMap<BaselineState, Derived>();
+const REBUILD_EVERY = 10_000;
+
+function statsOf(state: BaselineState): Derived {
+  let d = derived.get(state);
+  if (!d || d.updates >= REBUILD_EVERY) {
+    d = { sorted: [...state.values].sort((a, b) => a - b), sum: 0, sumSq: 0, updates: 0 };
+    for (const v of state.values) {
+      d.sum += v;
+      d.sumSq += v * v;
+    }
+    derived.set(state, d);
+  }
+  return d;
+}
+
 export function judge(state: BaselineState, value: number, cfg: DetectorConfig = DEFAULT_DETECTOR): Verdict {
-  const { values } = state;
-  const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : value;
-  const stdDev = values.length > 1 ? Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (values.length - 1)) : 0;
-  if (values.length < cfg.minSamples) {
+  const n = state.values.length;
+  const d = statsOf(state);
+  const mean = n ? d.sum / n : value;
+  const stdDev = n > 1 ? Math.sqrt(Math.max(0, (d.sumSq - (d.sum * d.sum) / n) / (n - 1))) : 0;
+  if (n < cfg.minSamples) {
     learn(state, value, cfg);
     return { score: 0, anomaly: false, mean, stdDev, centre: mean, scale: stdDev, levelShift: false };
   }
@@ -83,8 +113,8 @@ export function judge(state: BaselineState, value: number, cfg: DetectorConfig =
   let centre = mean;
   let scale = stdDev;
   if (cfg.method === 'robust') {
-    centre = median(values);
-    scale = 1.4826 * median(values.map((v) => Math.abs(v - centre)));
+    centre = medianOfSorted(d.sorted);
+    scale = 1.4826 * medianAbsoluteDeviation(d.sorted, centre);
   }
   scale = Math.max(scale, Math.abs(centre) * cfg.minRelativeScale, cfg.minAbsoluteScale);
   const z = (value - centre) / scale;
@@ -106,6 +136,7 @@ export function judge(state: BaselineState, value: number, cfg: DetectorConfig =
     if (cfg.learnAnomalies) learn(state, value, cfg);
     if (Math.abs(state.streak) >= cfg.shiftAfter) {
       state.values = state.recent.slice(-cfg.window);
+      derived.delete(state);
       state.streak = 0;
       state.recent = [];
       levelShift = true;
@@ -115,12 +146,56 @@ export function judge(state: BaselineState, value: number, cfg: DetectorConfig =
 }
 
 function learn(state: BaselineState, value: number, cfg: DetectorConfig): void {
+  const d = statsOf(state);
   state.values.push(value);
-  if (state.values.length > cfg.window) state.values.splice(0, state.values.length - cfg.window);
+  d.sorted.splice(lowerBound(d.sorted, value), 0, value);
+  d.sum += value;
+  d.sumSq += value * value;
+  while (state.values.length > cfg.window) {
+    const gone = state.values.shift()!;
+    d.sorted.splice(lowerBound(d.sorted, gone), 1);
+    d.sum -= gone;
+    d.sumSq -= gone * gone;
+  }
+  d.updates++;
 }
 
-function median(values: number[]): number {
-  const s = Float64Array.from(values).sort();
+function lowerBound(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function medianOfSorted(s: number[]): number {
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Median of |x − m| over a sorted array, in O(log n): the w values nearest m
+ * are a contiguous run s[i..i+w−1], and the w-th smallest deviation is the
+ * smallest "widest deviation in the run" over all runs of length w. Runs move
+ * right while s[i] + s[i+w−1] < 2m, so the best run is found by bisection.
+ */
+function medianAbsoluteDeviation(s: number[], m: number): number {
+  const n = s.length;
+  const mid = n >> 1;
+  return n % 2 ? nthDeviation(s, m, mid + 1) : (nthDeviation(s, m, mid) + nthDeviation(s, m, mid + 1)) / 2;
+}
+
+function nthDeviation(s: number[], m: number, w: number): number {
+  const widest = (i: number) => Math.max(Math.abs(m - s[i]!), Math.abs(s[i + w - 1]! - m));
+  let lo = 0;
+  let hi = s.length - w;
+  while (lo < hi) {
+    const i = (lo + hi) >> 1;
+    if (s[i]! + s[i + w - 1]! < 2 * m) lo = i + 1;
+    else hi = i;
+  }
+  return lo > 0 ? Math.min(widest(lo), widest(lo - 1)) : widest(lo);
 }
