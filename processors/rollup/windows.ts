@@ -45,6 +45,7 @@ export const seriesId = (p: MetricPoint) => `${p.tenant}\u0000${p.metric_name}\u
 
 export class PartitionWindows {
   private readonly open = new Map<string, OpenWindow>();
+  private readonly closed: ClosedWindow[] = [];
   private maxEventTime = -Infinity;
 
   /** `watermark` restores a checkpoint: windows ending at or before it are closed already. */
@@ -70,25 +71,31 @@ export class PartitionWindows {
     }
     w.sketch.accept(point.value);
     if (offset < w.firstOffset) w.firstOffset = offset;
-    if (point.timestamp > this.maxEventTime) this.maxEventTime = point.timestamp;
+    this.advanceTo(point.timestamp);
     return start;
   }
 
-  /** Moves event time forward without a point (an idle partition), so its windows can close. */
+  /**
+   * Moves event time forward. Windows close the moment the watermark crosses
+   * their end, record by record, so what a window holds does not depend on
+   * how the log was cut into batches: a replay closes it with the same points.
+   */
   advanceTo(eventTime: number): void {
-    if (eventTime > this.maxEventTime) this.maxEventTime = eventTime;
-  }
-
-  /** Removes and returns every window the watermark has passed. */
-  closeReady(): ClosedWindow[] {
+    if (eventTime <= this.maxEventTime) return;
+    const before = Math.floor(this.watermark / this.cfg.windowMs);
+    this.maxEventTime = eventTime;
+    if (Math.floor(this.watermark / this.cfg.windowMs) === before) return;
     const watermark = this.watermark;
-    const closed: ClosedWindow[] = [];
     for (const [id, w] of this.open) {
       if (w.start + this.cfg.windowMs > watermark) continue;
       this.open.delete(id);
-      closed.push(summarise(w, this.cfg.windowMs));
+      this.closed.push(summarise(w, this.cfg.windowMs));
     }
-    return closed;
+  }
+
+  /** Returns (and forgets) the windows closed since the last call. */
+  closeReady(): ClosedWindow[] {
+    return this.closed.splice(0);
   }
 
   /** The first offset an open window still needs; with none open, `next` (everything before it is done). */

@@ -19,14 +19,30 @@ export interface Decoded<T = unknown> {
  * What a processor does with one partition's batch. It returns the records it
  * refuses for good (bad data); those go to the dead-letter topic. A thrown
  * error means "try the whole batch again later".
+ *
+ * By default the offset after the batch is committed. A processor holding
+ * state that still needs earlier records (open windows) names an earlier
+ * `commitOffset`, and may attach `commitMetadata`: Kafka stores it with the
+ * offset, atomically, so a checkpoint never disagrees with its position.
  */
-export type BatchHandler = (batch: Decoded[]) => Promise<{ rejected: Rejected[] }>;
+export interface BatchResult {
+  rejected: Rejected[];
+  commitOffset?: string;
+  commitMetadata?: string;
+}
+export type BatchHandler = (batch: Decoded[]) => Promise<BatchResult>;
 
 export interface ProcessorSpec {
   name: string;
   groupId: string;
   topics: string[];
   handle: BatchHandler;
+  /**
+   * After a rebalance kafkajs resumes every assigned partition from its
+   * committed offset: in-memory state built past that offset must go, and is
+   * rebuilt by the replay.
+   */
+  onRebalance?: () => void;
 }
 
 export interface RunningProcessor {
@@ -56,6 +72,7 @@ export async function startProcessor(
   });
   let stopping = false;
 
+  consumer.on(consumer.events.GROUP_JOIN, () => spec.onRebalance?.());
   consumer.on(consumer.events.CRASH, (e) => log.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed'));
 
   const eachBatch = async ({ batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
@@ -77,7 +94,7 @@ export async function startProcessor(
     }
 
     let resume: (() => void) | undefined;
-    const result = await retryUntilDone(
+    const result: BatchResult = await retryUntilDone(
       async () => {
         const started = performance.now();
         const out = decoded.length ? await spec.handle(decoded) : { rejected: [] };
@@ -105,7 +122,8 @@ export async function startProcessor(
 
     const last = batch.messages[batch.messages.length - 1]!;
     resolveOffset(last.offset);
-    await consumer.commitOffsets([{ topic, partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    const offset = result.commitOffset ?? (BigInt(last.offset) + 1n).toString();
+    await consumer.commitOffsets([{ topic, partition, offset, metadata: result.commitMetadata ?? null }]);
     telemetry.written.inc(labels, decoded.length - result.rejected.length);
     const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
     telemetry.lag.set({ ...labels, partition: String(partition) }, Math.max(0, lag));

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { applySignal, DEFAULT_CORRELATION, emptyServiceState, incidentId, resolveIfQuiet, type Signal } from './incidents.ts';
+
+const T = Date.UTC(2026, 10, 23, 12, 0, 0);
+const MIN = 60_000;
+const deploy = (at: number, version = 'v2'): Signal => ({ id: `dep-${at}`, kind: 'deployment', at, summary: `deploy ${version}`, version });
+const anomaly = (at: number, severity: Signal['severity'] = 'critical'): Signal => ({ id: `an-${at}`, kind: 'anomaly', at, summary: 'latency', severity });
+
+describe('incident correlation', () => {
+  it('opens on two signals within the window and names the deployment before the first anomaly', () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'api', deploy(T))).toEqual([]);
+    const [inc] = applySignal(s, 't', 'api', anomaly(T + 3 * MIN));
+    expect(inc).toMatchObject({
+      status: 'open',
+      version: 1,
+      opened_at: T,
+      severity: 'critical',
+      suspect_deployment: { version: 'v2', at: T, minutes_before: 3 },
+    });
+    expect(inc!.signals.map((x) => x.kind)).toEqual(['deployment', 'anomaly']);
+    expect(inc!.incident_id).toBe(incidentId('t', 'api', `an-${T + 3 * MIN}`));
+  });
+
+  it('one open incident per service: later signals attach as new versions of the same incident', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    const [first] = applySignal(s, 't', 'api', anomaly(T + MIN, 'high'));
+    const [second] = applySignal(s, 't', 'api', anomaly(T + 2 * MIN, 'critical'));
+    expect(second!.incident_id).toBe(first!.incident_id);
+    expect(second!.version).toBe(2);
+    expect(second!.severity).toBe('critical');
+    expect(second!.signals).toHaveLength(3);
+  });
+
+  it('a deployment alone, or signals further apart than the window, open nothing', () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'api', deploy(T))).toEqual([]);
+    expect(applySignal(s, 't', 'api', deploy(T + MIN, 'v3'))).toEqual([]);
+    const t = emptyServiceState();
+    expect(applySignal(t, 't', 'api', anomaly(T))).toEqual([]);
+    expect(applySignal(t, 't', 'api', anomaly(T + DEFAULT_CORRELATION.windowMs + MIN))).toEqual([]);
+  });
+
+  it('names no suspect when the deployment is older than the look-back', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    applySignal(s, 't', 'api', anomaly(T + 40 * MIN));
+    const [inc] = applySignal(s, 't', 'api', anomaly(T + 41 * MIN));
+    expect(inc!.suspect_deployment).toBeNull();
+  });
+
+  it('resolves after the quiet period, absorbs nothing afterwards, and waits out the cooldown', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    const [open] = applySignal(s, 't', 'api', anomaly(T + MIN));
+    expect(resolveIfQuiet(s, T + 10 * MIN)).toBeNull();
+    const resolved = resolveIfQuiet(s, T + MIN + DEFAULT_CORRELATION.quietPeriodMs);
+    expect(resolved).toMatchObject({ incident_id: open!.incident_id, status: 'resolved', version: 2, resolved_at: T + MIN + DEFAULT_CORRELATION.quietPeriodMs });
+
+    const afterResolve = T + 20 * MIN;
+    expect(applySignal(s, 't', 'api', anomaly(afterResolve))).toEqual([]); // cooldown: no new incident, old one untouched
+    expect(applySignal(s, 't', 'api', anomaly(afterResolve + 30_000))).toEqual([]);
+    const later = T + 40 * MIN;
+    applySignal(s, 't', 'api', anomaly(later));
+    const [reopened] = applySignal(s, 't', 'api', anomaly(later + MIN));
+    expect(reopened!.incident_id).not.toBe(open!.incident_id);
+    expect(reopened!.version).toBe(1);
+  });
+
+  it('a late signal resolves the quiet incident first, then counts on its own', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    applySignal(s, 't', 'api', anomaly(T + MIN));
+    const out = applySignal(s, 't', 'api', anomaly(T + 60 * MIN));
+    expect(out.map((i) => i.status)).toEqual(['resolved']);
+    expect(s.open).toBeNull();
+  });
+
+  it('a replayed signal changes nothing', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    applySignal(s, 't', 'api', anomaly(T + MIN));
+    expect(applySignal(s, 't', 'api', anomaly(T + MIN))).toEqual([]);
+    expect(applySignal(s, 't', 'api', deploy(T))).toEqual([]);
+    expect(s.open!.version).toBe(1);
+  });
+});

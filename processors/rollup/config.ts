@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { DEFAULT_WINDOWS, type WindowConfig } from './windows.ts';
+
+/** Rollup settings from the environment; unknown ROLLUP_* variables are refused, not ignored. */
+const schema = z.strictObject({
+  ROLLUP_WINDOW_MS: z.coerce.number().int().min(1000).default(DEFAULT_WINDOWS.windowMs),
+  ROLLUP_LATENESS_MS: z.coerce.number().int().min(0).default(DEFAULT_WINDOWS.latenessMs),
+  ROLLUP_RELATIVE_ACCURACY: z.coerce.number().gt(0).max(0.05).default(DEFAULT_WINDOWS.relativeAccuracy),
+});
+
+export function rollupConfig(env: NodeJS.ProcessEnv = process.env): WindowConfig {
+  const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('ROLLUP_')));
+  const c = schema.parse(own);
+  return { windowMs: c.ROLLUP_WINDOW_MS, latenessMs: c.ROLLUP_LATENESS_MS, relativeAccuracy: c.ROLLUP_RELATIVE_ACCURACY };
+}
