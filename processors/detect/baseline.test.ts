@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { gaussian, seededRandom as random } from '../../test/helpers/random.ts';
 import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from './baseline.ts';
 
 /** The rule as first written: mean/std, every sample learned, no level-shift reset, no scale floor. */
 const CLASSIC: DetectorConfig = { ...DEFAULT_DETECTOR, method: 'classic', learnAnomalies: true, shiftAfter: Infinity, minRelativeScale: 0 };
 
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const gaussian = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 
 describe('the classic rule (mean/std over the last 1000, |z| > 2.5)', () => {
   it('gives no verdict before 10 samples, then z = (x − mean) / std with the documented severities', () => {

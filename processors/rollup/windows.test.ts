@@ -1,5 +1,6 @@
 import { quantile } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
+import { seededRandom as random } from '../../test/helpers/random.ts';
 import type { MetricPoint } from '../../schemas/topics.ts';
 import { DEFAULT_WINDOWS, PartitionWindows } from './windows.ts';
 
@@ -8,15 +9,6 @@ const point = (timestamp: number, value: number, service = 'api'): MetricPoint =
   tenant: 't', timestamp, metric_name: 'latency_ms', value, labels: { service },
 });
 
-/** Deterministic generator (mulberry32), so a failure reproduces. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const distributions: Record<string, (r: () => number) => number> = {
   'log-normal (skewed latency)': (r) => Math.exp(4.6 + 0.8 * Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r())),

@@ -1,0 +1,225 @@
+import { createReadStream, fstatSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../processors/detect/baseline.ts';
+
+/**
+ * `autopilot detect`: backtest the stream processor's detector on a CSV of one
+ * series. Rows are judged one by one in file order with the very `judge` the
+ * processor runs, so each score sees only earlier rows, as it would live.
+ */
+
+const HEADER_IN = 'timestamp,value';
+const HEADER_OUT = 'timestamp,value,anomaly_score\n';
+const SCORE_DECIMALS = 6;
+/** Output is handed to the writer in chunks of about this many characters, not a write per row. */
+const BATCH_CHARS = 64 * 1024;
+/** A file at least this large shows progress even when stderr is not a terminal (logs get a line every few seconds). */
+const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
+const PROGRESS_EVERY_MS = 5_000;
+
+const d = DEFAULT_DETECTOR;
+export const DETECT_HELP = `Usage: autopilot detect --input FILE|- [options]
+
+Scores each row of a timestamp,value CSV (header optional, blank lines skipped;
+timestamps ISO 8601 or epoch ms, passed through) with the stream processor's
+detector, online and in file order, and writes timestamp,value,anomaly_score
+(in [0, 1]) to stdout.
+
+Options:
+  --input FILE|-              the CSV to read; - reads stdin
+  --window N                  samples kept as the baseline (default ${d.window})
+  --min-samples N             samples learned before the first score (default ${d.minSamples})
+  --threshold Z               |z| above which a sample is an anomaly (default ${d.threshold})
+  --method robust|classic     median/MAD or mean/std (default ${d.method})
+  --shift-after N             consecutive same-side anomalies that restart the baseline (default ${d.shiftAfter})
+  --min-relative-scale F      scale floor as a fraction of |centre| (default ${d.minRelativeScale})
+  --min-absolute-scale X      scale floor in the series' unit (default ${d.minAbsoluteScale})
+  --learn-anomalies           learn anomalous samples into the baseline (default ${d.learnAnomalies ? 'on' : 'off'});
+  --no-learn-anomalies        keep them out
+  -h, --help                  this text
+`;
+
+/** A bad option: exit 2, like any usage error. */
+class OptionError extends Error {}
+/** A malformed input row: exit 1, naming the line. */
+class RowError extends Error {}
+
+export type OnProgress = (bytesRead: number, rows: number) => void;
+
+/** Scores every row of `input` onto `output` (left open) and returns how many rows were scored. */
+export async function detectStream(input: Readable, output: Writable, cfg: DetectorConfig, onProgress?: OnProgress): Promise<number> {
+  const counts = { bytes: 0, rows: 0 };
+  await pipeline(scoredCsv(input, cfg, counts, onProgress), output, { end: false });
+  return counts.rows;
+}
+
+async function* scoredCsv(input: Readable, cfg: DetectorConfig, counts: { bytes: number; rows: number }, onProgress?: OnProgress): AsyncGenerator<string> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  // Attached after readline so no chunk flows past it unseen.
+  input.on('data', (chunk: Buffer | string) => void (counts.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length));
+  const state = emptyBaseline();
+  let batch = HEADER_OUT;
+  let lineNo = 0;
+  for await (const line of lines) {
+    lineNo++;
+    const row = parseRow(lineNo === 1 ? line.replace(/^\uFEFF/, '') : line, lineNo);
+    if (!row) continue;
+    const { score } = judge(state, row.value, cfg);
+    counts.rows++;
+    batch += `${row.timestamp},${row.valueText},${score.toFixed(SCORE_DECIMALS)}\n`;
+    if (batch.length >= BATCH_CHARS) {
+      yield batch;
+      batch = '';
+      onProgress?.(counts.bytes, counts.rows);
+    }
+  }
+  if (batch) yield batch;
+  onProgress?.(counts.bytes, counts.rows);
+}
+
+/** A data row, or undefined for a blank line or the header. */
+function parseRow(line: string, lineNo: number): { timestamp: string; valueText: string; value: number } | undefined {
+  const text = line.trim();
+  if (!text || text.toLowerCase() === HEADER_IN) return undefined;
+  const fields = text.split(',');
+  if (fields.length !== 2) throw new RowError(`line ${lineNo}: expected 2 columns (timestamp,value), got ${fields.length}`);
+  const timestamp = fields[0]!.trim();
+  const valueText = fields[1]!.trim();
+  if (!/^\d+$/.test(timestamp) && Number.isNaN(Date.parse(timestamp))) throw new RowError(`line ${lineNo}: timestamp '${timestamp}' is neither ISO 8601 nor epoch ms`);
+  // Number('') is 0, so an empty field is caught by name, not by the finiteness check.
+  const value = valueText ? Number(valueText) : NaN;
+  if (!Number.isFinite(value)) throw new RowError(`line ${lineNo}: value '${valueText}' is not a finite number`);
+  return { timestamp, valueText, value };
+}
+
+/** The CLI: `autopilot detect --input FILE [options]`. Reports its own errors and sets the exit code. */
+export async function detectCommand(argv: string[]): Promise<void> {
+  try {
+    const options = parseOptions(argv);
+    if (!options) return void process.stdout.write(DETECT_HELP);
+    const { stream, size } = openInput(options.input);
+    const progress = progressFor(size);
+    try {
+      await detectStream(stream, process.stdout, options.cfg, progress?.update);
+    } finally {
+      progress?.stop();
+    }
+  } catch (err) {
+    // The reader hung up (`| head`): nothing left to do, not a failure.
+    if ((err as NodeJS.ErrnoException).code === 'EPIPE') return;
+    if (!(err instanceof OptionError || err instanceof RowError)) throw err;
+    process.stderr.write(`autopilot detect: ${err.message}${err instanceof OptionError ? '\n(see autopilot detect --help)' : ''}\n`);
+    process.exitCode = err instanceof OptionError ? 2 : 1;
+  }
+}
+
+/** The input path and detector config, or undefined when help was asked for. */
+function parseOptions(argv: string[]): { input: string; cfg: DetectorConfig } | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowNegative: true,
+      options: {
+        input: { type: 'string' },
+        window: { type: 'string' },
+        'min-samples': { type: 'string' },
+        threshold: { type: 'string' },
+        method: { type: 'string' },
+        'shift-after': { type: 'string' },
+        'min-relative-scale': { type: 'string' },
+        'min-absolute-scale': { type: 'string' },
+        'learn-anomalies': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new OptionError(err instanceof Error ? err.message : String(err));
+  }
+  if (values.help) return undefined;
+  if (!values.input) throw new OptionError('--input FILE is required (- reads stdin)');
+  const method = values.method ?? d.method;
+  if (method !== 'robust' && method !== 'classic') throw new OptionError(`--method must be robust or classic, got '${method}'`);
+  const cfg: DetectorConfig = {
+    ...d,
+    window: numberOption('window', values.window, d.window, 'count'),
+    minSamples: numberOption('min-samples', values['min-samples'], d.minSamples, 'count'),
+    threshold: numberOption('threshold', values.threshold, d.threshold, 'positive'),
+    method,
+    shiftAfter: numberOption('shift-after', values['shift-after'], d.shiftAfter, 'count'),
+    minRelativeScale: numberOption('min-relative-scale', values['min-relative-scale'], d.minRelativeScale, 'non-negative'),
+    // Zero would let a flat series divide by zero.
+    minAbsoluteScale: numberOption('min-absolute-scale', values['min-absolute-scale'], d.minAbsoluteScale, 'positive'),
+    learnAnomalies: values['learn-anomalies'] ?? d.learnAnomalies,
+  };
+  // The baseline never holds more than `window` samples, so it would never finish learning.
+  if (cfg.minSamples > cfg.window) throw new OptionError(`--min-samples (${cfg.minSamples}) must not exceed --window (${cfg.window})`);
+  return { input: values.input, cfg };
+}
+
+const RULES = {
+  count: { text: 'a whole number ≥ 1', ok: (n: number) => Number.isInteger(n) && n >= 1 },
+  positive: { text: 'a number > 0', ok: (n: number) => n > 0 },
+  'non-negative': { text: 'a number ≥ 0', ok: (n: number) => n >= 0 },
+} as const;
+
+function numberOption(name: string, raw: string | undefined, fallback: number, rule: keyof typeof RULES): number {
+  if (raw === undefined) return fallback;
+  const n = raw.trim() ? Number(raw) : NaN;
+  if (!Number.isFinite(n) || !RULES[rule].ok(n)) throw new OptionError(`--${name} must be ${RULES[rule].text}, got '${raw}'`);
+  return n;
+}
+
+/** The input stream and its size in bytes when known (a file, or stdin redirected from one). */
+function openInput(input: string): { stream: Readable; size?: number } {
+  if (input === '-') {
+    const stat = fstatSync(0);
+    return { stream: process.stdin, size: stat.isFile() ? stat.size : undefined };
+  }
+  let stat;
+  try {
+    stat = statSync(input);
+  } catch (err) {
+    throw new OptionError(`--input '${input}': ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(err)}`);
+  }
+  if (!stat.isFile()) throw new OptionError(`--input '${input}' is not a file`);
+  return { stream: createReadStream(input), size: stat.size };
+}
+
+/**
+ * A bar of bytes read when the size is known and the run is worth watching (a
+ * terminal, or a large file); a plain row count every few seconds when the
+ * size is unknown (a pipe), so short runs stay silent.
+ */
+function progressFor(size: number | undefined): { update: OnProgress; stop: () => void } | undefined {
+  if (size === undefined) {
+    let next = Date.now() + PROGRESS_EVERY_MS;
+    const update: OnProgress = (_bytes, rows) => {
+      if (Date.now() < next) return;
+      next = Date.now() + PROGRESS_EVERY_MS;
+      process.stderr.write(`autopilot detect: ${rows} rows\n`);
+    };
+    return { update, stop: () => {} };
+  }
+  if (!process.stderr.isTTY && size < PROGRESS_MIN_BYTES) return undefined;
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'detect [{bar}] {percentage}% | {read}/{size} MB | {rows} rows | ETA {eta_formatted}',
+      noTTYOutput: true,
+      notTTYSchedule: PROGRESS_EVERY_MS,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(size, 0, { read: mb(0), size: mb(size), rows: 0 });
+  return {
+    update: (bytes, rows) => bar.update(bytes, { read: mb(bytes), rows }),
+    stop: () => bar.stop(),
+  };
+}
