@@ -81,8 +81,10 @@ try {
   const r = await load(Number(values.seconds));
   const sorted = r.latenciesMs.sort((a, b) => a - b);
   const ok = r.requests - r.failures;
-  const status = readFileSync(`/proc/${gateway.pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
+  // The gateway may be a cluster (GATEWAY_WORKERS): its memory is the primary's plus every worker's.
+  const pids = [gateway.pid!, ...readFileSync(`/proc/${gateway.pid}/task/${gateway.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)];
+  const statuses = pids.map((pid) => readFileSync(`/proc/${pid}/status`, 'utf8'));
+  const kb = (field: string) => statuses.reduce((sum, status) => sum + Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN), 0);
   const result = {
     bench: 'ingest',
     points_per_s: Math.round((ok * batch) / r.seconds),
@@ -92,8 +94,9 @@ try {
     seconds: Number(r.seconds.toFixed(1)),
     failures: r.failures,
     latency_ms: { p50: Number(percentile(sorted, 0.5).toFixed(1)), p99: Number(percentile(sorted, 0.99).toFixed(1)) },
+    gateway_processes: pids.length,
     gateway_rss_mb: Math.round(kb('VmRSS') / 1024),
-    gateway_peak_rss_mb: Math.round(kb('VmHWM') / 1024),
+    gateway_peak_rss_mb: Math.round(kb('VmHWM') / 1024), // sum of each process's own peak
     ...(r.firstFailure ? { first_failure: r.firstFailure } : {}),
   };
   if (values.json) console.log(JSON.stringify(result));

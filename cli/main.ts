@@ -1,6 +1,10 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config.ts';
 import { SERVICE_NAMES, stackConfigFromEnv, stackDown, stackFetch, stackStatus, stackUp, startService, stopService, type ServiceName } from '../compose/local/stack.ts';
+import { runGatewayCluster } from '../gateway/cluster.ts';
+import { createLogger } from '../lib/log.ts';
+import { detectCommand } from './detect.ts';
 import { COMPONENTS, runComponents, type Component } from './run.ts';
 import { sqlCommand } from './sql.ts';
 import { startAll } from './start.ts';
@@ -13,6 +17,7 @@ Usage:
   autopilot stack up|down|status|fetch  the native local stack (Kafka, schema registry, Redis)
   autopilot stack start|stop <service>  one service: ${SERVICE_NAMES.join(' | ')}
   autopilot sql "<SELECT …>" [--json]   read-only query against ClickHouse
+  autopilot detect --input FILE [opts]  backtest the detector on a timestamp,value CSV (detect --help)
   autopilot help
 
 Configuration is read from the environment; see README.md.`;
@@ -20,6 +25,8 @@ Configuration is read from the environment; see README.md.`;
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
 async function main(argv: string[]): Promise<void> {
+  // detect has options of its own, which the strict parse below would reject.
+  if (argv[0] === 'detect') return detectCommand(argv.slice(1));
   const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return void console.log(HELP);
@@ -29,7 +36,10 @@ async function main(argv: string[]): Promise<void> {
       return startAll();
     case 'run': {
       if (!arg || !(COMPONENTS as readonly string[]).includes(arg)) throw new UsageError(`run needs a component: ${COMPONENTS.join(' | ')}`);
-      return runComponents([arg as Component], loadConfig());
+      const config = loadConfig();
+      // The gateway alone runs as a cluster; its workers re-enter here and run it in-process.
+      if (arg === 'gateway' && cluster.isPrimary && config.gatewayWorkers > 1) return runGatewayCluster(config, createLogger('gateway'));
+      return runComponents([arg as Component], config);
     }
     case 'stack':
       return stackCommand(arg, positionals[2]);

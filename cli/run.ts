@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Config } from '../lib/config.ts';
@@ -5,6 +6,7 @@ import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
 import { opsRoutes } from '../lib/ops-routes.ts';
 import { connectServices } from '../lib/services.ts';
+import { workerRegistry } from '../gateway/cluster.ts';
 import { startGateway } from '../gateway/server.ts';
 import { PROCESSOR_NAMES, startProcessors, type ProcessorName } from '../processors/start.ts';
 import { removeRunFile, writeRunFile } from './run-file.ts';
@@ -21,7 +23,7 @@ export type Component = (typeof COMPONENTS)[number];
 export async function runComponents(components: Component[], config: Config, onReady?: (url: string) => void): Promise<void> {
   const name = components.length > 1 ? 'autopilot' : components[0]!;
   const log = createLogger(name);
-  const registry = createRegistry(name);
+  const registry = cluster.isWorker ? workerRegistry(name) : createRegistry(name);
   const processors: ProcessorName[] = components.includes('processors')
     ? [...PROCESSOR_NAMES]
     : PROCESSOR_NAMES.filter((p) => components.includes(p));
@@ -40,9 +42,12 @@ export async function runComponents(components: Component[], config: Config, onR
     stopHttp = g.stop;
   } else {
     // A processor-only process still serves health, metrics and admin SQL.
-    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, adminKey: config.adminKey }));
-    const server = serve({ fetch: app.fetch, port: config.port });
-    url = `http://localhost:${config.port}`;
+    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, clickhouseServer: Boolean(config.clickhouseUrl), adminKey: config.adminKey }));
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const s = serve({ fetch: app.fetch, port: config.port }, () => resolve(s));
+    });
+    const address = server.address();
+    url = `http://localhost:${typeof address === 'object' && address ? address.port : config.port}`; // PORT=0 picks a free port
     stopHttp = () => new Promise((resolve) => server.close(() => resolve()));
     log.info({ url }, 'ops endpoint listening');
   }

@@ -1,5 +1,6 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { withDeadline } from '../lib/deadline.ts';
+import { keyPartitioner } from '../lib/kafka.ts';
 import { describeError, unavailable } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
@@ -27,7 +28,7 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 5, // the most Kafka keeps ordered for an idempotent producer
-    createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2, same partition as other clients
+    createPartitioner: keyPartitioner,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
   });
   let connected = false;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { DeploymentEvent, LogEntry, MetricPoint, RecordKind } from '../schemas/topics.ts';
+import type { DeploymentEvent, LogEntry, MetricPoint } from '../schemas/topics.ts';
 
 /**
  * The JSON shapes the gateway accepts, and their mapping to the Avro records
@@ -12,14 +12,18 @@ const DAY_MS = 24 * 3600 * 1000;
 /** The raw tables keep 30 days (sql/migrations TTL): older points would be accepted, then silently dropped. */
 export const RETENTION_MS = 30 * DAY_MS;
 
-/** ISO 8601 with a zone, or epoch milliseconds; always epoch ms after parsing. */
+/**
+ * ISO 8601 with a zone, or epoch milliseconds; always epoch ms after parsing.
+ * Epoch ms first: it is what high-volume senders use, and a union stops at
+ * the first member that matches (the messages do not depend on the order).
+ */
 export const timestamp = z.union(
   [
-    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
     z
       .number()
       .int('epoch milliseconds must be an integer')
       .refine((n) => n >= MIN_EPOCH_MS, 'epoch milliseconds before 2000-01-01 (seconds sent instead of milliseconds?)'),
+    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
   ],
   { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
 )
@@ -76,7 +80,10 @@ export const deploymentInput = z.strictObject({
 
 export const INPUTS = { metrics: metricInput, logs: logInput, deployments: deploymentInput } as const;
 
-type Parsed<K extends RecordKind> = z.output<(typeof INPUTS)[K]>;
+/** The record kinds producers send; the other topics are written by processors. */
+export type IngestKind = keyof typeof INPUTS;
+
+type Parsed<K extends IngestKind> = z.output<(typeof INPUTS)[K]>;
 
 export const toRecord = {
   metrics: (tenant: string, p: Parsed<'metrics'>): MetricPoint => ({ tenant, ...p }),

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -41,6 +42,12 @@ const envSchema = z.object({
   AUTOPILOT_MAX_BATCH: z.coerce.number().int().min(1).default(50_000),
   /** Records per second per tenant; bursts up to one second's worth. 0 = no limit. */
   AUTOPILOT_TENANT_RATE: z.coerce.number().min(0).default(0),
+  /**
+   * Processes serving `autopilot run gateway` (node:cluster, one producer
+   * each). One per core by default: a single gateway process saturates one
+   * core on JSON, validation, Avro and kafkajs. 1 = no cluster, in-process.
+   */
+  GATEWAY_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
 });
 
 export type Config = {
@@ -57,6 +64,7 @@ export type Config = {
   maxBodyBytes: number;
   maxBatch: number;
   tenantRate: number;
+  gatewayWorkers: number;
 };
 
 export class ConfigError extends Error {
@@ -84,5 +92,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBodyBytes: e.AUTOPILOT_MAX_BODY_BYTES,
     maxBatch: e.AUTOPILOT_MAX_BATCH,
     tenantRate: e.AUTOPILOT_TENANT_RATE,
+    gatewayWorkers: e.GATEWAY_WORKERS ?? availableParallelism(),
   };
 }

@@ -1,5 +1,5 @@
-import { Kafka, logLevel, type LogEntry as KafkaLogEntry } from 'kafkajs';
-import { DEAD_LETTER_TOPIC, TOPICS } from '../schemas/topics.ts';
+import { Kafka, logLevel, type ICustomPartitioner, type LogEntry as KafkaLogEntry } from 'kafkajs';
+import { DEAD_LETTER_TOPIC, partitionOf, TOPICS } from '../schemas/topics.ts';
 import type { Logger } from './log.ts';
 
 /**
@@ -48,3 +48,11 @@ export async function ensureTopics(kafka: Kafka, partitions: number, topics = AL
     await admin.disconnect();
   }
 }
+
+/**
+ * Every Autopilot producer places records with `partitionOf(key)`, so a
+ * service's logs, deployments, anomalies and incidents share a partition
+ * number across topics, whichever process wrote them.
+ */
+export const keyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
+  partitionOf(String(message.key ?? ''), partitionMetadata.length);

@@ -1,4 +1,5 @@
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { keyPartitioner } from '../lib/kafka.ts';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/log.ts';
 import type { Services } from '../lib/services.ts';
@@ -17,7 +18,7 @@ export interface RunningProcessors {
 /** Starts the named processors on shared connections; stop() stops them, then the dead-letter producer. */
 export async function startProcessors(names: readonly ProcessorName[], services: Services, registry: Registry, log: Logger): Promise<RunningProcessors> {
   if (!services.clickhouse) throw new Error('processors need ClickHouse');
-  const producer: Producer = services.kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner });
+  const producer: Producer = services.kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: keyPartitioner });
   await producer.connect();
   const telemetry = processorTelemetry(registry);
   const specs = { sink: () => sinkProcessor(services.clickhouse!) };

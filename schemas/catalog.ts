@@ -3,6 +3,8 @@ import avro from 'avsc';
 import { AutopilotError, describeError, unavailable } from '../lib/errors.ts';
 import { subjectOf, TOPICS, type RecordKind, type RecordOf } from './topics.ts';
 
+const SLAB_BYTES = 256 * 1024;
+
 /**
  * Registers every topic's schema under `<topic>-value` and turns records into
  * Confluent wire format (magic byte 0, 4-byte schema id, Avro body) and back.
@@ -14,6 +16,8 @@ import { subjectOf, TOPICS, type RecordKind, type RecordOf } from './topics.ts';
 export class SchemaCatalog {
   private readonly writers = new Map<RecordKind, { id: number; type: avro.Type; header: Buffer }>();
   private readonly readers = new Map<number, avro.Type>();
+  private slab = Buffer.allocUnsafe(SLAB_BYTES);
+  private slabUsed = 0;
 
   constructor(readonly registry: SchemaRegistry) {}
 
@@ -64,10 +68,30 @@ export class SchemaCatalog {
     return this.writers.get(kind)?.id;
   }
 
+  /**
+   * The record in wire format, written straight into a shared slab (like
+   * Node's own Buffer pool): one small view per record instead of two copies.
+   * A slab is only ever written ahead of what was handed out, so views stay valid.
+   */
   encode<K extends RecordKind>(kind: K, record: RecordOf<K>): Buffer {
     const writer = this.writers.get(kind);
     if (!writer) throw unavailable(`schema for ${kind} is not registered yet (schema registry unreachable at start?)`);
-    return Buffer.concat([writer.header, writer.type.toBuffer(record)]);
+    let end: number;
+    while ((end = this.writeAt(writer, record)) < 0) {
+      // Not enough room left: a fresh slab, at least big enough for this record (avsc says how many bytes were missing).
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, this.slab.length - this.slabUsed - end));
+      this.slabUsed = 0;
+    }
+    const view = this.slab.subarray(this.slabUsed, end);
+    this.slabUsed = end;
+    return view;
+  }
+
+  /** Header and Avro body at the slab's free space; the end offset, or minus the bytes missing. */
+  private writeAt(writer: { type: avro.Type; header: Buffer }, record: unknown): number {
+    if (this.slab.length - this.slabUsed < 5) return -5;
+    writer.header.copy(this.slab, this.slabUsed);
+    return writer.type.encode(record, this.slab, this.slabUsed + 5);
   }
 
   /** Decodes a wire-format message; throws on a bad header, an unknown id or a body that is not that schema. */

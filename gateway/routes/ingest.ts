@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AutopilotError, badRequest } from '../../lib/errors.ts';
-import type { RecordKind } from '../../schemas/topics.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
-import { INPUTS, toRecord } from '../records.ts';
+import { INPUTS, toRecord, type IngestKind } from '../records.ts';
 import type { GatewayDeps } from '../app.ts';
 
 const MAX_ISSUES = 100;
@@ -54,7 +53,7 @@ const BATCHES = {
   deployments: z.array(INPUTS.deployments),
 };
 
-export function validate(kind: RecordKind, items: unknown[]): unknown[] {
+export function validate(kind: IngestKind, items: unknown[]): unknown[] {
   const parsed = BATCHES[kind].safeParse(items);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
