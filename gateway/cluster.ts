@@ -16,8 +16,12 @@ import { createRegistry } from '../lib/metrics.ts';
  * AggregatorRegistry) and sends the text back.
  */
 
-/** A bigger young generation: each request allocates a few MB that die young, and scavenges dominate otherwise. */
-const WORKER_V8_FLAGS = ['--max-semi-space-size=64'];
+/**
+ * A bigger young generation: each request allocates a few MB that die young,
+ * and scavenges dominate otherwise. 16 MB measured as fast as 64 MB on the
+ * ingest bench (77k vs 75k points/s) at 540 MB instead of 750 MB RSS in all.
+ */
+const WORKER_V8_FLAGS = ['--max-semi-space-size=16'];
 
 const CLUSTER_METRICS_REQ = 'autopilot:cluster-metrics-req';
 const CLUSTER_METRICS_RES = 'autopilot:cluster-metrics-res';
