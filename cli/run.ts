@@ -8,7 +8,7 @@ import { opsRoutes } from '../lib/ops-routes.ts';
 import { connectServices } from '../lib/services.ts';
 import { workerRegistry } from '../gateway/cluster.ts';
 import { startGateway } from '../gateway/server.ts';
-import { PROCESSOR_NAMES, startProcessors, type ProcessorName } from '../processors/start.ts';
+import { NEEDS_CLICKHOUSE, PROCESSOR_NAMES, startProcessors, type ProcessorName } from '../processors/start.ts';
 import { removeRunFile, writeRunFile } from './run-file.ts';
 
 export const COMPONENTS = ['gateway', 'processors', ...PROCESSOR_NAMES] as const;
@@ -29,7 +29,7 @@ export async function runComponents(components: Component[], config: Config, onR
     : PROCESSOR_NAMES.filter((p) => components.includes(p));
   const gateway = components.includes('gateway');
   // The embedded engine belongs to one process: the gateway alone only opens ClickHouse when it is a server.
-  const needsClickHouse = processors.length > 0 || Boolean(config.clickhouseUrl);
+  const needsClickHouse = processors.some((p) => NEEDS_CLICKHOUSE.includes(p)) || Boolean(config.clickhouseUrl);
 
   const services = await connectServices(config, log, { clientId: `autopilot-${name}`, clickhouse: needsClickHouse });
   const running = processors.length ? await startProcessors(processors, services, registry, log) : undefined;

@@ -1,34 +1,66 @@
 import type { Producer } from 'kafkajs';
-import { keyPartitioner } from '../lib/kafka.ts';
 import type { Registry } from 'prom-client';
+import { createPublisher } from '../gateway/publish.ts';
+import { keyPartitioner } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Services } from '../lib/services.ts';
-import { startProcessor, type RunningProcessor } from './runtime/processor.ts';
+import { correlationConfig } from './correlate/config.ts';
+import { correlateProcessor } from './correlate/correlate.ts';
+import { detectorConfig } from './detect/config.ts';
+import { detectProcessor } from './detect/detect.ts';
+import { rollupConfig } from './rollup/config.ts';
+import { rollupProcessor } from './rollup/rollup.ts';
+import { startProcessor, type ProcessorSpec, type RunningProcessor } from './runtime/processor.ts';
 import { processorTelemetry } from './runtime/telemetry.ts';
 import { sinkProcessor } from './sink/sink.ts';
 
-/** Every processor, by the name `autopilot run <name>` knows it by. */
-export const PROCESSOR_NAMES = ['sink'] as const;
+/** Every processor, by the name `autopilot run <name>` knows it by, downstream first. */
+export const PROCESSOR_NAMES = ['sink', 'rollup', 'detect', 'correlate'] as const;
 export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
+
+/** The processors that write ClickHouse themselves; the others only need Kafka and Redis. */
+export const NEEDS_CLICKHOUSE: readonly ProcessorName[] = ['sink', 'rollup'];
 
 export interface RunningProcessors {
   stop(): Promise<void>;
 }
 
-/** Starts the named processors on shared connections; stop() stops them, then the dead-letter producer. */
-export async function startProcessors(names: readonly ProcessorName[], services: Services, registry: Registry, log: Logger): Promise<RunningProcessors> {
-  if (!services.clickhouse) throw new Error('processors need ClickHouse');
+/**
+ * Starts the named processors on shared connections, downstream first;
+ * stop() stops them upstream first, then the producers.
+ */
+export async function startProcessors(
+  names: readonly ProcessorName[],
+  services: Services,
+  registry: Registry,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningProcessors> {
+  const clickhouse = () => {
+    if (!services.clickhouse) throw new Error('this processor needs ClickHouse');
+    return services.clickhouse;
+  };
+  // Raw sends (dead letters, rollups) and encoded publishes (anomalies, incidents) share the partitioner.
   const producer: Producer = services.kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: keyPartitioner });
   await producer.connect();
+  const publisher = await createPublisher(services.kafka, services.catalog, log);
   const telemetry = processorTelemetry(registry);
-  const specs = { sink: () => sinkProcessor(services.clickhouse!) };
+
+  const specs: Record<ProcessorName, () => ProcessorSpec> = {
+    sink: () => sinkProcessor(clickhouse()),
+    rollup: () =>
+      rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints }),
+    detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env) }),
+    correlate: () => correlateProcessor({ redis: services.redis, publisher, config: correlationConfig(env) }),
+  };
   const running: RunningProcessor[] = [];
-  for (const name of names) {
+  for (const name of PROCESSOR_NAMES.filter((n) => names.includes(n))) {
     running.push(await startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry }));
   }
   return {
     async stop() {
       for (const p of running.reverse()) await p.stop();
+      await publisher.close();
       await producer.disconnect();
     },
   };

@@ -12,7 +12,7 @@ let p: TestPipeline;
 const now = Date.now();
 
 beforeAll(async () => {
-  p = await startTestPipeline('ingest', { sink: true, env: { AUTOPILOT_MAX_BODY_BYTES: String(256 * 1024) } });
+  p = await startTestPipeline('ingest', { processors: ['sink'], env: { AUTOPILOT_MAX_BODY_BYTES: String(256 * 1024) } });
 });
 afterAll(async () => p?.stop());
 

@@ -11,7 +11,7 @@ let p: TestPipeline;
 const stack = stackConfigFromEnv(process.env);
 
 beforeAll(async () => {
-  p = await startTestPipeline('outage', { sink: false });
+  p = await startTestPipeline('outage', { processors: [] });
 });
 afterAll(async () => {
   await startService(stack, 'kafka'); // leave the broker up for the next file, whatever happened

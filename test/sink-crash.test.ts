@@ -20,7 +20,7 @@ let sinkDir: string;
 let sink: ChildProcess | undefined;
 
 beforeAll(async () => {
-  p = await startTestPipeline('crash', { sink: false });
+  p = await startTestPipeline('crash', { processors: [] });
   sinkDir = path.join(p.config.dataDir, 'sink');
 });
 afterAll(async () => {

@@ -25,8 +25,8 @@ describe('incident correlation', () => {
   it('one open incident per service: later signals attach as new versions of the same incident', () => {
     const s = emptyServiceState();
     applySignal(s, 't', 'api', deploy(T));
-    const [first] = applySignal(s, 't', 'api', anomaly(T + MIN, 'high'));
-    const [second] = applySignal(s, 't', 'api', anomaly(T + 2 * MIN, 'critical'));
+    const [first] = applySignal(s, 't', 'api', anomaly(T + MIN, 'critical'));
+    const [second] = applySignal(s, 't', 'api', anomaly(T + 2 * MIN, 'high'));
     expect(second!.incident_id).toBe(first!.incident_id);
     expect(second!.version).toBe(2);
     expect(second!.severity).toBe('critical');
@@ -75,6 +75,35 @@ describe('incident correlation', () => {
     const out = applySignal(s, 't', 'api', anomaly(T + 60 * MIN));
     expect(out.map((i) => i.status)).toEqual(['resolved']);
     expect(s.open).toBeNull();
+  });
+
+  it('a deployment read after the anomalies it caused still becomes the suspect', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', anomaly(T + 2 * MIN));
+    const [opened] = applySignal(s, 't', 'api', anomaly(T + 3 * MIN));
+    expect(opened!.suspect_deployment).toBeNull();
+    const [updated] = applySignal(s, 't', 'api', deploy(T));
+    expect(updated).toMatchObject({ incident_id: opened!.incident_id, opened_at: T, suspect_deployment: { version: 'v2', minutes_before: 2 } });
+    expect(updated!.signals.map((x) => x.kind)).toEqual(['deployment', 'anomaly', 'anomaly']);
+    // A deployment after the first anomaly is a signal, not a suspect.
+    const [later] = applySignal(s, 't', 'api', deploy(T + 5 * MIN, 'v3'));
+    expect(later!.suspect_deployment!.version).toBe('v2');
+  });
+
+  it('medium anomalies do not open an incident, but join an open one', () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'api', anomaly(T, 'medium'))).toEqual([]);
+    expect(applySignal(s, 't', 'api', anomaly(T + MIN, 'medium'))).toEqual([]);
+    expect(applySignal(s, 't', 'api', deploy(T + 2 * MIN))).toEqual([]);
+    expect(applySignal(s, 't', 'api', anomaly(T + 2.5 * MIN, 'high'))).toEqual([]);
+    const [opened] = applySignal(s, 't', 'api', anomaly(T + 3 * MIN, 'critical'));
+    expect(opened!.signals.map((x) => x.severity ?? x.kind)).toEqual(['deployment', 'critical']);
+    const [joined] = applySignal(s, 't', 'api', anomaly(T + 4 * MIN, 'medium'));
+    expect(joined!.signals).toHaveLength(3);
+    const t = emptyServiceState();
+    applySignal(t, 't', 'api', deploy(T));
+    const [shift] = applySignal(t, 't', 'api', { ...anomaly(T + MIN, 'high'), sustained: true }); // a level shift counts
+    expect(shift!.status).toBe('open');
   });
 
   it('a replayed signal changes nothing', () => {

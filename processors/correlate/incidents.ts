@@ -5,7 +5,10 @@ import { createHash } from 'node:crypto';
  * this state from Redis, applies signals in order, and saves it back.
  *
  * An incident opens when at least `minSignals` signals, one of them not a
- * deployment, fall within `window`. A deployment in the `suspectLookback`
+ * deployment, fall within `window`. Anomalies below `openSeverity` do not
+ * count towards opening unless they completed a level shift (a noisy series
+ * throws a few 3σ samples an hour; the scenario test's steady phase did);
+ * they still join an incident that is open. A deployment in the `suspectLookback`
  * before the first anomaly is named as the suspect. New signals attach to the
  * open incident; after `quietPeriod` without one it resolves; a resolved
  * incident absorbs nothing, and a new one cannot open within `cooldown`.
@@ -17,6 +20,7 @@ export interface CorrelationConfig {
   suspectLookbackMs: number;
   quietPeriodMs: number;
   cooldownMs: number;
+  openSeverity: 'medium' | 'high' | 'critical';
 }
 
 const MINUTE = 60_000;
@@ -26,6 +30,7 @@ export const DEFAULT_CORRELATION: CorrelationConfig = {
   suspectLookbackMs: 30 * MINUTE,
   quietPeriodMs: 15 * MINUTE,
   cooldownMs: 5 * MINUTE,
+  openSeverity: 'critical',
 };
 
 export type SignalKind = 'anomaly' | 'error_spike' | 'deployment' | 'alert';
@@ -38,6 +43,8 @@ export interface Signal {
   severity?: 'medium' | 'high' | 'critical';
   /** For deployments: the version deployed. */
   version?: string;
+  /** For anomalies: the series stayed off its baseline long enough to count as a level shift. */
+  sustained?: boolean;
 }
 
 export interface Incident {
@@ -79,9 +86,12 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   if (state.open) {
     const inc = state.open;
     inc.signals.push(s);
+    inc.signals.sort((a, b) => a.at - b.at);
     inc.version++;
     inc.updated_at = Math.max(inc.updated_at, s.at);
     if (s.severity && RANK[s.severity] > RANK[inc.severity]) inc.severity = s.severity;
+    // Topics are read independently, so a deployment can arrive after the anomalies it caused.
+    if (s.kind === 'deployment') nameSuspect(inc, s, cfg);
     out.push(snapshot(inc));
     return out;
   }
@@ -92,7 +102,8 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => r.at >= horizon);
 
   const inCooldown = state.lastResolvedAt !== null && s.at < state.lastResolvedAt + cfg.cooldownMs;
-  const inWindow = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at);
+  const counts = (r: Signal) => r.kind !== 'anomaly' || r.sustained === true || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+  const inWindow = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
   const problems = inWindow.filter((r) => r.kind !== 'deployment');
   if (inCooldown || inWindow.length < cfg.minSignals || problems.length === 0) return out;
 
@@ -121,6 +132,15 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => !timeline.includes(r));
   out.push(snapshot(incident));
   return out;
+}
+
+/** Makes `d` the suspect if it is the latest deployment within the look-back before the first problem. */
+function nameSuspect(inc: Incident, d: Signal, cfg: CorrelationConfig): void {
+  const firstProblem = inc.signals.find((x) => x.kind !== 'deployment');
+  if (!firstProblem || d.at > firstProblem.at || d.at < firstProblem.at - cfg.suspectLookbackMs) return;
+  if (inc.suspect_deployment && inc.suspect_deployment.at >= d.at) return;
+  inc.suspect_deployment = { id: d.id, version: d.version ?? '', at: d.at, minutes_before: Math.round(((firstProblem.at - d.at) / MINUTE) * 10) / 10 };
+  inc.opened_at = Math.min(inc.opened_at, d.at);
 }
 
 /** Resolves the open incident if no signal came for `quietPeriod` before `now` (event time or wall clock). */

@@ -43,6 +43,8 @@ export interface ProcessorSpec {
    * rebuilt by the replay.
    */
   onRebalance?: () => void;
+  /** Releases what the processor opened itself, after its consumer stopped. */
+  close?: () => Promise<void>;
 }
 
 export interface RunningProcessor {
@@ -140,6 +142,7 @@ export async function startProcessor(
     async stop() {
       stopping = true;
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
+      await spec.close?.();
       log.info('processor stopped');
     },
   };

@@ -19,6 +19,8 @@ export function processorTelemetry(registry: Registry) {
       new Counter({ name: 'autopilot_processor_errors_total', help: 'Failed write attempts (retried)', labelNames, registers: [registry] })),
     writeSeconds: metric('autopilot_processor_write_seconds', () =>
       new Histogram({ name: 'autopilot_processor_write_seconds', help: 'Time to write one batch downstream', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
+    latePoints: metric('autopilot_processor_late_points_total', () =>
+      new Counter({ name: 'autopilot_processor_late_points_total', help: 'Points that arrived after their window closed (kept in metric_late_points)', labelNames, registers: [registry] })),
     lag: metric('autopilot_processor_consumer_lag', () =>
       new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, per batch', labelNames: [...labelNames, 'partition'], registers: [registry] })),
   };

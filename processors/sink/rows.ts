@@ -1,4 +1,4 @@
-import type { DeploymentEvent, LogEntry, MetricPoint } from '../../schemas/topics.ts';
+import type { Anomaly, DeploymentEvent, IncidentRecord, LogEntry, MetricPoint } from '../../schemas/topics.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { Decoded } from '../runtime/processor.ts';
 
@@ -36,6 +36,33 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
     row: (d) => {
       const e = d.value as DeploymentEvent;
       return { tenant: e.tenant, service: e.service, timestamp: e.timestamp, version: e.version, status: e.status, metadata: e.metadata, ...position(d) };
+    },
+  },
+  // Processor output: rows keyed by their own ids (anomaly_id, incident_id + version), so replays collapse too.
+  [TOPICS.anomalies.topic]: {
+    table: 'anomalies',
+    row: (d) => ({ ...(d.value as Anomaly) }),
+  },
+  [TOPICS.incidents.topic]: {
+    table: 'incidents',
+    row: (d) => {
+      const i = d.value as IncidentRecord;
+      return {
+        incident_id: i.incident_id,
+        tenant: i.tenant,
+        service: i.service,
+        version: i.version,
+        status: i.status,
+        severity: i.severity,
+        opened_at: i.opened_at,
+        updated_at: i.updated_at,
+        resolved_at: i.resolved_at,
+        signals: JSON.stringify(i.signals),
+        signal_count: i.signals.length,
+        suspect_deployment: i.suspect_deployment?.id ?? null,
+        suspect_version: i.suspect_deployment?.version ?? null,
+        suspect_minutes_before: i.suspect_deployment?.minutes_before ?? null,
+      };
     },
   },
 };

@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createRegistry } from '../../lib/metrics.ts';
 import { connectServices, type Services } from '../../lib/services.ts';
-import { startProcessors, type RunningProcessors } from '../../processors/start.ts';
+import { startProcessors, type ProcessorName, type RunningProcessors } from '../../processors/start.ts';
 
 /**
  * The real pipeline inside a test process: the gateway app (called with
@@ -32,7 +32,7 @@ export interface TestPipeline {
   stop(): Promise<void>;
 }
 
-export async function startTestPipeline(name: string, opts: { sink: boolean; env?: Record<string, string> }): Promise<TestPipeline> {
+export async function startTestPipeline(name: string, opts: { processors: ProcessorName[]; env?: Record<string, string> }): Promise<TestPipeline> {
   const run = randomUUID().slice(0, 8);
   const tenants = { a: `${name}-a-${run}`, b: `${name}-b-${run}` };
   const keys = { a: `key-a-${run}`, b: `key-b-${run}` };
@@ -46,8 +46,10 @@ export async function startTestPipeline(name: string, opts: { sink: boolean; env
   });
   const log = createLogger(`test-${name}`);
   const registry = createRegistry(`test-${name}`);
-  const services = await connectServices(config, log, { clientId: `test-${name}`, clickhouse: opts.sink });
-  const processors: RunningProcessors | undefined = opts.sink ? await startProcessors(['sink'], services, registry, log) : undefined;
+  const services = await connectServices(config, log, { clientId: `test-${name}`, clickhouse: opts.processors.length > 0 });
+  const processors: RunningProcessors | undefined = opts.processors.length
+    ? await startProcessors(opts.processors, services, registry, log, { ...process.env, ...opts.env })
+    : undefined;
   const telemetry = gatewayTelemetry(registry);
   const publisher = await createPublisher(services.kafka, services.catalog, log, {
     onProduced: (kind, n, s) => {

@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import type { Publisher } from '../../gateway/publish.ts';
+import { TOPICS, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { applySignal, emptyServiceState, type CorrelationConfig, type Incident, type ServiceState, type Signal } from './incidents.ts';
+
+/**
+ * The correlate processor: anomalies and deployments of a service become
+ * incidents. Per-service state lives in Redis and is updated with optimistic
+ * locking (WATCH), so two processes that happen to hold a service's anomaly
+ * and deployment partitions cannot overwrite each other. WATCH belongs to a
+ * connection, so this process runs its updates one at a time on a connection
+ * of their own (found by the scenario test: two batches of one service, in
+ * flight together on a shared connection, lost an update). Incident versions
+ * are published before the state is saved; a replayed signal is recognised by
+ * its id and changes nothing.
+ */
+const stateKey = (tenant: string, service: string) => `ap:correlate:${tenant}:${service}`;
+
+export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } {
+  if (d.topic === TOPICS.deployments.topic) {
+    const e = d.value as DeploymentEvent;
+    const summary = `deployed ${e.version} (${e.status})${e.metadata.commit ? ` commit ${e.metadata.commit}` : ''}`;
+    return { tenant: e.tenant, service: e.service, signal: { id: `dep_${d.partition}_${d.offset}`, kind: 'deployment', at: e.timestamp, summary, version: e.version } };
+  }
+  const a = d.value as Anomaly;
+  const summary = `${a.metric_name} = ${round(a.current_value)} vs baseline ${round(a.baseline_median)} (z ${round(a.z_score)})`;
+  const kind = a.kind === 'error_rate' ? 'error_spike' : 'anomaly';
+  return { tenant: a.tenant, service: a.service, signal: { id: a.anomaly_id, kind, at: a.detected_at, summary, severity: a.severity, sustained: a.level_shift } };
+}
+
+export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; config: CorrelationConfig; groupId?: string }): ProcessorSpec {
+  const redis = deps.redis.duplicate();
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  const handle = async (batch: Decoded[]) => {
+    // In event-time order within the batch, per service.
+    const byService = new Map<string, ReturnType<typeof toSignal>[]>();
+    for (const d of batch) {
+      const s = toSignal(d);
+      const key = stateKey(s.tenant, s.service);
+      byService.set(key, [...(byService.get(key) ?? []), s]);
+    }
+    for (const [key, signals] of byService) await serially(() => updateService(key, signals));
+    return { rejected: [] };
+  };
+
+  async function updateService(key: string, signals: ReturnType<typeof toSignal>[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await redis.watch(key);
+      const raw = await redis.get(key);
+      const state: ServiceState = raw ? JSON.parse(raw) : emptyServiceState();
+      const emitted: Incident[] = [];
+      for (const s of [...signals].sort((a, b) => a.signal.at - b.signal.at)) {
+        emitted.push(...applySignal(state, s.tenant, s.service, s.signal, deps.config));
+      }
+      await deps.publisher.publish('incidents', emitted.map(toRecord));
+      const ok = await redis.multi().set(key, JSON.stringify(state)).exec();
+      if (ok) return; // null: the key changed under us; read again and re-apply (ids make that safe)
+      if (attempt > 20) throw new Error(`could not update ${key}: too much contention`);
+    }
+  }
+
+  return {
+    name: 'correlate',
+    groupId: deps.groupId ?? 'autopilot-correlate',
+    topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic],
+    handle,
+    close: async () => {
+      redis.disconnect();
+    },
+  };
+}
+
+function toRecord(i: Incident): IncidentRecord {
+  return { ...i, signals: i.signals.map((s) => ({ id: s.id, kind: s.kind, at: s.at, summary: s.summary, severity: s.severity ?? null })) };
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;

@@ -1,0 +1,99 @@
+import type { Redis } from 'ioredis';
+import type { Publisher } from '../../gateway/publish.ts';
+import { TOPICS, type Anomaly, type MetricPoint } from '../../schemas/topics.ts';
+import { seriesId } from '../rollup/windows.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { emptyBaseline, judge, type BaselineState, type DetectorConfig } from './baseline.ts';
+
+/**
+ * The detect processor: every metric sample is judged against its series'
+ * baseline; anomalies go to `autopilot.anomalies` (and, through the sink, to
+ * ClickHouse).
+ *
+ * Baselines live in Redis, written in one MULTI/EXEC with the partition's
+ * applied offset. After a crash the replay skips what Redis says was applied,
+ * so no sample is learned twice or lost. Anomalies are published before that
+ * transaction; one published and then replayed carries the same anomaly_id
+ * (its sample's Kafka position) and collapses downstream.
+ */
+const baselineKey = (series: string) => `ap:detect:baseline:${series}`;
+const offsetKey = (topic: string, partition: number) => `ap:detect:offset:${topic}:${partition}`;
+
+export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId?: string }): ProcessorSpec {
+  const topic = TOPICS.metrics.topic;
+  // Cached while this consumer owns the partition; dropped on rebalance, when Redis is the truth again.
+  let baselines = new Map<string, BaselineState>();
+  let applied = new Map<number, bigint>();
+
+  const handle = async (batch: Decoded[]) => {
+    const partition = batch[0]!.partition;
+    if (!applied.has(partition)) {
+      const stored = await deps.redis.get(offsetKey(topic, partition));
+      applied.set(partition, stored === null ? -1n : BigInt(stored));
+    }
+    const done = applied.get(partition)!;
+    const fresh = batch.filter((d) => BigInt(d.offset) > done);
+    if (fresh.length === 0) return { rejected: [] };
+
+    await loadBaselines(fresh.map((d) => seriesId(d.value as MetricPoint)));
+    const touched = new Set<string>();
+    const anomalies: Anomaly[] = [];
+    for (const d of fresh) {
+      const point = d.value as MetricPoint;
+      const id = seriesId(point);
+      const state = baselines.get(id)!;
+      touched.add(id);
+      const v = judge(state, point.value, deps.config);
+      if (!v.anomaly) continue;
+      anomalies.push({
+        anomaly_id: `an_${topic}_${d.partition}_${d.offset}`,
+        tenant: point.tenant,
+        service: point.labels.service ?? '',
+        metric_name: point.metric_name,
+        labels: point.labels,
+        kind: 'metric',
+        current_value: point.value,
+        baseline_mean: v.mean,
+        baseline_std_dev: v.stdDev,
+        baseline_median: v.centre,
+        z_score: v.z!,
+        deviation_percent: v.centre === 0 ? 0 : ((point.value - v.centre) / Math.abs(v.centre)) * 100,
+        severity: v.severity!,
+        level_shift: v.levelShift,
+        detected_at: point.timestamp,
+        source_topic: topic,
+        source_partition: d.partition,
+        source_offset: Number(d.offset),
+      });
+    }
+
+    await deps.publisher.publish('anomalies', anomalies);
+    const last = fresh[fresh.length - 1]!.offset;
+    const tx = deps.redis.multi();
+    for (const id of touched) tx.set(baselineKey(id), JSON.stringify(baselines.get(id)));
+    tx.set(offsetKey(topic, partition), last);
+    const results = await tx.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw new Error(`redis transaction failed: ${failed?.[0]?.message ?? 'aborted'}`);
+    applied.set(partition, BigInt(last));
+    return { rejected: [] };
+  };
+
+  async function loadBaselines(ids: string[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((id) => !baselines.has(id));
+    if (missing.length === 0) return;
+    const stored = await deps.redis.mget(missing.map(baselineKey));
+    missing.forEach((id, i) => baselines.set(id, stored[i] ? (JSON.parse(stored[i]!) as BaselineState) : emptyBaseline()));
+  }
+
+  return {
+    name: 'detect',
+    groupId: deps.groupId ?? 'autopilot-detect',
+    topics: [topic],
+    handle,
+    onRebalance: () => {
+      baselines = new Map();
+      applied = new Map();
+    },
+  };
+}

@@ -1,0 +1,123 @@
+import { quantile } from 'simple-statistics';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
+import { gaussian, seededRandom } from './helpers/random.ts';
+
+/**
+ * The product brief's scenario through the gateway on the real stack: steady
+ * latency around 100 ms, a deployment at T, then latency around 1500 ms and
+ * ERROR logs. Expected: a critical anomaly with a large z-score and exactly one
+ * incident naming that deployment; the same story in another tenant stays apart.
+ */
+let p: TestPipeline;
+const MIN = 60_000;
+
+beforeAll(async () => {
+  p = await startTestPipeline('scenario', { processors: ['sink', 'rollup', 'detect', 'correlate'] });
+});
+afterAll(async () => p?.stop());
+
+async function playScenario(key: string, service: string, T: number, version: string): Promise<void> {
+  const r = seededRandom(service.length);
+  const point = (at: number, value: number) => ({ timestamp: at, metric_name: 'http_request_duration_ms', value, labels: { service, environment: 'prod' } });
+  const steady = Array.from({ length: 180 }, (_, i) => point(T - 30 * MIN + i * 10_000, 100 + 5 * gaussian(r)));
+  expect((await p.post('/v1/metrics', steady, key)).status).toBe(202);
+  const deploy = { timestamp: T, service, version, status: 'succeeded', metadata: { commit: 'abc123', deployed_by: 'ci' } };
+  expect((await p.post('/v1/deployments', deploy, key)).status).toBe(202);
+  const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
+  expect((await p.post('/v1/metrics', slow, key)).status).toBe(202);
+  const errors = Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 3000, level: 'error', message: `upstream timeout after 1500 ms (${i})`, service }));
+  expect((await p.post('/v1/logs', errors, key)).status).toBe(202);
+}
+
+describe('latency regression after a deployment', () => {
+  const T = Date.now() - 5 * MIN;
+
+  it('yields a critical anomaly and exactly one incident naming the deployment, per tenant', { timeout: 120_000 }, async () => {
+    await playScenario(p.keys.a, 'checkout', T, 'v2.4.0');
+    await playScenario(p.keys.b, 'payments', T + 7_000, 'v9.1.3');
+
+    const incidents = (tenant: string) =>
+      p.rows<{ incident_id: string; service: string; status: string; severity: string; suspect_version: string; suspect_minutes_before: number; signal_count: number; opened_at: string }>(
+        'SELECT incident_id, service, status, severity, suspect_version, suspect_minutes_before, signal_count, toUnixTimestamp64Milli(opened_at) AS opened_at FROM incidents FINAL WHERE tenant = {t:String}',
+        { t: tenant },
+      );
+    const [a] = await eventually(() => incidents(p.tenants.a), (rows) => rows.length > 0 && rows[0]!.suspect_version !== null, 60_000);
+    expect(await incidents(p.tenants.a)).toHaveLength(1);
+    expect(a).toMatchObject({ service: 'checkout', status: 'open', severity: 'critical', suspect_version: 'v2.4.0' });
+    expect(a!.suspect_minutes_before).toBeCloseTo(10_000 / MIN, 1); // first slow sample 10 s after the deploy
+    expect(Number(a!.opened_at)).toBe(T);
+
+    const anomalies = await p.rows<{ n: string; critical: string; max_z: number; ids: string }>(
+      `SELECT count() AS n, countIf(severity = 'critical') AS critical, max(z_score) AS max_z, uniqExact(anomaly_id) AS ids
+       FROM anomalies FINAL WHERE tenant = {t:String} AND service = 'checkout'`,
+      { t: p.tenants.a },
+    );
+    expect(Number(anomalies[0]!.critical)).toBeGreaterThanOrEqual(1);
+    expect(anomalies[0]!.max_z).toBeGreaterThan(50);
+    expect(anomalies[0]!.ids).toBe(anomalies[0]!.n);
+    // None of the 180 steady samples raised a critical anomaly.
+    const before = await p.rows<{ n: string }>(
+      `SELECT count() AS n FROM anomalies FINAL WHERE tenant = {t:String} AND severity = 'critical' AND detected_at < fromUnixTimestamp64Milli({T:Int64})`,
+      { t: p.tenants.a, T },
+    );
+    expect(Number(before[0]!.n)).toBe(0);
+
+    const [b] = await eventually(() => incidents(p.tenants.b), (rows) => rows.length > 0 && rows[0]!.suspect_version !== null, 60_000);
+    expect(await incidents(p.tenants.b)).toHaveLength(1);
+    expect(b).toMatchObject({ service: 'payments', suspect_version: 'v9.1.3' });
+    expect(b!.incident_id).not.toBe(a!.incident_id);
+  });
+});
+
+describe('windowed percentiles', () => {
+  it('match exact quantiles within 1%, and late points are counted, not mixed in', { timeout: 120_000 }, async () => {
+    const r = seededRandom(99);
+    // Watermarks are per partition and only move forward: after the scenario above, these windows
+    // must lie later in event time or they would be (rightly) late. Up to a day ahead is accepted.
+    const start = Math.floor((Date.now() + 5 * MIN) / MIN) * MIN;
+    const windows = [0, 1, 2].map((w) =>
+      Array.from({ length: 1500 }, (_, i) => ({
+        timestamp: start + w * MIN + Math.floor((i * MIN) / 1500),
+        metric_name: 'rollup_check_ms',
+        value: Math.exp(4 + 0.9 * gaussian(r)), // log-normal latencies, long right tail
+        labels: { service: 'rollup-svc' },
+      })),
+    );
+    for (const w of windows) expect((await p.post('/v1/metrics', w)).status).toBe(202);
+    // Event time moves 2 minutes past the last window: with 30 s lateness, all three close.
+    const closer = { timestamp: start + 5 * MIN, metric_name: 'rollup_check_ms', value: 1, labels: { service: 'rollup-svc' } };
+    expect((await p.post('/v1/metrics', closer)).status).toBe(202);
+
+    type Row = { ws: string; count: string; sum: number; p50: number; p90: number; p95: number; p99: number };
+    const rollups = () =>
+      p.rows<Row>(
+        `SELECT toUnixTimestamp64Milli(window_start) AS ws, count, sum, p50, p90, p95, p99 FROM metric_rollups FINAL
+         WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms' AND window_start < fromUnixTimestamp64Milli({end:Int64}) ORDER BY window_start`,
+        { t: p.tenants.a, end: start + 3 * MIN },
+      );
+    const rows = await eventually(rollups, (x) => x.length === 3, 60_000);
+    rows.forEach((row, w) => {
+      const values = windows[w]!.map((x) => x.value);
+      expect(Number(row.ws)).toBe(start + w * MIN);
+      expect(Number(row.count)).toBe(values.length);
+      expect(row.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
+      for (const [q, got] of [[0.5, row.p50], [0.9, row.p90], [0.95, row.p95], [0.99, row.p99]] as const) {
+        const exact = quantile(values, q);
+        expect(Math.abs(got - exact) / exact, `window ${w} p${q * 100}`).toBeLessThanOrEqual(0.01);
+      }
+    });
+
+    const late = { timestamp: start + 30_000, metric_name: 'rollup_check_ms', value: 12345, labels: { service: 'rollup-svc' } };
+    expect((await p.post('/v1/metrics', late)).status).toBe(202);
+    const lateRows = await eventually(
+      () => p.rows<{ n: string; ws: string }>(`SELECT count() AS n, toUnixTimestamp64Milli(any(window_start)) AS ws FROM metric_late_points FINAL WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms'`, { t: p.tenants.a }),
+      (x) => Number(x[0]!.n) === 1,
+      30_000,
+    );
+    expect(Number(lateRows[0]!.ws)).toBe(start);
+    expect(Number((await rollups())[0]!.count)).toBe(1500); // the late point did not change the closed window
+    const metrics = await (await p.app.request('/metrics')).text();
+    expect(metrics).toMatch(/autopilot_processor_late_points_total\{processor="rollup",topic="autopilot.metrics",component="test-scenario"\} [1-9]/);
+  });
+});
