@@ -63,6 +63,7 @@ export interface Anomaly {
   deviation_percent: number;
   severity: 'medium' | 'high' | 'critical';
   level_shift: boolean;
+  consecutive: number;
   detected_at: number;
   source_topic: string;
   source_partition: number;

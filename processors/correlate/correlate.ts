@@ -26,7 +26,7 @@ export function toSignal(d: Decoded): { tenant: string; service: string; signal:
   const a = d.value as Anomaly;
   const summary = `${a.metric_name} = ${round(a.current_value)} vs baseline ${round(a.baseline_median)} (z ${round(a.z_score)})`;
   const kind = a.kind === 'error_rate' ? 'error_spike' : 'anomaly';
-  return { tenant: a.tenant, service: a.service, signal: { id: a.anomaly_id, kind, at: a.detected_at, summary, severity: a.severity, sustained: a.level_shift } };
+  return { tenant: a.tenant, service: a.service, signal: { id: a.anomaly_id, kind, at: a.detected_at, summary, severity: a.severity, consecutive: a.level_shift ? Math.max(2, a.consecutive) : a.consecutive, source: `${a.metric_name}${JSON.stringify(a.labels)}` } };
 }
 
 export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; config: CorrelationConfig; groupId?: string }): ProcessorSpec {
@@ -77,7 +77,7 @@ export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; c
   };
 }
 
-function toRecord(i: Incident): IncidentRecord {
+function toRecord({ first_problem_at: _, ...i }: Incident): IncidentRecord {
   return { ...i, signals: i.signals.map((s) => ({ id: s.id, kind: s.kind, at: s.at, summary: s.summary, severity: s.severity ?? null })) };
 }
 

@@ -4,7 +4,8 @@ import { applySignal, DEFAULT_CORRELATION, emptyServiceState, incidentId, resolv
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MIN = 60_000;
 const deploy = (at: number, version = 'v2'): Signal => ({ id: `dep-${at}`, kind: 'deployment', at, summary: `deploy ${version}`, version });
-const anomaly = (at: number, severity: Signal['severity'] = 'critical'): Signal => ({ id: `an-${at}`, kind: 'anomaly', at, summary: 'latency', severity });
+/** An anomaly that is part of a run (its series' second in a row) unless `consecutive` says otherwise. */
+const anomaly = (at: number, severity: Signal['severity'] = 'critical', consecutive = 2): Signal => ({ id: `an-${at}`, kind: 'anomaly', at, summary: 'latency', severity, consecutive });
 
 describe('incident correlation', () => {
   it('opens on two signals within the window and names the deployment before the first anomaly', () => {
@@ -90,20 +91,27 @@ describe('incident correlation', () => {
     expect(later!.suspect_deployment!.version).toBe('v2');
   });
 
-  it('medium anomalies do not open an incident, but join an open one', () => {
+  it('only sustained anomalies of at least the open severity open an incident; the rest join one', () => {
     const s = emptyServiceState();
-    expect(applySignal(s, 't', 'api', anomaly(T, 'medium'))).toEqual([]);
-    expect(applySignal(s, 't', 'api', anomaly(T + MIN, 'medium'))).toEqual([]);
-    expect(applySignal(s, 't', 'api', deploy(T + 2 * MIN))).toEqual([]);
-    expect(applySignal(s, 't', 'api', anomaly(T + 2.5 * MIN, 'high'))).toEqual([]);
-    const [opened] = applySignal(s, 't', 'api', anomaly(T + 3 * MIN, 'critical'));
-    expect(opened!.signals.map((x) => x.severity ?? x.kind)).toEqual(['deployment', 'critical']);
-    const [joined] = applySignal(s, 't', 'api', anomaly(T + 4 * MIN, 'medium'));
+    expect(applySignal(s, 't', 'api', deploy(T))).toEqual([]);
+    expect(applySignal(s, 't', 'api', anomaly(T + MIN, 'medium'))).toEqual([]); // too mild
+    expect(applySignal(s, 't', 'api', anomaly(T + 2 * MIN, 'critical', 1))).toEqual([]); // a lone sample
+    const [opened] = applySignal(s, 't', 'api', anomaly(T + 3 * MIN, 'high'));
+    expect(opened!.signals.map((x) => x.severity ?? x.kind)).toEqual(['deployment', 'high']);
+    expect(opened!.suspect_deployment!.minutes_before).toBe(3);
+    const [joined] = applySignal(s, 't', 'api', anomaly(T + 4 * MIN, 'medium', 1));
     expect(joined!.signals).toHaveLength(3);
-    const t = emptyServiceState();
-    applySignal(t, 't', 'api', deploy(T));
-    const [shift] = applySignal(t, 't', 'api', { ...anomaly(T + MIN, 'high'), sustained: true }); // a level shift counts
-    expect(shift!.status).toBe('open');
+  });
+
+  it('a run of anomalies on one series is one signal: it takes a second source to open', () => {
+    const s = emptyServiceState();
+    const onSeries = (at: number, consecutive: number) => ({ ...anomaly(at, 'critical', consecutive), source: 'latency{pod=a}' });
+    expect(applySignal(s, 't', 'api', onSeries(T, 1))).toEqual([]);
+    expect(applySignal(s, 't', 'api', onSeries(T + 10_000, 2))).toEqual([]);
+    expect(applySignal(s, 't', 'api', onSeries(T + 20_000, 3))).toEqual([]);
+    const [opened] = applySignal(s, 't', 'api', { ...anomaly(T + 30_000), source: 'errors{pod=a}' });
+    expect(opened!.signals).toHaveLength(4);
+    expect(opened!.opened_at).toBe(T); // the run's first sample, though it alone did not count
   });
 
   it('a replayed signal changes nothing', () => {

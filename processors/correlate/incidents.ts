@@ -5,10 +5,13 @@ import { createHash } from 'node:crypto';
  * this state from Redis, applies signals in order, and saves it back.
  *
  * An incident opens when at least `minSignals` signals, one of them not a
- * deployment, fall within `window`. Anomalies below `openSeverity` do not
- * count towards opening unless they completed a level shift (a noisy series
- * throws a few 3σ samples an hour; the scenario test's steady phase did);
- * they still join an incident that is open. A deployment in the `suspectLookback`
+ * deployment, fall within `window`. An anomaly counts towards opening only
+ * if it is at least `openSeverity` and part of a run (its series' second
+ * anomaly in a row, or a level shift): noisy series throw isolated 3σ and even 4σ
+ * samples (the scenario and crash tests' steady phases did, across 32
+ * series), and one sample is not an incident. Other anomalies still join an
+ * incident that is open. Signals are counted by source: a run of anomalies on
+ * one series is one signal, not one per sample. A deployment in the `suspectLookback`
  * before the first anomaly is named as the suspect. New signals attach to the
  * open incident; after `quietPeriod` without one it resolves; a resolved
  * incident absorbs nothing, and a new one cannot open within `cooldown`.
@@ -30,7 +33,7 @@ export const DEFAULT_CORRELATION: CorrelationConfig = {
   suspectLookbackMs: 30 * MINUTE,
   quietPeriodMs: 15 * MINUTE,
   cooldownMs: 5 * MINUTE,
-  openSeverity: 'critical',
+  openSeverity: 'high',
 };
 
 export type SignalKind = 'anomaly' | 'error_spike' | 'deployment' | 'alert';
@@ -43,8 +46,10 @@ export interface Signal {
   severity?: 'medium' | 'high' | 'critical';
   /** For deployments: the version deployed. */
   version?: string;
-  /** For anomalies: the series stayed off its baseline long enough to count as a level shift. */
-  sustained?: boolean;
+  /** For anomalies: how many in a row on its series, this one included (a level shift counts as a run). */
+  consecutive?: number;
+  /** What raised it (a series, a deployment): a run of anomalies from one series is one signal when counting. */
+  source?: string;
 }
 
 export interface Incident {
@@ -59,6 +64,8 @@ export interface Incident {
   severity: 'medium' | 'high' | 'critical';
   signals: Signal[];
   suspect_deployment: { id: string; version: string; at: number; minutes_before: number } | null;
+  /** Where the trouble started: the first anomaly of the run that opened it. The suspect is measured from here. */
+  first_problem_at: number;
 }
 
 export interface ServiceState {
@@ -102,31 +109,32 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => r.at >= horizon);
 
   const inCooldown = state.lastResolvedAt !== null && s.at < state.lastResolvedAt + cfg.cooldownMs;
-  const counts = (r: Signal) => r.kind !== 'anomaly' || r.sustained === true || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
-  const inWindow = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
-  const problems = inWindow.filter((r) => r.kind !== 'deployment');
-  if (inCooldown || inWindow.length < cfg.minSignals || problems.length === 0) return out;
+  const severe = (r: Signal) => r.kind !== 'anomaly' || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+  const counts = (r: Signal) => severe(r) && (r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2);
+  const qualifying = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
+  const sources = new Set(qualifying.map((r) => r.source ?? r.id));
+  const problems = qualifying.filter((r) => r.kind !== 'deployment');
+  if (inCooldown || sources.size < cfg.minSignals || problems.length === 0) return out;
 
-  const firstProblem = problems[0]!;
+  // Trouble started with the first anomaly of the earliest run, not with the sample that made the run count.
+  const firstProblem = problems.map((q) => runStart(state.recent, q)).reduce((a, b) => (b.at < a.at ? b : a));
   const suspect = state.recent
     .filter((r) => r.kind === 'deployment' && r.at <= firstProblem.at && r.at >= firstProblem.at - cfg.suspectLookbackMs)
     .at(-1);
-  const timeline = [...new Set([...(suspect ? [suspect] : []), ...inWindow])].sort((a, b) => a.at - b.at);
-  const opened_at = timeline[0]!.at;
+  const timeline = state.recent.filter((r) => r === suspect || (r.at >= firstProblem.at && r.at <= s.at));
   const incident: Incident = {
     incident_id: incidentId(tenant, service, firstProblem.id),
     tenant,
     service,
     version: 1,
     status: 'open',
-    opened_at,
+    opened_at: timeline[0]!.at,
     updated_at: s.at,
     resolved_at: null,
-    severity: problems.reduce<'medium' | 'high' | 'critical'>((m, p) => (p.severity && RANK[p.severity] > RANK[m] ? p.severity : m), 'medium'),
+    severity: timeline.reduce<'medium' | 'high' | 'critical'>((m, p) => (p.severity && RANK[p.severity] > RANK[m] ? p.severity : m), 'medium'),
     signals: timeline,
-    suspect_deployment: suspect
-      ? { id: suspect.id, version: suspect.version ?? '', at: suspect.at, minutes_before: Math.round(((firstProblem.at - suspect.at) / MINUTE) * 10) / 10 }
-      : null,
+    suspect_deployment: suspect ? suspectOf(suspect, firstProblem.at) : null,
+    first_problem_at: firstProblem.at,
   };
   state.open = incident;
   state.recent = state.recent.filter((r) => !timeline.includes(r));
@@ -134,12 +142,24 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   return out;
 }
 
+/** The first signal of `q`'s run: `consecutive − 1` signals back on the same source. */
+function runStart(recent: Signal[], q: Signal): Signal {
+  const same = recent.filter((r) => (r.source ?? r.id) === (q.source ?? q.id) && r.at <= q.at);
+  return same[Math.max(0, same.length - (q.consecutive ?? 1))] ?? q;
+}
+
+const suspectOf = (d: Signal, firstProblemAt: number) => ({
+  id: d.id,
+  version: d.version ?? '',
+  at: d.at,
+  minutes_before: Math.round(((firstProblemAt - d.at) / MINUTE) * 10) / 10,
+});
+
 /** Makes `d` the suspect if it is the latest deployment within the look-back before the first problem. */
 function nameSuspect(inc: Incident, d: Signal, cfg: CorrelationConfig): void {
-  const firstProblem = inc.signals.find((x) => x.kind !== 'deployment');
-  if (!firstProblem || d.at > firstProblem.at || d.at < firstProblem.at - cfg.suspectLookbackMs) return;
+  if (d.at > inc.first_problem_at || d.at < inc.first_problem_at - cfg.suspectLookbackMs) return;
   if (inc.suspect_deployment && inc.suspect_deployment.at >= d.at) return;
-  inc.suspect_deployment = { id: d.id, version: d.version ?? '', at: d.at, minutes_before: Math.round(((firstProblem.at - d.at) / MINUTE) * 10) / 10 };
+  inc.suspect_deployment = suspectOf(d, inc.first_problem_at);
   inc.opened_at = Math.min(inc.opened_at, d.at);
 }
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { gaussian, seededRandom as random } from '../../test/helpers/random.ts';
 import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from './baseline.ts';
 
-/** The rule as first written: mean/std, every sample learned, no level-shift reset, no scale floor. */
-const CLASSIC: DetectorConfig = { ...DEFAULT_DETECTOR, method: 'classic', learnAnomalies: true, shiftAfter: Infinity, minRelativeScale: 0 };
+/** The rule as first written: mean/std, every sample learned, no level-shift reset, no scale floor, raw z. */
+const CLASSIC: DetectorConfig = { ...DEFAULT_DETECTOR, method: 'classic', learnAnomalies: true, shiftAfter: Infinity, minRelativeScale: 0, smallSampleCorrection: false };
 
 
 describe('the classic rule (mean/std over the last 1000, |z| > 2.5)', () => {
@@ -92,7 +92,7 @@ describe('improvements over the classic rule', () => {
     for (let i = 0; i < 100; i++) judge(s, 100 + 5 * gaussian(r), DEFAULT_DETECTOR);
     const v = judge(s, 1500, DEFAULT_DETECTOR);
     expect(v.severity).toBe('critical');
-    expect(v.z!).toBeGreaterThan(100);
+    expect(v.z!).toBeGreaterThan(10); // ~280 raw MADs; read as a t with 37 effective degrees of freedom
     expect(v.score).toBeGreaterThan(0.999);
   });
 
@@ -110,6 +110,35 @@ describe('improvements over the classic rule', () => {
     const scores = [10, 11, 12, 14, 20].map((v) => judge({ ...s, values: [...s.values] }, v, DEFAULT_DETECTOR).score);
     for (const sc of scores) expect(sc).toBeGreaterThanOrEqual(0), expect(sc).toBeLessThanOrEqual(1);
     expect([...scores].slice(1).every((sc, i) => sc >= scores[i]!)).toBe(true);
+  });
+});
+
+describe('small-sample correction', () => {
+  it('gives Gaussian noise the normal rate of |z| > 3 and > 4 from the 10th sample on; raw robust z does not', () => {
+    const rates = (smallSampleCorrection: boolean) => {
+      const r = random(1);
+      let n = 0;
+      let over3 = 0;
+      let over4 = 0;
+      for (let series = 0; series < 400; series++) {
+        const s = emptyBaseline();
+        for (let i = 0; i < 240; i++) {
+          const v = judge(s, 100 + 5 * gaussian(r), { ...DEFAULT_DETECTOR, minRelativeScale: 0, smallSampleCorrection });
+          if (v.z === undefined) continue;
+          n++;
+          if (Math.abs(v.z) > 3) over3++;
+          if (Math.abs(v.z) > 4) over4++;
+        }
+      }
+      return { over3: over3 / n, over4: over4 / n };
+    };
+    const corrected = rates(true);
+    expect(corrected.over3).toBeGreaterThan(0.0018); // normal: 0.0027
+    expect(corrected.over3).toBeLessThan(0.004);
+    expect(corrected.over4).toBeLessThan(0.0003); // normal: 0.00006
+    const raw = rates(false);
+    expect(raw.over3).toBeGreaterThan(0.005);
+    expect(raw.over4).toBeGreaterThan(0.0005);
   });
 });
 

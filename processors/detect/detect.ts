@@ -60,6 +60,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
         deviation_percent: v.centre === 0 ? 0 : ((point.value - v.centre) / Math.abs(v.centre)) * 100,
         severity: v.severity!,
         level_shift: v.levelShift,
+        consecutive: v.consecutive,
         detected_at: point.timestamp,
         source_topic: topic,
         source_partition: d.partition,
