@@ -8,6 +8,7 @@ import { correlationConfig } from './correlate/config.ts';
 import { correlateProcessor } from './correlate/correlate.ts';
 import { detectorConfig } from './detect/config.ts';
 import { detectProcessor } from './detect/detect.ts';
+import { errorRateProcessor } from './detect/error-rate.ts';
 import { rollupConfig } from './rollup/config.ts';
 import { rollupProcessor } from './rollup/rollup.ts';
 import { startProcessor, type ProcessorSpec, type RunningProcessor } from './runtime/processor.ts';
@@ -15,7 +16,7 @@ import { processorTelemetry } from './runtime/telemetry.ts';
 import { sinkProcessor } from './sink/sink.ts';
 
 /** Every processor, by the name `autopilot run <name>` knows it by, downstream first. */
-export const PROCESSOR_NAMES = ['sink', 'rollup', 'detect', 'correlate'] as const;
+export const PROCESSOR_NAMES = ['sink', 'rollup', 'detect', 'error-rate', 'correlate'] as const;
 export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
 
 /** The processors that write ClickHouse themselves; the others only need Kafka and Redis. */
@@ -51,6 +52,7 @@ export async function startProcessors(
     rollup: () =>
       rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints }),
     detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env) }),
+    'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env) }),
     correlate: () => correlateProcessor({ redis: services.redis, publisher, config: correlationConfig(env) }),
   };
   const running: RunningProcessor[] = [];

@@ -13,7 +13,7 @@ let p: TestPipeline;
 const MIN = 60_000;
 
 beforeAll(async () => {
-  p = await startTestPipeline('scenario', { processors: ['sink', 'rollup', 'detect', 'correlate'] });
+  p = await startTestPipeline('scenario', { processors: ['sink', 'rollup', 'detect', 'error-rate', 'correlate'] });
 });
 afterAll(async () => p?.stop());
 
@@ -26,8 +26,10 @@ async function playScenario(key: string, service: string, T: number, version: st
   expect((await p.post('/v1/deployments', deploy, key)).status).toBe(202);
   const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
   expect((await p.post('/v1/metrics', slow, key)).status).toBe(202);
-  const errors = Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 3000, level: 'error', message: `upstream timeout after 1500 ms (${i})`, service }));
-  expect((await p.post('/v1/logs', errors, key)).status).toBe(202);
+  const quiet = Array.from({ length: 90 }, (_, i) => ({ timestamp: T - 30 * MIN + i * 20_000, level: 'info', message: 'GET /cart 200', service }));
+  const errors = Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 2000, level: 'error', message: `upstream timeout after 1500 ms (${i})`, service }));
+  const later = { timestamp: T + 3 * MIN, level: 'info', message: 'GET /cart 200', service }; // moves the log watermark past the error minute
+  expect((await p.post('/v1/logs', [...quiet, ...errors, later], key)).status).toBe(202);
 }
 
 describe('latency regression after a deployment', () => {
@@ -62,6 +64,22 @@ describe('latency regression after a deployment', () => {
       { t: p.tenants.a, T },
     );
     expect(Number(before[0]!.n)).toBe(0);
+
+    // The ERROR burst is an error-rate spike of its own, attached to the same incident.
+    const spikes = await eventually(
+      () => p.rows<{ severity: string; current_value: number }>(`SELECT severity, current_value FROM anomalies FINAL WHERE tenant = {t:String} AND kind = 'error_rate'`, { t: p.tenants.a }),
+      (rows) => rows.some((r) => r.severity === 'critical'),
+      30_000,
+    );
+    // The burst straddles a minute boundary; the fuller minute holds at least half of its 20 errors.
+    expect(Math.max(...spikes.map((x) => x.current_value))).toBeGreaterThanOrEqual(10);
+    const kinds = await eventually(
+      () => p.rows<{ signals: string }>('SELECT signals FROM incidents FINAL WHERE tenant = {t:String}', { t: p.tenants.a }),
+      (rows) => rows[0]!.signals.includes('error_spike'),
+      30_000,
+    );
+    expect(await incidents(p.tenants.a)).toHaveLength(1);
+    expect(JSON.parse(kinds[0]!.signals).map((x: { kind: string }) => x.kind)).toEqual(expect.arrayContaining(['deployment', 'anomaly', 'error_spike']));
 
     const [b] = await eventually(() => incidents(p.tenants.b), (rows) => rows.length > 0 && rows[0]!.suspect_version !== null, 60_000);
     expect(await incidents(p.tenants.b)).toHaveLength(1);

@@ -3,7 +3,8 @@ import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type Anomaly, type MetricPoint } from '../../schemas/topics.ts';
 import { seriesId } from '../rollup/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { emptyBaseline, judge, type BaselineState, type DetectorConfig } from './baseline.ts';
+import { judge, type DetectorConfig } from './baseline.ts';
+import { BaselineStore, execOrThrow } from './store.ts';
 
 /**
  * The detect processor: every metric sample is judged against its series'
@@ -16,13 +17,12 @@ import { emptyBaseline, judge, type BaselineState, type DetectorConfig } from '.
  * transaction; one published and then replayed carries the same anomaly_id
  * (its sample's Kafka position) and collapses downstream.
  */
-const baselineKey = (series: string) => `ap:detect:baseline:${series}`;
 const offsetKey = (topic: string, partition: number) => `ap:detect:offset:${topic}:${partition}`;
 
 export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId?: string }): ProcessorSpec {
   const topic = TOPICS.metrics.topic;
+  const baselines = new BaselineStore(deps.redis);
   // Cached while this consumer owns the partition; dropped on rebalance, when Redis is the truth again.
-  let baselines = new Map<string, BaselineState>();
   let applied = new Map<number, bigint>();
 
   const handle = async (batch: Decoded[]) => {
@@ -35,15 +35,11 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     const fresh = batch.filter((d) => BigInt(d.offset) > done);
     if (fresh.length === 0) return { rejected: [] };
 
-    await loadBaselines(fresh.map((d) => seriesId(d.value as MetricPoint)));
-    const touched = new Set<string>();
+    await baselines.load(fresh.map((d) => seriesId(d.value as MetricPoint)));
     const anomalies: Anomaly[] = [];
     for (const d of fresh) {
       const point = d.value as MetricPoint;
-      const id = seriesId(point);
-      const state = baselines.get(id)!;
-      touched.add(id);
-      const v = judge(state, point.value, deps.config);
+      const v = judge(baselines.use(seriesId(point)), point.value, deps.config);
       if (!v.anomaly) continue;
       anomalies.push({
         anomaly_id: `an_${topic}_${d.partition}_${d.offset}`,
@@ -71,21 +67,12 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     await deps.publisher.publish('anomalies', anomalies);
     const last = fresh[fresh.length - 1]!.offset;
     const tx = deps.redis.multi();
-    for (const id of touched) tx.set(baselineKey(id), JSON.stringify(baselines.get(id)));
+    baselines.writeTo(tx);
     tx.set(offsetKey(topic, partition), last);
-    const results = await tx.exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw new Error(`redis transaction failed: ${failed?.[0]?.message ?? 'aborted'}`);
+    await execOrThrow(tx);
     applied.set(partition, BigInt(last));
     return { rejected: [] };
   };
-
-  async function loadBaselines(ids: string[]): Promise<void> {
-    const missing = [...new Set(ids)].filter((id) => !baselines.has(id));
-    if (missing.length === 0) return;
-    const stored = await deps.redis.mget(missing.map(baselineKey));
-    missing.forEach((id, i) => baselines.set(id, stored[i] ? (JSON.parse(stored[i]!) as BaselineState) : emptyBaseline()));
-  }
 
   return {
     name: 'detect',
@@ -93,7 +80,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     topics: [topic],
     handle,
     onRebalance: () => {
-      baselines = new Map();
+      baselines.reset();
       applied = new Map();
     },
   };

@@ -1,0 +1,111 @@
+import type { Redis } from 'ioredis';
+import type { Publisher } from '../../gateway/publish.ts';
+import { TOPICS, type Anomaly, type LogEntry, type MetricPoint } from '../../schemas/topics.ts';
+import { PartitionWindows, type WindowConfig } from '../rollup/windows.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { judge, type DetectorConfig } from './baseline.ts';
+import { BaselineStore, execOrThrow } from './store.ts';
+
+/**
+ * Error-rate spikes: ERROR and FATAL log lines per service per event-time
+ * minute, judged against that service's own history of per-minute counts.
+ *
+ * Counting uses the rollup's windows (a log line is a point of value 1 or 0),
+ * so the watermark, lateness and record-by-record closing are the same. Open
+ * minutes are rebuilt by replay: the commit names the first offset an open
+ * minute needs, and a checkpoint {watermark, processed} is saved in Redis in
+ * the same MULTI as the baselines it produced. A replayed line whose minute
+ * had closed by that checkpoint was already counted and is skipped.
+ */
+const ERROR_LEVELS = new Set(['error', 'fatal']);
+const checkpointKey = (partition: number) => `ap:detect:errors:checkpoint:${partition}`;
+
+interface Checkpoint {
+  w: number;
+  p: string;
+}
+
+export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; detector: DetectorConfig; windows: WindowConfig; groupId?: string }): ProcessorSpec {
+  const topic = TOPICS.logs.topic;
+  // Counts, not measurements: a scale floor of one error per minute, so 0 → 3 errors is not a spike.
+  const detector: DetectorConfig = { ...deps.detector, minAbsoluteScale: Math.max(1, deps.detector.minAbsoluteScale), minRelativeScale: 0 };
+  const baselines = new BaselineStore(deps.redis);
+  let partitions = new Map<number, Promise<{ windows: PartitionWindows; restored?: { w: number; p: bigint } }>>();
+
+  async function restore(partition: number) {
+    const raw = await deps.redis.get(checkpointKey(partition));
+    if (!raw) return { windows: new PartitionWindows(deps.windows) };
+    const cp = JSON.parse(raw) as Checkpoint;
+    return { windows: new PartitionWindows(deps.windows, cp.w), restored: { w: cp.w, p: BigInt(cp.p) } };
+  }
+
+  const handle = async (batch: Decoded[]) => {
+    const partition = batch[0]!.partition;
+    if (!partitions.has(partition)) partitions.set(partition, restore(partition));
+    const state = await partitions.get(partition)!;
+
+    for (const d of batch) {
+      const log = d.value as LogEntry;
+      const minuteEnd = Math.floor(log.timestamp / deps.windows.windowMs) * deps.windows.windowMs + deps.windows.windowMs;
+      const r = state.restored;
+      if (r && BigInt(d.offset) <= r.p && minuteEnd <= r.w) continue; // counted before the restart
+      const point: MetricPoint = {
+        tenant: log.tenant,
+        timestamp: log.timestamp,
+        metric_name: 'error_rate',
+        value: ERROR_LEVELS.has(log.level) ? 1 : 0,
+        labels: { service: log.service },
+      };
+      state.windows.add(point, BigInt(d.offset)); // a late line is simply not counted: its minute was judged
+    }
+
+    const closed = state.windows.closeReady();
+    const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
+    await baselines.load(closed.map(id));
+    const anomalies: Anomaly[] = [];
+    for (const w of closed.sort((a, b) => a.window_start - b.window_start)) {
+      const v = judge(baselines.use(id(w)), w.sum, detector);
+      if (!v.anomaly) continue;
+      anomalies.push({
+        anomaly_id: `er_${w.tenant}_${w.service}_${w.window_start}`,
+        tenant: w.tenant,
+        service: w.service,
+        metric_name: 'error_rate',
+        labels: { service: w.service },
+        kind: 'error_rate',
+        current_value: w.sum,
+        baseline_mean: v.mean,
+        baseline_std_dev: v.stdDev,
+        baseline_median: v.centre,
+        z_score: v.z!,
+        deviation_percent: v.centre === 0 ? 0 : ((w.sum - v.centre) / Math.abs(v.centre)) * 100,
+        severity: v.severity!,
+        level_shift: v.levelShift,
+        consecutive: v.consecutive,
+        detected_at: w.window_end,
+        source_topic: topic,
+        source_partition: partition,
+        source_offset: 0,
+      });
+    }
+    await deps.publisher.publish('anomalies', anomalies);
+
+    const last = BigInt(batch[batch.length - 1]!.offset);
+    const tx = deps.redis.multi();
+    baselines.writeTo(tx);
+    tx.set(checkpointKey(partition), JSON.stringify({ w: state.windows.watermark, p: last.toString() } satisfies Checkpoint));
+    await execOrThrow(tx);
+    return { rejected: [], commitOffset: state.windows.committableOffset(last + 1n).toString() };
+  };
+
+  return {
+    name: 'error-rate',
+    groupId: deps.groupId ?? 'autopilot-error-rate',
+    topics: [topic],
+    handle,
+    onRebalance: () => {
+      partitions = new Map();
+      baselines.reset();
+    },
+  };
+}
