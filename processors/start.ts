@@ -53,7 +53,10 @@ export async function startProcessors(
       rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints }),
     detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env) }),
     'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env) }),
-    correlate: () => correlateProcessor({ redis: services.redis, publisher, config: correlationConfig(env) }),
+    correlate: () => {
+      const { sweepMs, ...config } = correlationConfig(env);
+      return correlateProcessor({ redis: services.redis, publisher, config, sweepMs });
+    },
   };
   const running: RunningProcessor[] = [];
   for (const name of PROCESSOR_NAMES.filter((n) => names.includes(n))) {

@@ -11,9 +11,10 @@ const schema = z.strictObject({
   CORRELATE_COOLDOWN_MINUTES: minutes(DEFAULT_CORRELATION.cooldownMs),
   CORRELATE_MIN_SIGNALS: z.coerce.number().int().min(1).default(DEFAULT_CORRELATION.minSignals),
   CORRELATE_OPEN_SEVERITY: z.enum(['medium', 'high', 'critical']).default(DEFAULT_CORRELATION.openSeverity),
+  CORRELATE_SWEEP_SECONDS: z.coerce.number().positive().default(30),
 });
 
-export function correlationConfig(env: NodeJS.ProcessEnv = process.env): CorrelationConfig {
+export function correlationConfig(env: NodeJS.ProcessEnv = process.env): CorrelationConfig & { sweepMs: number } {
   const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('CORRELATE_')));
   const c = schema.parse(own);
   return {
@@ -23,5 +24,6 @@ export function correlationConfig(env: NodeJS.ProcessEnv = process.env): Correla
     cooldownMs: c.CORRELATE_COOLDOWN_MINUTES,
     minSignals: c.CORRELATE_MIN_SIGNALS,
     openSeverity: c.CORRELATE_OPEN_SEVERITY,
+    sweepMs: c.CORRELATE_SWEEP_SECONDS * 1000,
   };
 }

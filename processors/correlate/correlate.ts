@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { applySignal, emptyServiceState, type CorrelationConfig, type Incident, type ServiceState, type Signal } from './incidents.ts';
+import { applySignal, emptyServiceState, resolveIfQuiet, type CorrelationConfig, type Incident, type ServiceState, type Signal } from './incidents.ts';
 
 /**
  * The correlate processor: anomalies and deployments of a service become
@@ -16,6 +16,8 @@ import { applySignal, emptyServiceState, type CorrelationConfig, type Incident, 
  * its id and changes nothing.
  */
 const stateKey = (tenant: string, service: string) => `ap:correlate:${tenant}:${service}`;
+/** The services with an open incident, for the sweep that resolves quiet ones on the wall clock. */
+const OPEN_SET = 'ap:correlate:open';
 
 export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } {
   if (d.topic === TOPICS.deployments.topic) {
@@ -29,7 +31,19 @@ export function toSignal(d: Decoded): { tenant: string; service: string; signal:
   return { tenant: a.tenant, service: a.service, signal: { id: a.anomaly_id, kind, at: a.detected_at, summary, severity: a.severity, consecutive: a.level_shift ? Math.max(2, a.consecutive) : a.consecutive, source: `${a.metric_name}${JSON.stringify(a.labels)}` } };
 }
 
-export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; config: CorrelationConfig; groupId?: string }): ProcessorSpec {
+/**
+ * Signals close incidents as they arrive (a late signal first resolves an
+ * incident that has been quiet long enough), but a service that simply
+ * recovers sends none: every `sweepMs` the open incidents are checked against
+ * the wall clock and resolved once quiet for the quiet period.
+ */
+export function correlateProcessor(deps: {
+  redis: Redis;
+  publisher: Publisher;
+  config: CorrelationConfig;
+  sweepMs: number;
+  groupId?: string;
+}): ProcessorSpec {
   const redis = deps.redis.duplicate();
   let queue: Promise<unknown> = Promise.resolve();
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
@@ -46,25 +60,44 @@ export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; c
       const key = stateKey(s.tenant, s.service);
       byService.set(key, [...(byService.get(key) ?? []), s]);
     }
-    for (const [key, signals] of byService) await serially(() => updateService(key, signals));
+    for (const [key, signals] of byService) {
+      const sorted = [...signals].sort((a, b) => a.signal.at - b.signal.at);
+      await serially(() => updateService(key, (state) => sorted.flatMap((s) => applySignal(state, s.tenant, s.service, s.signal, deps.config))));
+    }
     return { rejected: [] };
   };
 
-  async function updateService(key: string, signals: ReturnType<typeof toSignal>[]): Promise<void> {
+  /** Read, change and write one service's state under WATCH; publish what changed before saving. */
+  async function updateService(key: string, change: (state: ServiceState) => Incident[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       await redis.watch(key);
       const raw = await redis.get(key);
       const state: ServiceState = raw ? JSON.parse(raw) : emptyServiceState();
-      const emitted: Incident[] = [];
-      for (const s of [...signals].sort((a, b) => a.signal.at - b.signal.at)) {
-        emitted.push(...applySignal(state, s.tenant, s.service, s.signal, deps.config));
-      }
+      const emitted = change(state);
       await deps.publisher.publish('incidents', emitted.map(toRecord));
-      const ok = await redis.multi().set(key, JSON.stringify(state)).exec();
-      if (ok) return; // null: the key changed under us; read again and re-apply (ids make that safe)
+      const tx = redis.multi().set(key, JSON.stringify(state));
+      if (state.open) tx.sadd(OPEN_SET, key);
+      else tx.srem(OPEN_SET, key);
+      if (await tx.exec()) return; // null: the key changed under us; read again and re-apply (ids make that safe)
       if (attempt > 20) throw new Error(`could not update ${key}: too much contention`);
     }
   }
+
+  const sweep = async () => {
+    for (const key of await redis.smembers(OPEN_SET)) {
+      await serially(() => updateService(key, (state) => {
+        const resolved = resolveIfQuiet(state, Date.now(), deps.config);
+        return resolved ? [resolved] : [];
+      }));
+    }
+  };
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweep().catch(() => undefined).finally(() => (sweeping = false)); // a failed sweep is simply retried next tick
+  }, deps.sweepMs);
+  timer.unref();
 
   return {
     name: 'correlate',
@@ -72,6 +105,8 @@ export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; c
     topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic],
     handle,
     close: async () => {
+      clearInterval(timer);
+      await queue;
       redis.disconnect();
     },
   };
