@@ -126,6 +126,25 @@ describe('windowed percentiles', () => {
       }
     });
 
+    // Hourly rollups (materialized view over the windows): the same figures per hour, percentiles merged from the sketches.
+    const byHour = new Map<number, number[]>();
+    for (const x of windows.flat()) byHour.set(Math.floor(x.timestamp / 3_600_000) * 3_600_000, [...(byHour.get(Math.floor(x.timestamp / 3_600_000) * 3_600_000) ?? []), x.value]);
+    const hourly = await p.rows<{ hour_ms: string; count: string; sum: number; p50: number; p90: number; p95: number; p99: number }>(
+      `SELECT toUnixTimestamp(hour) * 1000 AS hour_ms, count, sum, p50, p90, p95, p99 FROM metric_rollups_hourly
+       WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms' AND hour < fromUnixTimestamp64Milli({end:Int64}) ORDER BY hour`,
+      { t: p.tenants.a, end: start + 3 * MIN },
+    );
+    expect(hourly.map((h) => Number(h.hour_ms))).toEqual([...byHour.keys()]);
+    for (const h of hourly) {
+      const values = byHour.get(Number(h.hour_ms))!;
+      expect(Number(h.count)).toBe(values.length);
+      expect(h.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
+      for (const [q, got] of [[0.5, h.p50], [0.9, h.p90], [0.95, h.p95], [0.99, h.p99]] as const) {
+        const exact = quantile(values, q);
+        expect(Math.abs(got - exact) / exact, `hour p${q * 100}`).toBeLessThanOrEqual(0.01);
+      }
+    }
+
     const late = { timestamp: start + 30_000, metric_name: 'rollup_check_ms', value: 12345, labels: { service: 'rollup-svc' } };
     expect((await p.post('/v1/metrics', late)).status).toBe(202);
     const lateRows = await eventually(

@@ -114,6 +114,17 @@ describe('incident correlation', () => {
     expect(opened!.opened_at).toBe(T); // the run's first sample, though it alone did not count
   });
 
+  it('an earlier anomaly read after the incident opened moves the start, and the suspect is measured from it', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    const spike: Signal = { id: 'err-1', kind: 'error_spike', at: T + 2 * MIN, summary: 'errors' };
+    const [opened] = applySignal(s, 't', 'api', spike);
+    expect(opened!.suspect_deployment!.minutes_before).toBe(2);
+    const [moved] = applySignal(s, 't', 'api', anomaly(T + 30_000, 'critical', 1));
+    expect(moved!.suspect_deployment).toMatchObject({ version: 'v2', minutes_before: 0.5 });
+    expect(moved!.incident_id).toBe(opened!.incident_id);
+  });
+
   it('a replayed signal changes nothing', () => {
     const s = emptyServiceState();
     applySignal(s, 't', 'api', deploy(T));

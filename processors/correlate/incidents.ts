@@ -97,8 +97,10 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     inc.version++;
     inc.updated_at = Math.max(inc.updated_at, s.at);
     if (s.severity && RANK[s.severity] > RANK[inc.severity]) inc.severity = s.severity;
-    // Topics are read independently, so a deployment can arrive after the anomalies it caused.
+    // Topics are read independently: a deployment can arrive after the anomalies it caused,
+    // and an earlier anomaly (another processor's) after the signal that opened the incident.
     if (s.kind === 'deployment') nameSuspect(inc, s, cfg);
+    else if (isSevere(s, cfg) && s.at < inc.first_problem_at) moveFirstProblem(inc, s.at, cfg);
     out.push(snapshot(inc));
     return out;
   }
@@ -109,7 +111,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => r.at >= horizon);
 
   const inCooldown = state.lastResolvedAt !== null && s.at < state.lastResolvedAt + cfg.cooldownMs;
-  const severe = (r: Signal) => r.kind !== 'anomaly' || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+  const severe = (r: Signal) => isSevere(r, cfg);
   const counts = (r: Signal) => severe(r) && (r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2);
   const qualifying = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
   const sources = new Set(qualifying.map((r) => r.source ?? r.id));
@@ -140,6 +142,16 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => !timeline.includes(r));
   out.push(snapshot(incident));
   return out;
+}
+
+const isSevere = (r: Signal, cfg: CorrelationConfig) => r.kind !== 'anomaly' || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+
+/** The trouble started earlier than thought: re-measure the suspect from there, or pick an earlier one. */
+function moveFirstProblem(inc: Incident, at: number, cfg: CorrelationConfig): void {
+  inc.first_problem_at = at;
+  const deployments = inc.signals.filter((x) => x.kind === 'deployment' && x.at <= at && x.at >= at - cfg.suspectLookbackMs);
+  const latest = deployments.at(-1);
+  inc.suspect_deployment = latest ? suspectOf(latest, at) : null;
 }
 
 /** The first signal of `q`'s run: `consecutive − 1` signals back on the same source. */

@@ -102,7 +102,7 @@ export function rollupProcessor(deps: {
       await deps.producer.send({
         topic: TOPICS.rollups.topic,
         acks: -1,
-        messages: closed.map((w) => ({ key: `${w.tenant}\u0000${w.service}`, value: deps.catalog.encode('rollups', w) })),
+        messages: closed.map(({ sketch: _, sketch_gamma: __, ...w }) => ({ key: TOPICS.rollups.key(w), value: deps.catalog.encode('rollups', w) })),
       });
     }
     if (late.length) await deps.clickhouse.insert({ table: 'metric_late_points', values: late, format: 'JSONEachRow' });

@@ -1,5 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
 import type { MetricPoint } from '../../schemas/topics.ts';
+import { sketchBuckets, sketchGamma } from './sketch.ts';
 
 /**
  * Event-time tumbling windows for one Kafka partition. Pure: no I/O, no
@@ -31,6 +32,9 @@ export interface ClosedWindow {
   p90: number;
   p95: number;
   p99: number;
+  /** The sketch's buckets (see sketch.ts), for exact merging into coarser rollups. */
+  sketch: Record<number, number>;
+  sketch_gamma: number;
 }
 
 interface OpenWindow {
@@ -124,5 +128,7 @@ function summarise(w: OpenWindow, windowMs: number): ClosedWindow {
     p90: s.getValueAtQuantile(0.9),
     p95: s.getValueAtQuantile(0.95),
     p99: s.getValueAtQuantile(0.99),
+    sketch: sketchBuckets(s),
+    sketch_gamma: sketchGamma(s),
   };
 }
