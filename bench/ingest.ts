@@ -10,12 +10,11 @@
  * generator's CPU is not counted as the gateway's memory, and the gateway is
  * measured as it runs in production.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stackConfigFromEnv, stackUp, stackUrls } from '../compose/local/stack.ts';
 import { closedLoop, percentile } from './load.ts';
+import { benchStackUp, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,32 +28,16 @@ const { values } = parseArgs({
 });
 const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
 
-const repo = path.resolve(import.meta.dirname, '..');
-const dataDir = path.join(repo, '.data', 'bench');
-const env = {
-  ...process.env,
-  AUTOPILOT_DATA_DIR: dataDir,
-  KAFKA_PORT: '39092',
-  KAFKA_CONTROLLER_PORT: '39093',
-  SCHEMA_REGISTRY_PORT: '38081',
-  REDIS_PORT: '36379',
-  PORT: '38080',
-  AUTOPILOT_API_KEYS: 'bench:bench-key',
-  LOG_LEVEL: 'warn',
-};
-
 say('bench: starting the local stack…');
-const stack = stackConfigFromEnv(env);
-await stackUp(stack);
-const urls = stackUrls(stack);
-Object.assign(env, { KAFKA_BROKERS: urls.kafkaBrokers, SCHEMA_REGISTRY_URL: urls.schemaRegistryUrl, REDIS_URL: urls.redisUrl });
+const { env } = await benchStackUp(path.join(REPO, '.data', 'bench'), { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 });
+env.PORT = '38080';
 
 // BENCH_NODE_ARGS passes flags to the gateway's node, e.g. --cpu-prof to profile it under load.
 const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-const gateway = spawn(process.execPath, [...nodeArgs, path.join(repo, 'bin/autopilot.js'), 'run', 'gateway'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+const gateway = spawnAutopilot('gateway', env, { nodeArgs });
 const base = `http://localhost:${env.PORT}`;
 try {
-  await waitReady(`${base}/health/ready`);
+  await waitReady(`${base}/health/ready`, gateway, 'gateway');
   const batch = Number(values.batch);
   const series = Number(values.series);
   let n = 0;
@@ -102,16 +85,5 @@ try {
   if (values.json) console.log(JSON.stringify(result));
   else console.log(result);
 } finally {
-  gateway.kill('SIGTERM');
-}
-
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (gateway.exitCode !== null) throw new Error(`gateway exited with ${gateway.exitCode}`);
-    const ok = await fetch(url).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('gateway did not become ready');
+  await stopChild(gateway);
 }

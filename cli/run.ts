@@ -32,7 +32,7 @@ export async function runComponents(components: Component[], config: Config, onR
   const needsClickHouse = processors.some((p) => NEEDS_CLICKHOUSE.includes(p)) || Boolean(config.clickhouseUrl);
 
   const services = await connectServices(config, log, { clientId: `autopilot-${name}`, clickhouse: needsClickHouse });
-  const running = processors.length ? await startProcessors(processors, services, registry, log) : undefined;
+  const running = processors.length ? await startProcessors(processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart }) : undefined;
 
   let url: string;
   let stopHttp: () => Promise<void>;

@@ -37,6 +37,10 @@ const envSchema = z.object({
   REDIS_URL: z.string().default('redis://localhost:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
   OLLAMA_HOST: z.string().default('http://localhost:11434'),
+  /** Consumer groups are <prefix>-<processor>; their Redis state is namespaced the same. Two pipelines on one Kafka need two prefixes. */
+  AUTOPILOT_GROUP_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/).default('autopilot'),
+  /** Where a consumer group without committed offsets starts: the whole log (no data left behind) or only what comes next. */
+  AUTOPILOT_NEW_GROUP_START: z.enum(['earliest', 'latest']).default('earliest'),
   AUTOPILOT_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(3),
   AUTOPILOT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
   AUTOPILOT_MAX_BATCH: z.coerce.number().int().min(1).default(50_000),
@@ -60,6 +64,8 @@ export type Config = {
   redisUrl: string;
   clickhouseUrl?: string;
   ollamaHost: string;
+  groupPrefix: string;
+  newGroupStart: 'earliest' | 'latest';
   topicPartitions: number;
   maxBodyBytes: number;
   maxBatch: number;
@@ -88,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     clickhouseUrl: e.CLICKHOUSE_URL,
     ollamaHost: e.OLLAMA_HOST,
+    groupPrefix: e.AUTOPILOT_GROUP_PREFIX,
+    newGroupStart: e.AUTOPILOT_NEW_GROUP_START,
     topicPartitions: e.AUTOPILOT_TOPIC_PARTITIONS,
     maxBodyBytes: e.AUTOPILOT_MAX_BODY_BYTES,
     maxBatch: e.AUTOPILOT_MAX_BATCH,

@@ -35,8 +35,11 @@ export async function startProcessors(
   services: Services,
   registry: Registry,
   log: Logger,
-  env: NodeJS.ProcessEnv = process.env,
+  opts: { groupPrefix: string; newGroupStart?: 'earliest' | 'latest'; env?: NodeJS.ProcessEnv },
 ): Promise<RunningProcessors> {
+  const env = opts.env ?? process.env;
+  // One consumer group per processor; its Redis state is namespaced by the same name.
+  const groupId = (name: ProcessorName) => `${opts.groupPrefix}-${name}`;
   const clickhouse = () => {
     if (!services.clickhouse) throw new Error('this processor needs ClickHouse');
     return services.clickhouse;
@@ -48,19 +51,19 @@ export async function startProcessors(
   const telemetry = processorTelemetry(registry);
 
   const specs: Record<ProcessorName, () => ProcessorSpec> = {
-    sink: () => sinkProcessor(clickhouse()),
+    sink: () => sinkProcessor(clickhouse(), groupId('sink')),
     rollup: () =>
-      rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints }),
-    detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env) }),
-    'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env) }),
+      rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints, groupId: groupId('rollup') }),
+    detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env), groupId: groupId('detect') }),
+    'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env), groupId: groupId('error-rate') }),
     correlate: () => {
       const { sweepMs, ...config } = correlationConfig(env);
-      return correlateProcessor({ redis: services.redis, publisher, config, sweepMs });
+      return correlateProcessor({ redis: services.redis, publisher, config, sweepMs, groupId: groupId('correlate') });
     },
   };
   const running: RunningProcessor[] = [];
   for (const name of PROCESSOR_NAMES.filter((n) => names.includes(n))) {
-    running.push(await startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry }));
+    running.push(await startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry, fromBeginning: opts.newGroupStart !== 'latest' }));
   }
   return {
     async stop() {

@@ -45,12 +45,15 @@ export class SchemaCatalog {
   }
 
   /** Registers `schema` under `subject` with BACKWARD compatibility; a refusal says what to do about it. */
-  async registerSubject(subject: string, schema: string): Promise<number> {
+  async registerSubject(subject: string, schema: string, retried = false): Promise<number> {
     try {
       const { id } = await this.registry.register({ type: SchemaType.AVRO, schema }, { subject, compatibility: COMPATIBILITY.BACKWARD });
       return id;
     } catch (err) {
       const status = (err as { status?: number }).status;
+      // Two processes registering a new subject at once: the loser's "set the subject's rule" finds the
+      // winner's rule (Apicurio answers 409). The schema is registered; asking again returns its id.
+      if (status === 409 && /already exists/i.test(describeError(err)) && !retried) return this.registerSubject(subject, schema, true);
       if (status === 409) {
         throw new AutopilotError(
           'schema_incompatible',

@@ -81,6 +81,7 @@ export interface IncidentRecord {
   updated_at: number;
   resolved_at: number | null;
   signals: { id: string; kind: string; at: number; summary: string; severity: string | null }[];
+  signal_count: number;
   suspect_deployment: { id: string; version: string; at: number; minutes_before: number } | null;
 }
 

@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 function startProcessors(): ChildProcess {
-  const env = { ...process.env, AUTOPILOT_DATA_DIR: dir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey };
+  const env = { ...process.env, AUTOPILOT_DATA_DIR: dir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey, AUTOPILOT_GROUP_PREFIX: p.config.groupPrefix, AUTOPILOT_NEW_GROUP_START: 'latest' };
   return spawn(process.execPath, [BIN, 'run', 'processors'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 

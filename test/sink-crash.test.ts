@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 function startSink(): ChildProcess {
-  const env = { ...process.env, AUTOPILOT_DATA_DIR: sinkDir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey };
+  const env = { ...process.env, AUTOPILOT_DATA_DIR: sinkDir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey, AUTOPILOT_GROUP_PREFIX: p.config.groupPrefix, AUTOPILOT_NEW_GROUP_START: 'latest' };
   return spawn(process.execPath, [BIN, 'run', 'sink'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 

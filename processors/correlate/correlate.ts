@@ -15,9 +15,7 @@ import { applySignal, emptyServiceState, resolveIfQuiet, type CorrelationConfig,
  * are published before the state is saved; a replayed signal is recognised by
  * its id and changes nothing.
  */
-const stateKey = (tenant: string, service: string) => `ap:correlate:${tenant}:${service}`;
-/** The services with an open incident, for the sweep that resolves quiet ones on the wall clock. */
-const OPEN_SET = 'ap:correlate:open';
+
 
 export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } {
   if (d.topic === TOPICS.deployments.topic) {
@@ -42,8 +40,12 @@ export function correlateProcessor(deps: {
   publisher: Publisher;
   config: CorrelationConfig;
   sweepMs: number;
-  groupId?: string;
+  groupId: string;
 }): ProcessorSpec {
+  // Redis keys live under the consumer group: the state belongs to the group's progress.
+  const stateKey = (tenant: string, service: string) => `${deps.groupId}:${tenant}:${service}`;
+  /** The services with an open incident, for the sweep that resolves quiet ones on the wall clock. */
+  const OPEN_SET = `${deps.groupId}:open`;
   const redis = deps.redis.duplicate();
   let queue: Promise<unknown> = Promise.resolve();
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
@@ -73,8 +75,9 @@ export function correlateProcessor(deps: {
       await redis.watch(key);
       const raw = await redis.get(key);
       const state: ServiceState = raw ? JSON.parse(raw) : emptyServiceState();
-      const emitted = change(state);
-      await deps.publisher.publish('incidents', emitted.map(toRecord));
+      // One record per incident per update: its latest version says everything the earlier ones did.
+      const latest = new Map(change(state).map((i) => [i.incident_id, i]));
+      await deps.publisher.publish('incidents', [...latest.values()].map(toRecord));
       const tx = redis.multi().set(key, JSON.stringify(state));
       if (state.open) tx.sadd(OPEN_SET, key);
       else tx.srem(OPEN_SET, key);
@@ -101,7 +104,7 @@ export function correlateProcessor(deps: {
 
   return {
     name: 'correlate',
-    groupId: deps.groupId ?? 'autopilot-correlate',
+    groupId: deps.groupId,
     topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic],
     handle,
     close: async () => {

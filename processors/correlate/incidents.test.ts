@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySignal, DEFAULT_CORRELATION, emptyServiceState, incidentId, resolveIfQuiet, type Signal } from './incidents.ts';
+import { applySignal, DEFAULT_CORRELATION, emptyServiceState, incidentId, resolveIfQuiet, TIMELINE_LIMIT, type Signal } from './incidents.ts';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MIN = 60_000;
@@ -123,6 +123,19 @@ describe('incident correlation', () => {
     const [moved] = applySignal(s, 't', 'api', anomaly(T + 30_000, 'critical', 1));
     expect(moved!.suspect_deployment).toMatchObject({ version: 'v2', minutes_before: 0.5 });
     expect(moved!.incident_id).toBe(opened!.incident_id);
+  });
+
+  it('caps the timeline of a long incident but counts every signal, keeping deployments, the start and the latest', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    applySignal(s, 't', 'api', anomaly(T + 1000));
+    let last;
+    for (let i = 2; i < 500; i++) [last] = applySignal(s, 't', 'api', anomaly(T + i * 1000));
+    expect(last!.signal_count).toBe(500);
+    expect(last!.signals.length).toBeLessThanOrEqual(TIMELINE_LIMIT);
+    expect(last!.signals[0]!.kind).toBe('deployment');
+    expect(last!.signals[1]!.at).toBe(T + 1000);
+    expect(last!.signals.at(-1)!.at).toBe(T + 499_000);
   });
 
   it('a replayed signal changes nothing', () => {

@@ -62,7 +62,10 @@ export interface Incident {
   updated_at: number;
   resolved_at: number | null;
   severity: 'medium' | 'high' | 'critical';
+  /** The timeline, capped at TIMELINE_LIMIT: the first signals and the latest ones (deployments always kept). */
   signals: Signal[];
+  /** Every signal the incident absorbed, including those the capped timeline no longer lists. */
+  signal_count: number;
   suspect_deployment: { id: string; version: string; at: number; minutes_before: number } | null;
   /** Where the trouble started: the first anomaly of the run that opened it. The suspect is measured from here. */
   first_problem_at: number;
@@ -94,6 +97,8 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     const inc = state.open;
     inc.signals.push(s);
     inc.signals.sort((a, b) => a.at - b.at);
+    inc.signal_count++;
+    capTimeline(inc);
     inc.version++;
     inc.updated_at = Math.max(inc.updated_at, s.at);
     if (s.severity && RANK[s.severity] > RANK[inc.severity]) inc.severity = s.severity;
@@ -135,6 +140,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     resolved_at: null,
     severity: timeline.reduce<'medium' | 'high' | 'critical'>((m, p) => (p.severity && RANK[p.severity] > RANK[m] ? p.severity : m), 'medium'),
     signals: timeline,
+    signal_count: timeline.length,
     suspect_deployment: suspect ? suspectOf(suspect, firstProblem.at) : null,
     first_problem_at: firstProblem.at,
   };
@@ -142,6 +148,25 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   state.recent = state.recent.filter((r) => !timeline.includes(r));
   out.push(snapshot(incident));
   return out;
+}
+
+/**
+ * A long incident on a busy service gathers thousands of signals; every
+ * version carries the timeline, so it is capped (found by the processors
+ * benchmark: versions grew past Kafka's 1 MB message limit and the
+ * correlator retried forever). Kept: deployments, the first signals (how it
+ * started) and the latest (how it is going).
+ */
+export const TIMELINE_LIMIT = 60;
+
+function capTimeline(inc: Incident): void {
+  if (inc.signals.length <= TIMELINE_LIMIT) return;
+  const deployments = inc.signals.filter((x) => x.kind === 'deployment');
+  const others = inc.signals.filter((x) => x.kind !== 'deployment');
+  const room = Math.max(0, TIMELINE_LIMIT - deployments.length);
+  const head = others.slice(0, Math.ceil(room / 2));
+  const tail = others.slice(others.length - Math.floor(room / 2));
+  inc.signals = [...deployments, ...head, ...tail].sort((a, b) => a.at - b.at);
 }
 
 const isSevere = (r: Signal, cfg: CorrelationConfig) => r.kind !== 'anomaly' || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];

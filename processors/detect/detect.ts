@@ -17,18 +17,19 @@ import { BaselineStore, execOrThrow } from './store.ts';
  * transaction; one published and then replayed carries the same anomaly_id
  * (its sample's Kafka position) and collapses downstream.
  */
-const offsetKey = (topic: string, partition: number) => `ap:detect:offset:${topic}:${partition}`;
 
-export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId?: string }): ProcessorSpec {
+export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId: string }): ProcessorSpec {
   const topic = TOPICS.metrics.topic;
-  const baselines = new BaselineStore(deps.redis);
+  // Redis keys live under the consumer group: the state belongs to the group's progress.
+  const offsetKey = (partition: number) => `${deps.groupId}:offset:${topic}:${partition}`;
+  const baselines = new BaselineStore(deps.redis, deps.groupId);
   // Cached while this consumer owns the partition; dropped on rebalance, when Redis is the truth again.
   let applied = new Map<number, bigint>();
 
   const handle = async (batch: Decoded[]) => {
     const partition = batch[0]!.partition;
     if (!applied.has(partition)) {
-      const stored = await deps.redis.get(offsetKey(topic, partition));
+      const stored = await deps.redis.get(offsetKey(partition));
       applied.set(partition, stored === null ? -1n : BigInt(stored));
     }
     const done = applied.get(partition)!;
@@ -68,7 +69,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     const last = fresh[fresh.length - 1]!.offset;
     const tx = deps.redis.multi();
     baselines.writeTo(tx);
-    tx.set(offsetKey(topic, partition), last);
+    tx.set(offsetKey(partition), last);
     await execOrThrow(tx);
     applied.set(partition, BigInt(last));
     return { rejected: [] };
@@ -76,7 +77,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
 
   return {
     name: 'detect',
-    groupId: deps.groupId ?? 'autopilot-detect',
+    groupId: deps.groupId,
     topics: [topic],
     handle,
     onRebalance: () => {

@@ -18,18 +18,18 @@ import { BaselineStore, execOrThrow } from './store.ts';
  * had closed by that checkpoint was already counted and is skipped.
  */
 const ERROR_LEVELS = new Set(['error', 'fatal']);
-const checkpointKey = (partition: number) => `ap:detect:errors:checkpoint:${partition}`;
 
 interface Checkpoint {
   w: number;
   p: string;
 }
 
-export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; detector: DetectorConfig; windows: WindowConfig; groupId?: string }): ProcessorSpec {
+export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; detector: DetectorConfig; windows: WindowConfig; groupId: string }): ProcessorSpec {
+  const checkpointKey = (partition: number) => `${deps.groupId}:checkpoint:${partition}`;
   const topic = TOPICS.logs.topic;
   // Counts, not measurements: a scale floor of one error per minute, so 0 → 3 errors is not a spike.
   const detector: DetectorConfig = { ...deps.detector, minAbsoluteScale: Math.max(1, deps.detector.minAbsoluteScale), minRelativeScale: 0 };
-  const baselines = new BaselineStore(deps.redis);
+  const baselines = new BaselineStore(deps.redis, deps.groupId);
   let partitions = new Map<number, Promise<{ windows: PartitionWindows; restored?: { w: number; p: bigint } }>>();
 
   async function restore(partition: number) {
@@ -100,7 +100,7 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
 
   return {
     name: 'error-rate',
-    groupId: deps.groupId ?? 'autopilot-error-rate',
+    groupId: deps.groupId,
     topics: [topic],
     handle,
     onRebalance: () => {

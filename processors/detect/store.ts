@@ -10,12 +10,16 @@ export class BaselineStore {
   private cache = new Map<string, BaselineState>();
   private readonly touched = new Set<string>();
 
-  constructor(private readonly redis: Redis) {}
+  /** `namespace`: the consumer group, whose progress these baselines reflect. */
+  constructor(
+    private readonly redis: Redis,
+    private readonly namespace: string,
+  ) {}
 
   async load(ids: Iterable<string>): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.cache.has(id));
     if (missing.length === 0) return;
-    const stored = await this.redis.mget(missing.map(keyOf));
+    const stored = await this.redis.mget(missing.map((id) => this.keyOf(id)));
     missing.forEach((id, i) => this.cache.set(id, stored[i] ? (JSON.parse(stored[i]!) as BaselineState) : emptyBaseline()));
   }
 
@@ -29,8 +33,12 @@ export class BaselineStore {
 
   /** Queues every changed baseline on `tx`; the caller executes it. */
   writeTo(tx: ChainableCommander): void {
-    for (const id of this.touched) tx.set(keyOf(id), JSON.stringify(this.cache.get(id)));
+    for (const id of this.touched) tx.set(this.keyOf(id), JSON.stringify(this.cache.get(id)));
     this.touched.clear();
+  }
+
+  private keyOf(id: string): string {
+    return `${this.namespace}:baseline:${id}`;
   }
 
   /** After a rebalance Redis is the truth again. */
@@ -40,7 +48,6 @@ export class BaselineStore {
   }
 }
 
-const keyOf = (id: string) => `ap:detect:baseline:${id}`;
 
 /** Runs a MULTI and turns a failed or aborted one into an error, so the batch is retried. */
 export async function execOrThrow(tx: ChainableCommander): Promise<void> {

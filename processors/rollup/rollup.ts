@@ -36,9 +36,9 @@ export function rollupProcessor(deps: {
   catalog: SchemaCatalog;
   config: WindowConfig;
   latePoints: Counter<'processor' | 'topic'>;
-  groupId?: string;
+  groupId: string;
 }): ProcessorSpec {
-  const groupId = deps.groupId ?? 'autopilot-rollup';
+  const groupId = deps.groupId;
   const topic = TOPICS.metrics.topic;
   let partitions = new Map<number, Promise<PartitionState>>();
 

@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { withDeadline } from '../../lib/deadline.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
@@ -60,7 +61,7 @@ export interface RunningProcessor {
  */
 export async function startProcessor(
   spec: ProcessorSpec,
-  deps: { kafka: Kafka; catalog: SchemaCatalog; producer: Producer; log: Logger; telemetry: ProcessorTelemetry },
+  deps: { kafka: Kafka; catalog: SchemaCatalog; producer: Producer; log: Logger; telemetry: ProcessorTelemetry; fromBeginning?: boolean },
 ): Promise<RunningProcessor> {
   const { kafka, catalog, producer, telemetry } = deps;
   const log = deps.log.child({ processor: spec.name });
@@ -132,9 +133,13 @@ export async function startProcessor(
     await heartbeat();
   };
 
+  if (deps.fromBeginning === false) await pinNewGroupToLatest(kafka, spec.groupId, spec.topics);
+  // Started once the group has assigned partitions: a caller that produces right after gets its records read.
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
-  await consumer.subscribe({ topics: spec.topics, fromBeginning: true });
+  await consumer.subscribe({ topics: spec.topics, fromBeginning: deps.fromBeginning ?? true });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
+  await withDeadline(joined, 90_000, `${spec.name}: no partitions assigned within 90 s`);
   log.info({ topics: spec.topics, groupId: spec.groupId }, 'processor started');
 
   return {
@@ -146,4 +151,26 @@ export async function startProcessor(
       log.info('processor stopped');
     },
   };
+}
+
+/**
+ * A new group that starts at the end of its topics commits that end at once.
+ * Otherwise "latest" is decided again at every start until the first commit,
+ * and a topic that got records while the processor was down (but none before)
+ * would have them skipped (found by the processors crash test).
+ */
+async function pinNewGroupToLatest(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      if (!committed?.partitions.every((p) => p.offset === '-1')) continue;
+      // Explicit offsets: kafkajs's resetOffsets(latest) stores the "latest" sentinel, which pins nothing.
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -58,7 +58,7 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
         updated_at: i.updated_at,
         resolved_at: i.resolved_at,
         signals: JSON.stringify(i.signals),
-        signal_count: i.signals.length,
+        signal_count: i.signal_count,
         suspect_deployment: i.suspect_deployment?.id ?? null,
         suspect_version: i.suspect_deployment?.version ?? null,
         suspect_minutes_before: i.suspect_deployment?.minutes_before ?? null,

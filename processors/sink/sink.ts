@@ -11,7 +11,7 @@ import { RAW_TABLES } from './rows.ts';
  * records are isolated; they go to the dead-letter topic and the rest is
  * written. Any other failure is thrown, and the runtime retries.
  */
-export function sinkProcessor(ch: ClickHouseClient, groupId = 'autopilot-sink'): ProcessorSpec {
+export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorSpec {
   const handle: BatchHandler = async (batch) => {
     const target = RAW_TABLES[batch[0]!.topic];
     if (!target) throw new Error(`sink has no table for topic ${batch[0]!.topic}`);

@@ -42,13 +42,17 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
     AUTOPILOT_DATA_DIR: path.join(process.env.AUTOPILOT_DATA_DIR!, `${name}-${run}`),
     AUTOPILOT_API_KEYS: `${tenants.a}:${keys.a},${tenants.b}:${keys.b}`,
     AUTOPILOT_ADMIN_KEY: adminKey,
+    // Own consumer groups (and Redis state): no file resumes another's offsets or waits out its dead members.
+    AUTOPILOT_GROUP_PREFIX: `test-${name}-${run}`,
+    // …starting at the end of the topics: earlier files' records (event times included) are not this file's business.
+    AUTOPILOT_NEW_GROUP_START: 'latest',
     ...opts.env,
   });
   const log = createLogger(`test-${name}`);
   const registry = createRegistry(`test-${name}`);
   const services = await connectServices(config, log, { clientId: `test-${name}`, clickhouse: opts.processors.length > 0 });
   const processors: RunningProcessors | undefined = opts.processors.length
-    ? await startProcessors(opts.processors, services, registry, log, { ...process.env, ...opts.env })
+    ? await startProcessors(opts.processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart, env: { ...process.env, ...opts.env } })
     : undefined;
   const telemetry = gatewayTelemetry(registry);
   const publisher = await createPublisher(services.kafka, services.catalog, log, {
