@@ -34,9 +34,11 @@ it('resolves a quiet incident and keeps its id', async () => {
     );
   const all = await eventually(versions, (rows) => rows.some((x) => x.status === 'resolved'), 30_000);
   expect(new Set(all.map((x) => x.incident_id)).size).toBe(1);
-  expect(all[0]!.status).toBe('open');
+  // The open version may already be merged away (ReplacingMergeTree keeps the highest version, even
+  // within one insert); the resolved one is a later version of the same incident.
   const last = all.at(-1)!;
   expect(last.status).toBe('resolved');
+  expect(last.version).toBeGreaterThan(1);
   expect(Number(last.resolved_at)).toBe(T + 3000 + 3000); // last signal + quiet period, in event time
   const [current] = await p.rows<{ status: string }>('SELECT status FROM incidents FINAL WHERE tenant = {t:String}', { t: p.tenants.a });
   expect(current!.status).toBe('resolved');
