@@ -3,9 +3,11 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Services } from '../lib/services.ts';
+import type { Hono } from 'hono';
 import { createApp } from './app.ts';
+import type { TenantEnv } from './middleware/auth.ts';
 import { TenantRateLimiter } from './middleware/rate-limit.ts';
-import { createPublisher } from './publish.ts';
+import { createPublisher, type Publisher } from './publish.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
 export interface RunningGateway {
@@ -14,8 +16,8 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<RunningGateway> {
-  if (config.apiKeys.size === 0) throw new Error('no API keys: set AUTOPILOT_API_KEYS=tenant:key[,tenant:key…]');
+/** The gateway app and its producer, wired from shared connections; tests use it without a server. */
+export async function buildGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<{ app: Hono<TenantEnv>; publisher: Publisher }> {
   const telemetry = gatewayTelemetry(registry);
   const publisher = await createPublisher(services.kafka, services.catalog, log, {
     onProduced: (kind, count, seconds) => {
@@ -33,7 +35,12 @@ export async function startGateway(config: Config, services: Services, registry:
     clickhouse: services.clickhouse,
     log,
   });
+  return { app, publisher };
+}
 
+export async function startGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<RunningGateway> {
+  if (config.apiKeys.size === 0) throw new Error('no API keys: set AUTOPILOT_API_KEYS=tenant:key[,tenant:key…]');
+  const { app, publisher } = await buildGateway(config, services, registry, log);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, () => resolve(s));
   });

@@ -1,5 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
-import type { MetricPoint } from '../../schemas/topics.ts';
+import type { MetricPoint, MetricRollup } from '../../schemas/topics.ts';
 import { sketchBuckets, sketchGamma } from './sketch.ts';
 
 /**
@@ -17,22 +17,8 @@ export interface WindowConfig {
 
 export const DEFAULT_WINDOWS: WindowConfig = { windowMs: 60_000, latenessMs: 30_000, relativeAccuracy: 0.005 };
 
-export interface ClosedWindow {
-  tenant: string;
-  service: string;
-  metric_name: string;
-  labels: Record<string, string>;
-  window_start: number;
-  window_end: number;
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  /** The sketch's buckets (see sketch.ts), for exact merging into coarser rollups. */
+/** A closed window: the rollup record, plus its sketch's buckets for exact merging into coarser rollups (see sketch.ts). */
+export interface ClosedWindow extends MetricRollup {
   sketch: Record<number, number>;
   sketch_gamma: number;
 }

@@ -3,10 +3,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Hono } from 'hono';
 import type { Kafka } from 'kafkajs';
-import { createApp } from '../../gateway/app.ts';
-import { TenantRateLimiter } from '../../gateway/middleware/rate-limit.ts';
-import { createPublisher, type Publisher } from '../../gateway/publish.ts';
-import { gatewayTelemetry } from '../../gateway/telemetry.ts';
+import type { Publisher } from '../../gateway/publish.ts';
+import { buildGateway } from '../../gateway/server.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createRegistry } from '../../lib/metrics.ts';
@@ -54,23 +52,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
   const processors: RunningProcessors | undefined = opts.processors.length
     ? await startProcessors(opts.processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart, env: { ...process.env, ...opts.env } })
     : undefined;
-  const telemetry = gatewayTelemetry(registry);
-  const publisher = await createPublisher(services.kafka, services.catalog, log, {
-    onProduced: (kind, n, s) => {
-      telemetry.recordsProduced.inc({ kind }, n);
-      telemetry.produceSeconds.observe({ kind }, s);
-    },
-  });
-  const app = createApp({
-    config,
-    publisher,
-    limiter: new TenantRateLimiter(config.tenantRate),
-    telemetry,
-    registry,
-    checks: services.checks,
-    clickhouse: services.clickhouse,
-    log,
-  });
+  const { app, publisher } = await buildGateway(config, services, registry, log);
 
   return {
     config,
