@@ -73,6 +73,11 @@ export type Config = {
   gatewayWorkers: number;
 };
 
+/** The variables a component owns (ROLLUP_*, DETECT_* …), for a strict schema that refuses unknown ones. */
+export function variablesWithPrefix(env: NodeJS.ProcessEnv, prefix: string): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(prefix)));
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

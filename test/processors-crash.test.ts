@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readRunFile } from '../cli/run-file.ts';
+import { adminSql, adminUrl, runComponent } from './helpers/child.ts';
 import { DEFAULT_DETECTOR, emptyBaseline, judge } from '../processors/detect/baseline.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
@@ -15,7 +15,6 @@ import { gaussian, seededRandom } from './helpers/random.ts';
  *    series in order (none lost, none doubled, no sample learned twice);
  *  - incidents: exactly one per service that had a deployment and a spike.
  */
-const BIN = path.resolve(import.meta.dirname, '../bin/autopilot.js');
 const SERVICES = 8;
 const INSTANCES = 4;
 const SAMPLES = 240; // per series, one per second of event time
@@ -35,24 +34,8 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function startProcessors(): ChildProcess {
-  const env = { ...process.env, AUTOPILOT_DATA_DIR: dir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey, AUTOPILOT_GROUP_PREFIX: p.config.groupPrefix, AUTOPILOT_NEW_GROUP_START: 'latest' };
-  return spawn(process.execPath, [BIN, 'run', 'processors'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-async function adminUrl(c: ChildProcess): Promise<string> {
-  return (await eventually(async () => readRunFile(dir), (r) => r?.pid === c.pid, 90_000))!.url;
-}
-
-async function sql<T = Record<string, unknown>>(url: string, query: string): Promise<T[]> {
-  const res = await fetch(`${url}/admin/sql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${p.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  if (!res.ok) throw new Error(`admin sql: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { data: T[] }).data;
-}
+const startProcessors = () => runComponent(p, 'processors', dir);
+const sql = <T = Record<string, unknown>>(url: string, query: string) => adminSql<T>(p, url, query);
 
 it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, one incident per spike', async () => {
   const tenant = p.tenants.a;
@@ -76,7 +59,7 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
   }
 
   child = startProcessors();
-  let url = await adminUrl(child);
+  let url = await adminUrl(child, dir);
   let killed = false;
   for (let s = 0; s < SAMPLES; s += 10) {
     if (s === SPIKE_AT - 20) {
@@ -102,7 +85,7 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
 
   await new Promise((resolve) => (child!.exitCode !== null || child!.signalCode ? resolve(null) : child!.once('exit', resolve)));
   child = startProcessors();
-  url = await adminUrl(child);
+  url = await adminUrl(child, dir);
 
   // Rollups: every point of the stream in exactly one closed window.
   const all = [...series.values()].flat();

@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { readRunFile } from '../cli/run-file.ts';
+import { adminSql, adminUrl, runComponent } from './helpers/child.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 
 /**
@@ -11,7 +11,6 @@ import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipe
  * the acknowledged points: none lost (every 202 is counted), none doubled
  * (rows re-inserted after the crash collapse on their Kafka position).
  */
-const BIN = path.resolve(import.meta.dirname, '../bin/autopilot.js');
 const BATCHES = 40;
 const PER_BATCH = 500;
 
@@ -28,26 +27,9 @@ afterAll(async () => {
   await p?.stop();
 });
 
-function startSink(): ChildProcess {
-  const env = { ...process.env, AUTOPILOT_DATA_DIR: sinkDir, PORT: '0', AUTOPILOT_ADMIN_KEY: p.adminKey, AUTOPILOT_GROUP_PREFIX: p.config.groupPrefix, AUTOPILOT_NEW_GROUP_START: 'latest' };
-  return spawn(process.execPath, [BIN, 'run', 'sink'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-}
-
-/** The sink's admin endpoint, once the process that holds the embedded ClickHouse has written its run file. */
-async function sinkUrl(child: ChildProcess): Promise<string> {
-  const info = await eventually(async () => readRunFile(sinkDir), (r) => r?.pid === child.pid, 60_000);
-  return info!.url;
-}
-
-async function sql(url: string, query: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}/admin/sql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${p.adminKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query }),
-  });
-  if (!res.ok) throw new Error(`admin sql: ${res.status} ${await res.text()}`);
-  return ((await res.json()) as { data: Record<string, unknown>[] }).data[0]!;
-}
+const startSink = () => runComponent(p, 'sink', sinkDir);
+const sinkUrl = (child: ChildProcess) => adminUrl(child, sinkDir, 60_000);
+const sql = async (url: string, query: string) => (await adminSql(p, url, query))[0]!;
 
 it('SIGKILL mid-stream, restart: exactly the acknowledged rows', async () => {
   const tenant = p.tenants.a;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { variablesWithPrefix } from '../../lib/config.ts';
 import { DEFAULT_CORRELATION, type CorrelationConfig } from './incidents.ts';
 
 /** Correlation settings from CORRELATE_* variables, in minutes; unknown ones are refused. */
@@ -15,8 +16,7 @@ const schema = z.strictObject({
 });
 
 export function correlationConfig(env: NodeJS.ProcessEnv = process.env): CorrelationConfig & { sweepMs: number } {
-  const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('CORRELATE_')));
-  const c = schema.parse(own);
+  const c = schema.parse(variablesWithPrefix(env, 'CORRELATE_'));
   return {
     windowMs: c.CORRELATE_WINDOW_MINUTES,
     suspectLookbackMs: c.CORRELATE_SUSPECT_LOOKBACK_MINUTES,

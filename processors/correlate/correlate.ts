@@ -60,7 +60,9 @@ export function correlateProcessor(deps: {
     for (const d of batch) {
       const s = toSignal(d);
       const key = stateKey(s.tenant, s.service);
-      byService.set(key, [...(byService.get(key) ?? []), s]);
+      const list = byService.get(key);
+      if (list) list.push(s);
+      else byService.set(key, [s]);
     }
     for (const [key, signals] of byService) {
       const sorted = [...signals].sort((a, b) => a.signal.at - b.signal.at);

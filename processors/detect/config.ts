@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { variablesWithPrefix } from '../../lib/config.ts';
 import { DEFAULT_DETECTOR, type DetectorConfig } from './baseline.ts';
 
 /** Detector settings from DETECT_* variables (the same knobs as `autopilot detect --help`); unknown ones are refused. */
@@ -13,8 +14,7 @@ const schema = z.strictObject({
 });
 
 export function detectorConfig(env: NodeJS.ProcessEnv = process.env): DetectorConfig {
-  const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('DETECT_')));
-  const c = schema.parse(own);
+  const c = schema.parse(variablesWithPrefix(env, 'DETECT_'));
   return {
     ...d,
     window: c.DETECT_WINDOW,

@@ -36,11 +36,12 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     const fresh = batch.filter((d) => BigInt(d.offset) > done);
     if (fresh.length === 0) return { rejected: [] };
 
-    await baselines.load(fresh.map((d) => seriesId(d.value as MetricPoint)));
+    const series = fresh.map((d) => seriesId(d.value as MetricPoint));
+    await baselines.load(series);
     const anomalies: Anomaly[] = [];
-    for (const d of fresh) {
+    for (const [i, d] of fresh.entries()) {
       const point = d.value as MetricPoint;
-      const v = judge(baselines.use(seriesId(point)), point.value, deps.config);
+      const v = judge(baselines.use(series[i]!), point.value, deps.config);
       if (!v.anomaly) continue;
       anomalies.push({
         anomaly_id: `an_${topic}_${d.partition}_${d.offset}`,

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type Anomaly, type LogEntry, type MetricPoint } from '../../schemas/topics.ts';
-import { PartitionWindows, type WindowConfig } from '../rollup/windows.ts';
+import { PartitionWindows, type WindowCheckpoint, type WindowConfig } from '../rollup/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { judge, type DetectorConfig } from './baseline.ts';
 import { BaselineStore, execOrThrow } from './store.ts';
@@ -19,36 +19,26 @@ import { BaselineStore, execOrThrow } from './store.ts';
  */
 const ERROR_LEVELS = new Set(['error', 'fatal']);
 
-interface Checkpoint {
-  w: number;
-  p: string;
-}
-
 export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; detector: DetectorConfig; windows: WindowConfig; groupId: string }): ProcessorSpec {
   const checkpointKey = (partition: number) => `${deps.groupId}:checkpoint:${partition}`;
   const topic = TOPICS.logs.topic;
   // Counts, not measurements: a scale floor of one error per minute, so 0 → 3 errors is not a spike.
   const detector: DetectorConfig = { ...deps.detector, minAbsoluteScale: Math.max(1, deps.detector.minAbsoluteScale), minRelativeScale: 0 };
   const baselines = new BaselineStore(deps.redis, deps.groupId);
-  let partitions = new Map<number, Promise<{ windows: PartitionWindows; restored?: { w: number; p: bigint } }>>();
+  let partitions = new Map<number, Promise<PartitionWindows>>();
 
-  async function restore(partition: number) {
+  async function restore(partition: number): Promise<PartitionWindows> {
     const raw = await deps.redis.get(checkpointKey(partition));
-    if (!raw) return { windows: new PartitionWindows(deps.windows) };
-    const cp = JSON.parse(raw) as Checkpoint;
-    return { windows: new PartitionWindows(deps.windows, cp.w), restored: { w: cp.w, p: BigInt(cp.p) } };
+    return new PartitionWindows(deps.windows, raw ? (JSON.parse(raw) as WindowCheckpoint) : undefined);
   }
 
   const handle = async (batch: Decoded[]) => {
     const partition = batch[0]!.partition;
     if (!partitions.has(partition)) partitions.set(partition, restore(partition));
-    const state = await partitions.get(partition)!;
+    const windows = await partitions.get(partition)!;
 
     for (const d of batch) {
       const log = d.value as LogEntry;
-      const minuteEnd = Math.floor(log.timestamp / deps.windows.windowMs) * deps.windows.windowMs + deps.windows.windowMs;
-      const r = state.restored;
-      if (r && BigInt(d.offset) <= r.p && minuteEnd <= r.w) continue; // counted before the restart
       const point: MetricPoint = {
         tenant: log.tenant,
         timestamp: log.timestamp,
@@ -56,10 +46,10 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
         value: ERROR_LEVELS.has(log.level) ? 1 : 0,
         labels: { service: log.service },
       };
-      state.windows.add(point, BigInt(d.offset)); // a late line is simply not counted: its minute was judged
+      windows.add(point, BigInt(d.offset)); // a late line is simply not counted: its minute was judged
     }
 
-    const closed = state.windows.closeReady();
+    const closed = windows.closeReady();
     const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
     await baselines.load(closed.map(id));
     const anomalies: Anomaly[] = [];
@@ -93,9 +83,9 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
     const last = BigInt(batch[batch.length - 1]!.offset);
     const tx = deps.redis.multi();
     baselines.writeTo(tx);
-    tx.set(checkpointKey(partition), JSON.stringify({ w: state.windows.watermark, p: last.toString() } satisfies Checkpoint));
+    tx.set(checkpointKey(partition), JSON.stringify(windows.checkpoint(last)));
     await execOrThrow(tx);
-    return { rejected: [], commitOffset: state.windows.committableOffset(last + 1n).toString() };
+    return { rejected: [], commitOffset: windows.committableOffset(last + 1n).toString() };
   };
 
   return {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { variablesWithPrefix } from '../../lib/config.ts';
 import { DEFAULT_WINDOWS, type WindowConfig } from './windows.ts';
 
 /** Rollup settings from the environment; unknown ROLLUP_* variables are refused, not ignored. */
@@ -9,7 +10,6 @@ const schema = z.strictObject({
 });
 
 export function rollupConfig(env: NodeJS.ProcessEnv = process.env): WindowConfig {
-  const own = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('ROLLUP_')));
-  const c = schema.parse(own);
+  const c = schema.parse(variablesWithPrefix(env, 'ROLLUP_'));
   return { windowMs: c.ROLLUP_WINDOW_MS, latenessMs: c.ROLLUP_LATENESS_MS, relativeAccuracy: c.ROLLUP_RELATIVE_ACCURACY };
 }

@@ -4,7 +4,7 @@ import type { Counter } from 'prom-client';
 import type { SchemaCatalog } from '../../schemas/catalog.ts';
 import { TOPICS, type MetricPoint } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { PartitionWindows, type ClosedWindow, type WindowConfig } from './windows.ts';
+import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from './windows.ts';
 
 /**
  * The rollup processor: windowed count/sum/min/max/p50/p90/p95/p99 per series.
@@ -17,18 +17,6 @@ import { PartitionWindows, type ClosedWindow, type WindowConfig } from './window
  * skipped; anything else is folded in as the first time. Closed windows are
  * upserts keyed by (series, window start), so re-closing one writes the same row.
  */
-interface Checkpoint {
-  /** Watermark when the checkpoint was taken. */
-  w: number;
-  /** Last offset processed when it was taken. */
-  p: string;
-}
-
-interface PartitionState {
-  windows: PartitionWindows;
-  restored?: { watermark: number; processed: bigint };
-}
-
 export function rollupProcessor(deps: {
   clickhouse: ClickHouseClient;
   kafka: Kafka;
@@ -40,17 +28,15 @@ export function rollupProcessor(deps: {
 }): ProcessorSpec {
   const groupId = deps.groupId;
   const topic = TOPICS.metrics.topic;
-  let partitions = new Map<number, Promise<PartitionState>>();
+  let partitions = new Map<number, Promise<PartitionWindows>>();
 
-  async function restore(partition: number): Promise<PartitionState> {
+  async function restore(partition: number): Promise<PartitionWindows> {
     const admin = deps.kafka.admin();
     await admin.connect();
     try {
       const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
       const meta = offsets?.partitions.find((p) => p.partition === partition)?.metadata;
-      const cp = meta ? (JSON.parse(meta) as Checkpoint) : undefined;
-      if (!cp) return { windows: new PartitionWindows(deps.config) };
-      return { windows: new PartitionWindows(deps.config, cp.w), restored: { watermark: cp.w, processed: BigInt(cp.p) } };
+      return new PartitionWindows(deps.config, meta ? (JSON.parse(meta) as WindowCheckpoint) : undefined);
     } finally {
       await admin.disconnect();
     }
@@ -59,40 +45,36 @@ export function rollupProcessor(deps: {
   const handle = async (batch: Decoded[]) => {
     const partition = batch[0]!.partition;
     if (!partitions.has(partition)) partitions.set(partition, restore(partition));
-    const state = await partitions.get(partition)!;
+    const windows = await partitions.get(partition)!;
     const late: Record<string, unknown>[] = [];
 
     for (const d of batch) {
       const point = d.value as MetricPoint;
-      const offset = BigInt(d.offset);
-      const r = state.restored;
-      if (r && offset <= r.processed && windowEnd(point, deps.config) <= r.watermark) continue; // counted before the restart
-      if (state.windows.add(point, offset) === 'late') {
+      if (windows.add(point, BigInt(d.offset)) === 'late') {
         late.push({
           tenant: point.tenant,
           service: point.labels.service ?? '',
           metric_name: point.metric_name,
           labels: point.labels,
-          window_start: windowEnd(point, deps.config) - deps.config.windowMs,
+          window_start: windowStartOf(point.timestamp, deps.config),
           timestamp: point.timestamp,
           value: point.value,
-          watermark: state.windows.watermark,
+          watermark: windows.watermark,
           kafka_partition: partition,
           kafka_offset: d.offset,
         });
       }
     }
 
-    const closed = state.windows.closeReady();
+    const closed = windows.closeReady();
     await writeClosed(closed, late);
     deps.latePoints.inc({ processor: 'rollup', topic }, late.length);
 
     const last = BigInt(batch[batch.length - 1]!.offset);
-    const checkpoint: Checkpoint = { w: state.windows.watermark, p: last.toString() };
     return {
       rejected: [],
-      commitOffset: state.windows.committableOffset(last + 1n).toString(),
-      commitMetadata: JSON.stringify(checkpoint),
+      commitOffset: windows.committableOffset(last + 1n).toString(),
+      commitMetadata: JSON.stringify(windows.checkpoint(last)),
     };
   };
 
@@ -118,5 +100,3 @@ export function rollupProcessor(deps: {
     },
   };
 }
-
-const windowEnd = (p: MetricPoint, cfg: WindowConfig) => Math.floor(p.timestamp / cfg.windowMs) * cfg.windowMs + cfg.windowMs;

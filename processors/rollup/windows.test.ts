@@ -66,7 +66,7 @@ describe('event-time windows and the watermark', () => {
   });
 
   it('a restored watermark treats windows before it as closed', () => {
-    const w = new PartitionWindows(DEFAULT_WINDOWS, T0 + 60_000);
+    const w = new PartitionWindows(DEFAULT_WINDOWS, { w: T0 + 60_000, p: '-1' });
     expect(w.add(point(T0 + 5_000, 1), 0n)).toBe('late');
     expect(w.add(point(T0 + 65_000, 1), 1n)).toBe(T0 + 60_000);
   });

@@ -33,13 +33,35 @@ interface OpenWindow {
 
 export const seriesId = (p: MetricPoint) => `${p.tenant}\u0000${p.metric_name}\u0000${JSON.stringify(p.labels)}`;
 
+/**
+ * Where a partition's windows stood at a commit: the watermark, and the last
+ * offset processed. Stored with the commit (offset metadata, or Redis in the
+ * same MULTI as what it produced), it lets a replay tell a point that was
+ * already counted from one that was not.
+ */
+export interface WindowCheckpoint {
+  w: number;
+  p: string;
+}
+
+export const windowStartOf = (timestamp: number, cfg: WindowConfig) => Math.floor(timestamp / cfg.windowMs) * cfg.windowMs;
+
 export class PartitionWindows {
   private readonly open = new Map<string, OpenWindow>();
   private readonly closed: ClosedWindow[] = [];
   private maxEventTime = -Infinity;
 
-  /** `watermark` restores a checkpoint: windows ending at or before it are closed already. */
-  constructor(private readonly cfg: WindowConfig, private restoredWatermark = -Infinity) {}
+  private readonly restoredWatermark: number;
+  private readonly restoredProcessed: bigint;
+
+  /** From a checkpoint, windows ending at or before its watermark are closed already. */
+  constructor(
+    private readonly cfg: WindowConfig,
+    restored?: WindowCheckpoint,
+  ) {
+    this.restoredWatermark = restored?.w ?? -Infinity;
+    this.restoredProcessed = restored ? BigInt(restored.p) : -1n;
+  }
 
   get watermark(): number {
     return Math.max(this.restoredWatermark, this.maxEventTime - this.cfg.latenessMs);
@@ -49,10 +71,16 @@ export class PartitionWindows {
     return this.open.size;
   }
 
-  /** Folds a point in; returns its window start, or 'late' if that window has closed. */
-  add(point: MetricPoint, offset: bigint): number | 'late' {
-    const start = Math.floor(point.timestamp / this.cfg.windowMs) * this.cfg.windowMs;
-    if (start + this.cfg.windowMs <= this.watermark) return 'late';
+  /**
+   * Folds a point in; returns its window start, 'late' if that window has
+   * closed, or 'replayed' for a point read again after a restart whose window
+   * had closed by the checkpoint (it was counted then, in its window or as late).
+   */
+  add(point: MetricPoint, offset: bigint): number | 'late' | 'replayed' {
+    const start = windowStartOf(point.timestamp, this.cfg);
+    const end = start + this.cfg.windowMs;
+    if (offset <= this.restoredProcessed && end <= this.restoredWatermark) return 'replayed';
+    if (end <= this.watermark) return 'late';
     const id = `${seriesId(point)}\u0000${start}`;
     let w = this.open.get(id);
     if (!w) {
@@ -86,6 +114,11 @@ export class PartitionWindows {
   /** Returns (and forgets) the windows closed since the last call. */
   closeReady(): ClosedWindow[] {
     return this.closed.splice(0);
+  }
+
+  /** The checkpoint to store with a commit made after processing `lastOffset`. */
+  checkpoint(lastOffset: bigint): WindowCheckpoint {
+    return { w: this.watermark, p: lastOffset.toString() };
   }
 
   /** The first offset an open window still needs; with none open, `next` (everything before it is done). */
