@@ -8,7 +8,9 @@ import { TEST_STACK_ENV } from './helpers/stack-env.ts';
  * data folder, so a running `npm start` is never touched. Every run starts
  * from empty topics, subjects and tables, and stops the stack at the end.
  */
-export default async function setup(): Promise<() => Promise<void>> {
+export default async function setup(): Promise<(() => Promise<void>) | void> {
+  // `npm run test:unit`: tests beside the code that need no Kafka, registry or Redis.
+  if (process.env.AUTOPILOT_TEST_STACK === 'off') return;
   const cfg = stackConfigFromEnv(TEST_STACK_ENV);
   const say = (msg: string) => process.stderr.write(`[stack] ${msg}\n`);
   await stackDown(cfg);
