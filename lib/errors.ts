@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unavailable', // a dependency (Kafka, registry, ClickHouse, Redis) cannot be reached
   'schema_incompatible',
+  'invalid_target', // a notification target's URL or settings are refused (scheme, credentials, address)
   'internal',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -27,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   rate_limited: 429,
   unavailable: 503,
   schema_incompatible: 500,
+  invalid_target: 400,
   internal: 500,
 };
 
