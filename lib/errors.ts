@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'forbidden',
   'not_found',
   'payload_too_large',
+  'unsupported_media_type', // a Content-Type or Content-Encoding the endpoint does not read
   'rate_limited',
   'unavailable', // a dependency (Kafka, registry, ClickHouse, Redis) cannot be reached
   'schema_incompatible',
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   schema_incompatible: 500,
