@@ -13,6 +13,8 @@ import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
  */
 export interface Publisher {
   publish<K extends RecordKind>(kind: K, records: RecordOf<K>[]): Promise<void>;
+  /** Several kinds in one produce request (one request per broker), acknowledged together. */
+  publishAll(batches: { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind][]): Promise<void>;
   readonly connected: boolean;
   close(): Promise<void>;
 }
@@ -36,31 +38,40 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
   producer.on(producer.events.DISCONNECT, () => (connected = false));
   await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
 
-  return {
+  const publisher: Publisher = {
     get connected() {
       return connected;
     },
 
     async publish(kind, records) {
-      if (records.length === 0) return;
-      const spec = TOPICS[kind];
-      // Encoding first: a record the schema refuses fails the whole batch before anything is sent.
-      const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
+      await publisher.publishAll([{ kind, records } as Parameters<Publisher['publishAll']>[0][number]]);
+    },
+
+    async publishAll(batches) {
+      const nonEmpty = batches.filter((b) => b.records.length > 0);
+      if (nonEmpty.length === 0) return;
+      // Encoding first: a record the schema refuses fails the whole request before anything is sent.
+      const topicMessages = nonEmpty.map(({ kind, records }) => {
+        const spec = TOPICS[kind];
+        return { topic: spec.topic, messages: records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) })) };
+      });
       const started = performance.now();
       try {
         await withDeadline(
-          producer.send({ topic: spec.topic, acks: -1, messages }),
+          producer.sendBatch({ acks: -1, topicMessages }),
           timeoutMs,
           `no acknowledgement from Kafka within ${timeoutMs} ms`,
         );
       } catch (err) {
         throw unavailable(`Kafka did not acknowledge the batch: ${describeError(err)}`, err, 5);
       }
-      opts.onProduced?.(kind, records.length, (performance.now() - started) / 1000);
+      const seconds = (performance.now() - started) / 1000;
+      for (const { kind, records } of nonEmpty) opts.onProduced?.(kind, records.length, seconds);
     },
 
     async close() {
       await producer.disconnect();
     },
   };
+  return publisher;
 }

@@ -9,10 +9,28 @@ export function gatewayTelemetry(registry: Registry) {
       labelNames: ['route', 'method', 'status'],
       registers: [registry],
     }),
+    recordsReceived: new Counter({
+      name: 'autopilot_gateway_records_received_total',
+      help: 'Records decoded from requests, before validation, by protocol (json, remote_write, loki, alertmanager) and kind',
+      labelNames: ['protocol', 'kind'],
+      registers: [registry],
+    }),
     recordsAccepted: new Counter({
       name: 'autopilot_gateway_records_accepted_total',
-      help: 'Records acknowledged by Kafka and answered 2xx',
-      labelNames: ['kind', 'tenant'],
+      help: 'Records acknowledged by Kafka and answered 2xx (written), by protocol and kind',
+      labelNames: ['protocol', 'kind', 'tenant'],
+      registers: [registry],
+    }),
+    recordsDropped: new Counter({
+      name: 'autopilot_gateway_records_dropped_total',
+      help: 'Records accepted in a 2xx request but not written, by protocol and reason (e.g. outside retention)',
+      labelNames: ['protocol', 'reason'],
+      registers: [registry],
+    }),
+    requestsRefused: new Counter({
+      name: 'autopilot_gateway_requests_refused_total',
+      help: 'Requests refused with an error (nothing of them written), by protocol and error code',
+      labelNames: ['protocol', 'code'],
       registers: [registry],
     }),
     recordsProduced: new Counter({

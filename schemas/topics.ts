@@ -85,6 +85,76 @@ export interface IncidentRecord {
   suspect_deployment: { id: string; version: string; at: number; minutes_before: number } | null;
 }
 
+/**
+ * An alert, firing or resolved: from Alertmanager's webhook (source
+ * 'alertmanager') or from Autopilot's own alert rules (source 'rule'). Firing
+ * alerts are correlation signals for their service.
+ */
+export interface AlertRecord {
+  /** Stable per alert instance and state change: `${fingerprint}:${status}:${starts_at}`. */
+  alert_id: string;
+  tenant: string;
+  service: string;
+  source: 'alertmanager' | 'rule';
+  alert_name: string;
+  status: 'firing' | 'resolved';
+  /** labels.severity when present, else 'warning'. */
+  severity: string;
+  fingerprint: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  starts_at: number;
+  ends_at: number | null;
+  received_at: number;
+  generator_url: string | null;
+  /** For rule alerts: the rule and the value that crossed it. */
+  rule_id: string | null;
+  value: number | null;
+}
+
+/** What the analyst concluded about an incident, from the LLM or from the rules. */
+export interface AnalysisRecord {
+  analysis_id: string;
+  incident_id: string;
+  tenant: string;
+  service: string;
+  source: 'llm' | 'rules';
+  model: string | null;
+  prompt_name: string;
+  prompt_version: number;
+  experiment_id: string | null;
+  variant: string | null;
+  /** Why the rules answered instead of the model (timeout, unreachable, invalid_answer, …); null for llm. */
+  fallback_reason: string | null;
+  duration_ms: number;
+  created_at: number;
+  root_cause: { description: string; confidence: number; reasoning: string };
+  recommended_actions: { action: string; reasoning: string; risk: 'low' | 'medium' | 'high'; priority: number }[];
+  severity: string;
+  estimated_customer_impact: string;
+  /** Incident facts the notifier shows, so it needs no lookup. */
+  incident_severity: string;
+  incident_opened_at: number;
+  signals: { kind: string; at: number; summary: string; severity: string | null }[];
+}
+
+/** One notification attempt's outcome: delivered, failed after retries, or suppressed by the cooldown. */
+export interface NotificationDelivery {
+  delivery_id: string;
+  tenant: string;
+  service: string;
+  target_id: string;
+  target_kind: 'slack' | 'webhook';
+  reason: string;
+  subject_id: string;
+  outcome: 'delivered' | 'failed' | 'suppressed';
+  attempts: number;
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  at: number;
+}
+
 export interface TopicSpec<T> {
   topic: string;
   /** Avro schema as JSON text, straight from the .avsc file. */
@@ -94,8 +164,16 @@ export interface TopicSpec<T> {
 
 const avsc = (file: string) => readFileSync(new URL(file, import.meta.url), 'utf8');
 
+/** A series that stopped: Prometheus's staleness marker, never a value. */
+export interface StaleMarker {
+  tenant: string;
+  timestamp: number;
+  metric_name: string;
+  labels: Record<string, string>;
+}
+
 /** Labels arrive with sorted keys (see gateway/records.ts), so this is stable. */
-function seriesKey(p: MetricPoint): string {
+function seriesKey(p: { tenant: string; metric_name: string; labels: Record<string, string> }): string {
   let key = `${p.tenant}\u0000${p.metric_name}`;
   for (const name in p.labels) key += `\u0000${name}\u0000${p.labels[name]}`;
   return key;
@@ -110,6 +188,11 @@ export const TOPICS = {
   rollups: { topic: 'autopilot.rollups', schema: avsc('./metric_rollup.avsc'), key: serviceKey } as TopicSpec<MetricRollup>,
   anomalies: { topic: 'autopilot.anomalies', schema: avsc('./anomaly.avsc'), key: serviceKey } as TopicSpec<Anomaly>,
   incidents: { topic: 'autopilot.incidents', schema: avsc('./incident.avsc'), key: serviceKey } as TopicSpec<IncidentRecord>,
+  // From Alertmanager's webhook (gateway) and from alert rules (processors).
+  alerts: { topic: 'autopilot.alerts', schema: avsc('./alert.avsc'), key: serviceKey } as TopicSpec<AlertRecord>,
+  staleMarkers: { topic: 'autopilot.stale-markers', schema: avsc('./stale_marker.avsc'), key: seriesKey } as TopicSpec<StaleMarker>,
+  analyses: { topic: 'autopilot.analyses', schema: avsc('./analysis.avsc'), key: serviceKey } as TopicSpec<AnalysisRecord>,
+  notifications: { topic: 'autopilot.notifications', schema: avsc('./notification_delivery.avsc'), key: serviceKey } as TopicSpec<NotificationDelivery>,
 };
 
 /**

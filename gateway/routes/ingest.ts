@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AutopilotError, badRequest } from '../../lib/errors.ts';
+import { readJson } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { INPUTS, toRecord, type IngestKind } from '../records.ts';
 import type { GatewayDeps } from '../app.ts';
@@ -17,25 +18,16 @@ export function ingestRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   for (const [path, kind] of [['/v1/metrics', 'metrics'], ['/v1/logs', 'logs'], ['/v1/deployments', 'deployments']] as const) {
     app.post(path, async (c) => {
       const items = parseItems(await readJson(c.req.raw), deps.config.maxBatch);
+      deps.telemetry.recordsReceived.inc({ protocol: 'json', kind }, items.length);
       const tenant = c.get('tenant');
       const records = validate(kind, items).map((item) => toRecord[kind](tenant, item as never));
       deps.limiter.take(tenant, records.length);
       await deps.publisher.publish(kind, records);
-      deps.telemetry.recordsAccepted.inc({ kind, tenant }, records.length);
+      deps.telemetry.recordsAccepted.inc({ protocol: 'json', kind, tenant }, records.length);
       return c.json({ accepted: records.length }, 202);
     });
   }
   return app;
-}
-
-export async function readJson(req: Request): Promise<unknown> {
-  const text = await req.text();
-  if (text.trim() === '') throw badRequest('empty body: send a JSON object or array');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw badRequest(`malformed JSON: ${(err as Error).message}`);
-  }
 }
 
 function parseItems(body: unknown, maxBatch: number): unknown[] {

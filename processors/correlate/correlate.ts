@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../gateway/publish.ts';
-import { TOPICS, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
+import { TOPICS, type AlertRecord, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { applySignal, emptyServiceState, resolveIfQuiet, type CorrelationConfig, type Incident, type ServiceState, type Signal } from './incidents.ts';
 
 /**
- * The correlate processor: anomalies and deployments of a service become
+ * The correlate processor: anomalies, deployments and firing alerts of a service become
  * incidents. Per-service state lives in Redis and is updated with optimistic
  * locking (WATCH), so two processes that happen to hold a service's anomaly
  * and deployment partitions cannot overwrite each other. WATCH belongs to a
@@ -17,7 +17,14 @@ import { applySignal, emptyServiceState, resolveIfQuiet, type CorrelationConfig,
  */
 
 
-export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } {
+export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } | null {
+  if (d.topic === TOPICS.alerts.topic) {
+    const a = d.value as AlertRecord;
+    if (a.status !== 'firing') return null; // a resolved alert is not a new problem; quiet resolution handles the incident
+    const summary = `alert ${a.alert_name} firing (${a.severity})${a.annotations.summary ? `: ${a.annotations.summary}` : ''}`;
+    // An alert has already waited out its own `for`: it is a sustained signal, like a run of anomalies.
+    return { tenant: a.tenant, service: a.service, signal: { id: a.alert_id, kind: 'alert', at: a.starts_at, summary, severity: alertSeverity(a.severity), source: `alert:${a.fingerprint}` } };
+  }
   if (d.topic === TOPICS.deployments.topic) {
     const e = d.value as DeploymentEvent;
     const summary = `deployed ${e.version} (${e.status})${e.metadata.commit ? ` commit ${e.metadata.commit}` : ''}`;
@@ -59,6 +66,7 @@ export function correlateProcessor(deps: {
     const byService = new Map<string, ReturnType<typeof toSignal>[]>();
     for (const d of batch) {
       const s = toSignal(d);
+      if (!s) continue;
       const key = stateKey(s.tenant, s.service);
       const list = byService.get(key);
       if (list) list.push(s);
@@ -107,7 +115,7 @@ export function correlateProcessor(deps: {
   return {
     name: 'correlate',
     groupId: deps.groupId,
-    topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic],
+    topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic, TOPICS.alerts.topic],
     handle,
     close: async () => {
       clearInterval(timer);
@@ -119,6 +127,14 @@ export function correlateProcessor(deps: {
 
 function toRecord({ first_problem_at: _, ...i }: Incident): IncidentRecord {
   return { ...i, signals: i.signals.map((s) => ({ id: s.id, kind: s.kind, at: s.at, summary: s.summary, severity: s.severity ?? null })) };
+}
+
+/** Alertmanager's conventional severities onto the detector's scale: a warning is worth a high anomaly. */
+function alertSeverity(severity: string): 'medium' | 'high' | 'critical' {
+  const s = severity.toLowerCase();
+  if (s === 'critical' || s === 'page' || s === 'emergency') return 'critical';
+  if (s === 'info' || s === 'none' || s === 'low') return 'medium';
+  return 'high';
 }
 
 const round = (n: number) => Math.round(n * 100) / 100;

@@ -1,4 +1,4 @@
-import type { Anomaly, DeploymentEvent, IncidentRecord, LogEntry, MetricPoint } from '../../schemas/topics.ts';
+import type { AlertRecord, AnalysisRecord, Anomaly, DeploymentEvent, IncidentRecord, LogEntry, MetricPoint, NotificationDelivery, StaleMarker } from '../../schemas/topics.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { Decoded } from '../runtime/processor.ts';
 
@@ -64,5 +64,33 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
         suspect_minutes_before: i.suspect_deployment?.minutes_before ?? null,
       };
     },
+  },
+  [TOPICS.staleMarkers.topic]: {
+    table: 'metric_stale_markers',
+    row: (d) => {
+      const m = d.value as StaleMarker;
+      return { tenant: m.tenant, service: m.labels.service ?? '', metric_name: m.metric_name, labels: m.labels, timestamp: m.timestamp, ...position(d) };
+    },
+  },
+  [TOPICS.alerts.topic]: {
+    table: 'alerts',
+    row: (d) => ({ ...(d.value as AlertRecord) }),
+  },
+  [TOPICS.analyses.topic]: {
+    table: 'analyses',
+    row: (d) => {
+      const { root_cause, recommended_actions, signals: _, incident_severity: __, ...a } = d.value as AnalysisRecord;
+      return {
+        ...a,
+        root_cause: root_cause.description,
+        root_cause_confidence: root_cause.confidence,
+        root_cause_reasoning: root_cause.reasoning,
+        recommended_actions: JSON.stringify(recommended_actions),
+      };
+    },
+  },
+  [TOPICS.notifications.topic]: {
+    table: 'notification_deliveries',
+    row: (d) => ({ ...(d.value as NotificationDelivery) }),
   },
 };

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * Per-tenant configuration documents (alert rules, notification targets,
+ * experiments) in ClickHouse: one ReplacingMergeTree(updated_at) row per
+ * change, so the latest row per (tenant, id) is the document and a delete is
+ * a row with `deleted`. Every query names the tenant: one tenant's id is
+ * another tenant's 404.
+ */
+export interface StoredDocument<T> {
+  id: string;
+  tenant: string;
+  created_at: number;
+  updated_at: number;
+  definition: T;
+  /** Only the experiments table has it. */
+  status?: string;
+}
+
+type Row = { id: string; tenant: string; definition: string; status?: string; created_at: string; updated_at: string };
+
+export class DocumentStore<T> {
+  constructor(
+    private readonly ch: ClickHouseClient,
+    private readonly table: 'alert_rules' | 'notification_targets' | 'experiments',
+  ) {}
+
+  async list(tenant: string): Promise<StoredDocument<T>[]> {
+    return this.select('tenant = {tenant:String}', { tenant });
+  }
+
+  async get(tenant: string, id: string): Promise<StoredDocument<T> | undefined> {
+    return (await this.select('tenant = {tenant:String} AND id = {id:String}', { tenant, id }))[0];
+  }
+
+  /** Every tenant's documents: for processors that evaluate all tenants' rules. */
+  async all(): Promise<StoredDocument<T>[]> {
+    return this.select('1', {});
+  }
+
+  async create(tenant: string, definition: T, extra: { status?: string } = {}): Promise<StoredDocument<T>> {
+    const now = Date.now();
+    const doc: StoredDocument<T> = { id: randomUUID(), tenant, created_at: now, updated_at: now, definition, ...extra };
+    await this.write(doc, false);
+    return doc;
+  }
+
+  async replace(existing: StoredDocument<T>, definition: T, extra: { status?: string } = {}): Promise<StoredDocument<T>> {
+    // updated_at must grow for the new row to win, even within one millisecond.
+    const doc: StoredDocument<T> = { ...existing, ...extra, definition, updated_at: Math.max(Date.now(), existing.updated_at + 1) };
+    await this.write(doc, false);
+    return doc;
+  }
+
+  async delete(existing: StoredDocument<T>): Promise<void> {
+    await this.write({ ...existing, updated_at: Math.max(Date.now(), existing.updated_at + 1) }, true);
+  }
+
+  private async write(doc: StoredDocument<T>, deleted: boolean): Promise<void> {
+    const row: Record<string, unknown> = {
+      tenant: doc.tenant,
+      id: doc.id,
+      definition: JSON.stringify(doc.definition),
+      deleted,
+      created_at: doc.created_at,
+      updated_at: doc.updated_at,
+    };
+    if (this.table === 'experiments') row.status = doc.status ?? 'running';
+    await this.ch.insert({ table: this.table, values: [row], format: 'JSONEachRow' });
+  }
+
+  private async select(where: string, params: Record<string, unknown>): Promise<StoredDocument<T>[]> {
+    const status = this.table === 'experiments' ? ', status' : '';
+    const result = await this.ch.query({
+      query: `SELECT tenant, id, definition${status}, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
+              FROM ${this.table} FINAL WHERE ${where} AND NOT deleted ORDER BY created_at, id`,
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<Row>();
+    return rows.map((r) => ({
+      id: r.id,
+      tenant: r.tenant,
+      created_at: Number(r.created_at),
+      updated_at: Number(r.updated_at),
+      definition: JSON.parse(r.definition) as T,
+      ...(r.status === undefined ? {} : { status: r.status }),
+    }));
+  }
+}

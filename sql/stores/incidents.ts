@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+
+/**
+ * What the incidents API reads: the current version of each incident
+ * (`incidents FINAL`), its latest analysis and its feedback. Every query is
+ * parameterized and names the tenant, so another tenant's incident is simply
+ * not found.
+ */
+export interface IncidentFilter {
+  service?: string;
+  status?: 'open' | 'resolved';
+  since?: number;
+  limit: number;
+  /** Keyset pagination: the (opened_at, incident_id) the previous page ended at. */
+  after?: { opened_at: number; incident_id: string };
+}
+
+export interface IncidentSummary {
+  incident_id: string;
+  service: string;
+  status: string;
+  severity: string;
+  version: number;
+  opened_at: number;
+  updated_at: number;
+  resolved_at: number | null;
+  signal_count: number;
+  suspect_deployment: { id: string; version: string | null; minutes_before: number | null } | null;
+}
+
+export interface IncidentDetail extends IncidentSummary {
+  signals: { id: string; kind: string; at: number; summary: string; severity: string | null }[];
+  analysis: Record<string, unknown> | null;
+  feedback: { count: number; helpful: number };
+}
+
+const SUMMARY_COLUMNS = `incident_id, service, status, severity, version,
+  toUnixTimestamp64Milli(opened_at) AS opened_at, toUnixTimestamp64Milli(updated_at) AS updated_at,
+  toUnixTimestamp64Milli(resolved_at) AS resolved_at, signal_count,
+  suspect_deployment, suspect_version, suspect_minutes_before`;
+
+type SummaryRow = Omit<IncidentSummary, 'suspect_deployment'> & { suspect_deployment: string | null; suspect_version: string | null; suspect_minutes_before: number | null };
+
+export class IncidentStore {
+  constructor(private readonly ch: ClickHouseClient) {}
+
+  async list(tenant: string, f: IncidentFilter): Promise<IncidentSummary[]> {
+    const where = ['tenant = {tenant:String}'];
+    if (f.service !== undefined) where.push('service = {service:String}');
+    if (f.status !== undefined) where.push('status = {status:String}');
+    if (f.since !== undefined) where.push('updated_at >= fromUnixTimestamp64Milli({since:Int64})');
+    if (f.after) where.push('(opened_at, incident_id) < (fromUnixTimestamp64Milli({after_at:Int64}), {after_id:String})');
+    const rows = await this.rows<SummaryRow>(
+      `SELECT ${SUMMARY_COLUMNS} FROM incidents FINAL WHERE ${where.join(' AND ')} ORDER BY opened_at DESC, incident_id DESC LIMIT {limit:UInt32}`,
+      { tenant, service: f.service, status: f.status, since: f.since, after_at: f.after?.opened_at, after_id: f.after?.incident_id, limit: f.limit },
+    );
+    return rows.map(toSummary);
+  }
+
+  async get(tenant: string, incidentId: string): Promise<IncidentDetail | undefined> {
+    const rows = await this.rows<SummaryRow & { signals: string }>(
+      `SELECT ${SUMMARY_COLUMNS}, signals FROM incidents FINAL WHERE tenant = {tenant:String} AND incident_id = {id:String}`,
+      { tenant, id: incidentId },
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    const [analysis] = await this.rows<Record<string, unknown> & { recommended_actions: string }>(
+      `SELECT analysis_id, source, model, prompt_name, prompt_version, experiment_id, variant, fallback_reason, duration_ms,
+              toUnixTimestamp64Milli(created_at) AS created_at, root_cause, root_cause_confidence, root_cause_reasoning,
+              recommended_actions, severity, estimated_customer_impact
+       FROM analyses FINAL WHERE tenant = {tenant:String} AND incident_id = {id:String} ORDER BY created_at DESC LIMIT 1`,
+      { tenant, id: incidentId },
+    );
+    const [feedback] = await this.rows<{ count: string; helpful: string }>(
+      'SELECT count() AS count, countIf(helpful) AS helpful FROM incident_feedback FINAL WHERE tenant = {tenant:String} AND incident_id = {id:String}',
+      { tenant, id: incidentId },
+    );
+    return {
+      ...toSummary(row),
+      signals: JSON.parse(row.signals),
+      analysis: analysis ? { ...analysis, created_at: Number(analysis.created_at), recommended_actions: JSON.parse(analysis.recommended_actions) } : null,
+      feedback: { count: Number(feedback?.count ?? 0), helpful: Number(feedback?.helpful ?? 0) },
+    };
+  }
+
+  async exists(tenant: string, incidentId: string): Promise<boolean> {
+    const rows = await this.rows('SELECT 1 FROM incidents WHERE tenant = {tenant:String} AND incident_id = {id:String} LIMIT 1', { tenant, id: incidentId });
+    return rows.length > 0;
+  }
+
+  async addFeedback(tenant: string, incidentId: string, input: { helpful: boolean; comment?: string }): Promise<{ feedback_id: string; created_at: number }> {
+    const row = { feedback_id: randomUUID(), tenant, incident_id: incidentId, helpful: input.helpful, comment: input.comment ?? null, created_at: Date.now() };
+    await this.ch.insert({ table: 'incident_feedback', values: [row], format: 'JSONEachRow' });
+    return { feedback_id: row.feedback_id, created_at: row.created_at };
+  }
+
+  /**
+   * Per experiment variant: incidents analysed, feedback received, and how
+   * much of it said helpful. Each feedback is one trial of the variant that
+   * analysed the incident.
+   */
+  async experimentCounts(tenant: string, experimentId: string): Promise<{ variant: string; incidents: number; feedback: number; helpful: number }[]> {
+    const rows = await this.rows<{ variant: string; incidents: string; feedback: string; helpful: string }>(
+      `WITH assigned AS (
+         SELECT incident_id, any(variant) AS variant FROM analyses FINAL
+         WHERE tenant = {tenant:String} AND experiment_id = {id:String} AND variant IS NOT NULL GROUP BY incident_id
+       )
+       SELECT a.variant AS variant, uniqExact(a.incident_id) AS incidents, countIf(f.feedback_id != '') AS feedback, countIf(f.helpful) AS helpful
+       FROM assigned AS a
+       LEFT JOIN (SELECT incident_id, feedback_id, helpful FROM incident_feedback FINAL WHERE tenant = {tenant:String}) AS f
+         ON f.incident_id = a.incident_id
+       GROUP BY a.variant`,
+      { tenant, id: experimentId },
+    );
+    return rows.map((r) => ({ variant: r.variant, incidents: Number(r.incidents), feedback: Number(r.feedback), helpful: Number(r.helpful) }));
+  }
+
+  private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    const result = await this.ch.query({ query, query_params: params, format: 'JSONEachRow' });
+    return result.json<T>();
+  }
+}
+
+function toSummary(r: SummaryRow): IncidentSummary {
+  return {
+    incident_id: r.incident_id,
+    service: r.service,
+    status: r.status,
+    severity: r.severity,
+    version: Number(r.version),
+    opened_at: Number(r.opened_at),
+    updated_at: Number(r.updated_at),
+    resolved_at: r.resolved_at === null ? null : Number(r.resolved_at),
+    signal_count: Number(r.signal_count),
+    suspect_deployment: r.suspect_deployment ? { id: r.suspect_deployment, version: r.suspect_version, minutes_before: r.suspect_minutes_before } : null,
+  };
+}
