@@ -63,7 +63,7 @@ export function correlateProcessor(deps: {
 
   const handle = async (batch: Decoded[]) => {
     // In event-time order within the batch, per service.
-    const byService = new Map<string, ReturnType<typeof toSignal>[]>();
+    const byService = new Map<string, NonNullable<ReturnType<typeof toSignal>>[]>();
     for (const d of batch) {
       const s = toSignal(d);
       if (!s) continue;
