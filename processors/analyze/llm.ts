@@ -1,0 +1,170 @@
+import { Ollama, type ChatResponse } from 'ollama';
+import { z } from 'zod';
+import { AnalysisAnswer, ANSWER_JSON_SCHEMA } from './answer.ts';
+
+/**
+ * One question to a local model through Ollama, answered as a validated
+ * AnalysisAnswer or failed with a reason the caller falls back on.
+ *
+ * Each attempt has its own deadline. The ollama client only aborts streamed
+ * requests (`abort()` on the instance), so the deadline lives in the fetch it
+ * is given: a signal that aborts the request and the body read, plus a timer
+ * that settles the attempt even if a custom fetch ignores the signal.
+ *
+ * What is retried, and why: connection failures (a restarting Ollama) and
+ * 5xx/429 (model still loading, server busy) fail fast, so a short backoff and
+ * another try are cheap and often help. A timeout is not retried: the model
+ * was too slow for this prompt, a second try is as slow, and the fallback would
+ * wait (retries + 1) × timeout instead of one timeout. An invalid answer is not
+ * retried either: at a low temperature the same prompt gives much the same
+ * answer, and the rules answer at once.
+ */
+export type ModelFailureReason = 'timeout' | 'unreachable' | 'http_error' | 'invalid_answer';
+
+export class ModelFailure extends Error {
+  readonly reason: ModelFailureReason;
+  readonly retriable: boolean;
+  /** Attempts made, this failure's included. */
+  readonly attempts: number;
+  readonly status?: number;
+
+  constructor(reason: ModelFailureReason, message: string, opts: { retriable?: boolean; attempts?: number; status?: number; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = 'ModelFailure';
+    this.reason = reason;
+    this.retriable = opts.retriable ?? false;
+    this.attempts = opts.attempts ?? 1;
+    this.status = opts.status;
+  }
+}
+
+export interface AskOptions {
+  host: string;
+  model: string;
+  prompt: string;
+  /** Deadline of one attempt, request and answer. */
+  timeoutMs: number;
+  /** Further attempts after the first, for retriable failures only. */
+  retries: number;
+  fetch?: typeof fetch;
+  /** Low by default: an analysis should not change from one run to the next. */
+  temperature?: number;
+  /** First backoff; doubles per retry. */
+  retryDelayMs?: number;
+}
+
+export interface ModelAnswer {
+  answer: AnalysisAnswer;
+  model: string;
+  durationMs: number;
+  attempts: number;
+}
+
+export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { answer, model } = await attemptOnce(opts);
+      return { answer, model, durationMs: Math.round(performance.now() - started), attempts: attempt };
+    } catch (err) {
+      const failure = err instanceof ModelFailure ? err : classify(err);
+      if (!failure.retriable || attempt > opts.retries) {
+        throw new ModelFailure(failure.reason, failure.message, { retriable: failure.retriable, attempts: attempt, status: failure.status, cause: failure.cause });
+      }
+      await sleep((opts.retryDelayMs ?? 250) * 2 ** (attempt - 1));
+    }
+  }
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+async function attemptOnce(opts: AskOptions): Promise<{ answer: AnalysisAnswer; model: string }> {
+  const controller = new AbortController();
+  const baseFetch = opts.fetch ?? fetch;
+  const client = new Ollama({
+    host: opts.host,
+    fetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) => baseFetch(input, { ...init, signal: controller.signal })) as typeof fetch,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(TIMED_OUT);
+      reject(new ModelFailure('timeout', `model ${opts.model} did not answer within ${opts.timeoutMs} ms`));
+    }, opts.timeoutMs);
+  });
+  try {
+    const response = await Promise.race([
+      client.chat({
+        model: opts.model,
+        messages: [{ role: 'user', content: opts.prompt }],
+        format: ANSWER_JSON_SCHEMA,
+        stream: false,
+        options: { temperature: opts.temperature ?? 0.1 },
+      }),
+      deadline,
+    ]);
+    return { answer: parseAnswer(response), model: response.model || opts.model };
+  } catch (err) {
+    if (controller.signal.aborted) throw new ModelFailure('timeout', `model ${opts.model} did not answer within ${opts.timeoutMs} ms`, { cause: err });
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The answer text as JSON, validated. Tolerates a ```json fence, which models without `format` support like to add. */
+export function parseAnswer(response: Pick<ChatResponse, 'message' | 'done_reason'>): AnalysisAnswer {
+  const content = (response.message?.content ?? '').trim();
+  if (content === '') {
+    const why = response.done_reason === 'length' ? ' (cut off at the token limit)' : '';
+    throw new ModelFailure('invalid_answer', `the model answered nothing${why}`);
+  }
+  const unfenced = content.replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/, '$1');
+  let json: unknown;
+  try {
+    json = JSON.parse(unfenced);
+  } catch {
+    const why = response.done_reason === 'length' ? 'was cut off at the token limit' : 'is not JSON';
+    throw new ModelFailure('invalid_answer', `the model's answer ${why}: ${snippet(content)}`);
+  }
+  const parsed = AnalysisAnswer.safeParse(json);
+  if (!parsed.success) {
+    throw new ModelFailure('invalid_answer', `the model's answer does not match the schema: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Errors from the ollama client and from fetch, by what retrying could change. */
+function classify(err: unknown): ModelFailure {
+  const status = (err as { status_code?: unknown }).status_code;
+  if (typeof status === 'number') {
+    const retriable = status >= 500 || status === 429;
+    return new ModelFailure('http_error', `Ollama answered ${status}: ${(err as Error).message}`, { retriable, status, cause: err });
+  }
+  if (err instanceof SyntaxError) {
+    // The HTTP body was not JSON at all: something other than Ollama answered.
+    return new ModelFailure('http_error', `the response is not Ollama's: ${err.message}`, { cause: err });
+  }
+  const code = networkCode(err);
+  if (code || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
+    return new ModelFailure('unreachable', `Ollama cannot be reached${code ? ` (${code})` : ''}: ${(err as Error).message}`, { retriable: true, cause: err });
+  }
+  return new ModelFailure('http_error', `asking the model failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** undici puts the socket error in `cause` (sometimes an AggregateError of one per address tried). */
+function networkCode(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    const inner = (e as { errors?: unknown[] }).errors;
+    const found = inner?.map(networkCode).find(Boolean);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+const snippet = (s: string) => (s.length > 200 ? `${JSON.stringify(s.slice(0, 200))}…` : JSON.stringify(s));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
