@@ -9,6 +9,11 @@ import { connectServices } from '../lib/services.ts';
 import { workerRegistry } from '../gateway/cluster.ts';
 import { startGateway } from '../gateway/server.ts';
 import { NEEDS_CLICKHOUSE, PROCESSOR_NAMES, startProcessors, type ProcessorName } from '../processors/start.ts';
+import { createPublisher } from '../gateway/publish.ts';
+import type { Logger } from '../lib/log.ts';
+import { startSelfMonitor } from '../lib/self-monitor.ts';
+import type { Services } from '../lib/services.ts';
+import type { Registry } from 'prom-client';
 import { removeRunFile, writeRunFile } from './run-file.ts';
 
 export const COMPONENTS = ['gateway', 'processors', ...PROCESSOR_NAMES] as const;
@@ -51,6 +56,7 @@ export async function runComponents(components: Component[], config: Config, onR
     stopHttp = () => new Promise((resolve) => server.close(() => resolve()));
     log.info({ url }, 'ops endpoint listening');
   }
+  const self = config.selfMonitor && (await selfMonitor(config.selfMonitor, services, registry, log));
   const holdsEmbedded = needsClickHouse && !config.clickhouseUrl;
   if (holdsEmbedded) writeRunFile(config.dataDir, { pid: process.pid, url });
   onReady?.(url);
@@ -66,6 +72,7 @@ export async function runComponents(components: Component[], config: Config, onR
     stoppingSince = Date.now();
     log.info({ signal }, 'stopping');
     try {
+      await self?.stop();
       await stopHttp();
       await running?.stop();
       await services.close();
@@ -77,4 +84,16 @@ export async function runComponents(components: Component[], config: Config, onR
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/** This process's metrics into its own pipeline, on a producer of its own. */
+async function selfMonitor(o: { tenant: string; intervalMs: number }, services: Services, registry: Registry, log: Logger) {
+  const publisher = await createPublisher(services.kafka, services.catalog, log);
+  const monitor = startSelfMonitor({ registry, publisher, log, ...o });
+  return {
+    async stop() {
+      monitor.stop();
+      await publisher.close();
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import type { TenantEnv } from './middleware/auth.ts';
 import { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { createPublisher, type Publisher } from './publish.ts';
+import { createStores } from './stores.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
 export interface RunningGateway {
@@ -33,6 +34,7 @@ export async function buildGateway(config: Config, services: Services, registry:
     registry,
     checks: services.checks,
     clickhouse: services.clickhouse,
+    stores: services.clickhouse && createStores(services.clickhouse),
     log,
   });
   return { app, publisher };

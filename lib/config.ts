@@ -36,7 +36,6 @@ const envSchema = z.object({
   SCHEMA_REGISTRY_URL: z.string().url().default('http://localhost:8081/apis/ccompat/v7'),
   REDIS_URL: z.string().default('redis://localhost:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
-  OLLAMA_HOST: z.string().default('http://localhost:11434'),
   /** Consumer groups are <prefix>-<processor>; their Redis state is namespaced the same. Two pipelines on one Kafka need two prefixes. */
   AUTOPILOT_GROUP_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/).default('autopilot'),
   /** Where a consumer group without committed offsets starts: the whole log (no data left behind) or only what comes next. */
@@ -52,6 +51,9 @@ const envSchema = z.object({
    * core on JSON, validation, Avro and kafkajs. 1 = no cluster, in-process.
    */
   GATEWAY_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
+  /** Tenant Autopilot writes its own metrics as (lib/self-monitor.ts); unset = no self-monitoring. */
+  AUTOPILOT_SELF_TENANT: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).optional(),
+  AUTOPILOT_SELF_INTERVAL_SECONDS: z.coerce.number().positive().default(15),
 });
 
 export type Config = {
@@ -63,7 +65,6 @@ export type Config = {
   schemaRegistryUrl: string;
   redisUrl: string;
   clickhouseUrl?: string;
-  ollamaHost: string;
   groupPrefix: string;
   newGroupStart: 'earliest' | 'latest';
   topicPartitions: number;
@@ -71,6 +72,7 @@ export type Config = {
   maxBatch: number;
   tenantRate: number;
   gatewayWorkers: number;
+  selfMonitor?: { tenant: string; intervalMs: number };
 };
 
 /** The variables a component owns (ROLLUP_*, DETECT_* …), for a strict schema that refuses unknown ones. */
@@ -98,7 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/$/, ''),
     redisUrl: e.REDIS_URL,
     clickhouseUrl: e.CLICKHOUSE_URL,
-    ollamaHost: e.OLLAMA_HOST,
     groupPrefix: e.AUTOPILOT_GROUP_PREFIX,
     newGroupStart: e.AUTOPILOT_NEW_GROUP_START,
     topicPartitions: e.AUTOPILOT_TOPIC_PARTITIONS,
@@ -106,5 +107,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxBatch: e.AUTOPILOT_MAX_BATCH,
     tenantRate: e.AUTOPILOT_TENANT_RATE,
     gatewayWorkers: e.GATEWAY_WORKERS ?? availableParallelism(),
+    selfMonitor: e.AUTOPILOT_SELF_TENANT ? { tenant: e.AUTOPILOT_SELF_TENANT, intervalMs: e.AUTOPILOT_SELF_INTERVAL_SECONDS * 1000 } : undefined,
   };
 }

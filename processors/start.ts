@@ -4,6 +4,14 @@ import { createPublisher } from '../gateway/publish.ts';
 import { keyPartitioner } from '../lib/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import type { Services } from '../lib/services.ts';
+import { DocumentStore } from '../sql/stores/documents.ts';
+import { PromptStore } from '../sql/stores/prompts.ts';
+import { alertConfig } from './alert/config.ts';
+import { alertProcessor } from './alert/processor.ts';
+import { analyzeConfig } from './analyze/config.ts';
+import { analyzeProcessor } from './analyze/processor.ts';
+import { notifyConfig } from './notify/config.ts';
+import { notifyProcessor } from './notify/processor.ts';
 import { correlationConfig } from './correlate/config.ts';
 import { correlateProcessor } from './correlate/correlate.ts';
 import { detectorConfig } from './detect/config.ts';
@@ -16,11 +24,11 @@ import { processorTelemetry } from './runtime/telemetry.ts';
 import { sinkProcessor } from './sink/sink.ts';
 
 /** Every processor, by the name `autopilot run <name>` knows it by, downstream first. */
-export const PROCESSOR_NAMES = ['sink', 'rollup', 'detect', 'error-rate', 'correlate'] as const;
+export const PROCESSOR_NAMES = ['sink', 'rollup', 'detect', 'error-rate', 'alert', 'correlate', 'analyze', 'notify'] as const;
 export type ProcessorName = (typeof PROCESSOR_NAMES)[number];
 
-/** The processors that write ClickHouse themselves; the others only need Kafka and Redis. */
-export const NEEDS_CLICKHOUSE: readonly ProcessorName[] = ['sink', 'rollup'];
+/** The processors that read or write ClickHouse themselves (tables, rules, prompts, targets); the others only need Kafka and Redis. */
+export const NEEDS_CLICKHOUSE: readonly ProcessorName[] = ['sink', 'rollup', 'alert', 'analyze', 'notify'];
 
 export interface RunningProcessors {
   stop(): Promise<void>;
@@ -56,6 +64,20 @@ export async function startProcessors(
       rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints, groupId: groupId('rollup') }),
     detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env), groupId: groupId('detect') }),
     'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env), groupId: groupId('error-rate') }),
+    alert: () => alertProcessor({ redis: services.redis, publisher, rules: new DocumentStore(clickhouse(), 'alert_rules'), ...alertConfig(env), groupId: groupId('alert') }),
+    analyze: () =>
+      analyzeProcessor({
+        clickhouse: clickhouse(),
+        redis: services.redis,
+        publisher,
+        prompts: new PromptStore(clickhouse()),
+        experiments: new DocumentStore(clickhouse(), 'experiments'),
+        config: analyzeConfig(env),
+        telemetry,
+        groupId: groupId('analyze'),
+      }),
+    notify: () =>
+      notifyProcessor({ redis: services.redis, publisher, targets: new DocumentStore(clickhouse(), 'notification_targets'), config: notifyConfig(env), outcomes: telemetry.notifications, groupId: groupId('notify') }),
     correlate: () => {
       const { sweepMs, ...config } = correlationConfig(env);
       return correlateProcessor({ redis: services.redis, publisher, config, sweepMs, groupId: groupId('correlate') });

@@ -65,8 +65,11 @@ export function renderTemplate(template: string, vars: Record<string, string | n
   return template.replace(PLACEHOLDER, (_m, name: string) => String(vars[name]));
 }
 
+/** The variables a template may use (what promptVariables offers); a new prompt version is checked against them. */
+export const PROMPT_VARIABLES = ['service', 'tenant', 'incident_id', 'status', 'severity', 'opened_at', 'signal_count', 'suspect_version', 'context', 'answer_schema'] as const;
+
 /** The variables every analysis offers a template. */
-export function promptVariables(incident: IncidentRecord, context: string): Record<string, string | number> {
+export function promptVariables(incident: IncidentRecord, context: string): Record<(typeof PROMPT_VARIABLES)[number], string | number> {
   return {
     service: incident.service,
     tenant: incident.tenant,

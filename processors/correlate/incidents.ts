@@ -169,7 +169,8 @@ function capTimeline(inc: Incident): void {
   inc.signals = [...deployments, ...head, ...tail].sort((a, b) => a.at - b.at);
 }
 
-const isSevere = (r: Signal, cfg: CorrelationConfig) => r.kind !== 'anomaly' || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+/** Anomalies and alerts are judged by their severity (an info alert opens nothing); deployments and error spikes always count. */
+const isSevere = (r: Signal, cfg: CorrelationConfig) => (r.kind !== 'anomaly' && r.kind !== 'alert') || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
 
 /** The trouble started earlier than thought: re-measure the suspect from there, or pick an earlier one. */
 function moveFirstProblem(inc: Incident, at: number, cfg: CorrelationConfig): void {

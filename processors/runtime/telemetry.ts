@@ -21,6 +21,12 @@ export function processorTelemetry(registry: Registry) {
       new Histogram({ name: 'autopilot_processor_write_seconds', help: 'Time to write one batch downstream', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
     latePoints: metric('autopilot_processor_late_points_total', () =>
       new Counter({ name: 'autopilot_processor_late_points_total', help: 'Points that arrived after their window closed (kept in metric_late_points)', labelNames, registers: [registry] })),
+    notifications: metric('autopilot_notifications_total', () =>
+      new Counter({ name: 'autopilot_notifications_total', help: 'Notification deliveries by outcome (delivered, failed, suppressed), target kind and reason', labelNames: ['outcome', 'target_kind', 'reason'], registers: [registry] })),
+    analysisSeconds: metric('autopilot_analysis_seconds', () =>
+      new Histogram({ name: 'autopilot_analysis_seconds', help: 'Time to analyse an incident, context and model included, by source (llm, rules)', labelNames: ['source'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] })),
+    analysisFallbacks: metric('autopilot_analysis_fallbacks_total', () =>
+      new Counter({ name: 'autopilot_analysis_fallbacks_total', help: 'Analyses the rules answered because the model failed, by reason', labelNames: ['reason'], registers: [registry] })),
     lag: metric('autopilot_processor_consumer_lag', () =>
       new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, per batch', labelNames: [...labelNames, 'partition'], registers: [registry] })),
   };

@@ -1,0 +1,33 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { unavailable } from '../lib/errors.ts';
+import { DocumentStore } from '../sql/stores/documents.ts';
+import { IncidentStore } from '../sql/stores/incidents.ts';
+import { PromptStore } from '../sql/stores/prompts.ts';
+import type { Experiment } from '../processors/analyze/experiments.ts';
+import type { Rule } from '../processors/alert/rules.ts';
+import type { NotificationTarget } from '../processors/notify/targets.ts';
+
+/** What the read/config API keeps in ClickHouse. */
+export interface GatewayStores {
+  incidents: IncidentStore;
+  prompts: PromptStore;
+  rules: DocumentStore<Rule>;
+  targets: DocumentStore<NotificationTarget>;
+  experiments: DocumentStore<Experiment>;
+}
+
+export function createStores(ch: ClickHouseClient): GatewayStores {
+  return {
+    incidents: new IncidentStore(ch),
+    prompts: new PromptStore(ch),
+    rules: new DocumentStore(ch, 'alert_rules'),
+    targets: new DocumentStore(ch, 'notification_targets'),
+    experiments: new DocumentStore(ch, 'experiments'),
+  };
+}
+
+/** The stores, or a 503 that says why: the embedded engine belongs to the processors' process. */
+export function requireStores(stores: GatewayStores | undefined): GatewayStores {
+  if (!stores) throw unavailable('this endpoint reads ClickHouse: run the gateway with the processors (npm start) or set CLICKHOUSE_URL', undefined, 30);
+  return stores;
+}

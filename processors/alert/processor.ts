@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import type { Publisher } from '../../gateway/publish.ts';
+import type { DocumentStore } from '../../sql/stores/documents.ts';
+import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup } from '../../schemas/topics.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { advance, emptyAlertState, evaluate, matchesAnomaly, matchesRollup, retire, seriesKeyOf, type AlertState } from './evaluate.ts';
+import type { Rule, StoredRule } from './rules.ts';
+
+/**
+ * The alert processor: tenants' alert rules evaluated on the rollup and
+ * anomaly streams. Rules are read from ClickHouse (where the API keeps them)
+ * and refreshed every few seconds; each (rule, series) state lives in one
+ * Redis hash under the consumer group. Alerts are published before the
+ * states are saved: a replay re-emits the same alert ids, and the state's
+ * `last_seen` makes the evaluation itself a no-op the second time.
+ * Firing and resolved alerts go to `autopilot.alerts`, where correlate takes
+ * firing ones as incident signals and notify sends them on.
+ */
+export function alertProcessor(deps: {
+  redis: Redis;
+  publisher: Publisher;
+  rules: DocumentStore<Rule>;
+  refreshMs: number;
+  sweepMs: number;
+  groupId: string;
+}): ProcessorSpec {
+  const STATES = `${deps.groupId}:states`;
+  let cached: { at: number; rules: StoredRule[] } = { at: 0, rules: [] };
+  const rules = async (): Promise<StoredRule[]> => {
+    if (Date.now() - cached.at < deps.refreshMs) return cached.rules;
+    const docs = await deps.rules.all();
+    cached = { at: Date.now(), rules: docs.map((d) => ({ ...d.definition, id: d.id, tenant: d.tenant, created_at: d.created_at, updated_at: d.updated_at }) as StoredRule) };
+    return cached.rules;
+  };
+
+  // One update at a time in this process: a batch's read-evaluate-write must not interleave with the sweep's.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+
+  /** Loads the states of `keys`, lets `change` evaluate, publishes what it emitted, saves what changed. */
+  async function update(keys: string[], change: (state: (key: string) => AlertState) => AlertRecord[]): Promise<void> {
+    const unique = [...new Set(keys)];
+    const raw = unique.length ? await deps.redis.hmget(STATES, ...unique) : [];
+    const states = new Map(unique.map((k, i) => [k, raw[i] ? (JSON.parse(raw[i]!) as AlertState) : emptyAlertState()]));
+    const alerts = change((key) => states.get(key) ?? states.set(key, emptyAlertState()).get(key)!);
+    await deps.publisher.publish('alerts', alerts);
+    if (states.size) await deps.redis.hset(STATES, Object.fromEntries([...states].map(([k, s]) => [k, JSON.stringify(s)])));
+  }
+
+  const handle = async (batch: Decoded[]) => {
+    const all = await rules();
+    if (all.length === 0) return { rejected: [] };
+    const inputs = batch.map((d) => d.value as MetricRollup | Anomaly);
+    // Each input, the rules it matches and their state keys; rollups also move time for the service's anomaly rules.
+    const work = inputs.map((input) => {
+      const isAnomaly = 'detected_at' in input;
+      const matching = all.filter((r) => (isAnomaly ? matchesAnomaly(r, input as Anomaly) : matchesRollup(r, input as MetricRollup)));
+      const clocks = isAnomaly ? [] : all.filter((r) => r.kind === 'anomaly' && r.tenant === input.tenant && r.service === input.service);
+      return { input, isAnomaly, matching, clocks };
+    });
+    const keys = work.flatMap((w) => [...w.matching.map((r) => seriesKeyOf(r, w.input)), ...w.clocks.map((r) => r.id)]);
+    if (keys.length === 0) return { rejected: [] };
+    await serially(() =>
+      update(keys, (state) =>
+        work.flatMap((w) => [
+          ...w.matching.flatMap((r) => evaluate(r, state(seriesKeyOf(r, w.input)), w.input)),
+          ...w.clocks.flatMap((r) => advance(r, state(r.id), (w.input as MetricRollup).window_end)),
+        ]),
+      ),
+    );
+    return { rejected: [] };
+  };
+
+  /** Anomaly rules resolve on the wall clock too (a recovered service may send nothing); disabled rules resolve what they left firing. */
+  const sweep = async () => {
+    const byId = new Map((await rules()).map((r) => [r.id, r]));
+    const keys = (await deps.redis.hkeys(STATES)).filter((k) => byId.has(ruleIdOf(k)));
+    await serially(() => update(keys, (state) => keys.flatMap((k) => {
+      const rule = byId.get(ruleIdOf(k))!;
+      return rule.enabled ? advance(rule, state(k), Date.now()) : retire(rule, state(k), Date.now());
+    })));
+  };
+  let sweeping = false;
+  const timer = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    sweep().catch(() => undefined).finally(() => (sweeping = false)); // retried next tick
+  }, deps.sweepMs);
+  timer.unref();
+
+  return {
+    name: 'alert',
+    groupId: deps.groupId,
+    topics: [TOPICS.rollups.topic, TOPICS.anomalies.topic],
+    handle,
+    close: async () => {
+      clearInterval(timer);
+      await queue;
+    },
+  };
+}
+
+/** A state key starts with its rule's id (see seriesKeyOf). */
+const ruleIdOf = (key: string) => key.split('\u0000', 1)[0]!;

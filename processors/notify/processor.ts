@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
+import type { Publisher } from '../../gateway/publish.ts';
+import type { DocumentStore } from '../../sql/stores/documents.ts';
+import { TOPICS, type AlertRecord, type AnalysisRecord, type NotificationDelivery } from '../../schemas/topics.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import type { NotifyConfig } from './config.ts';
+import { Cooldown } from './cooldown.ts';
+import { deliver } from './deliver.ts';
+import { slackAlertMessage, slackMessage } from './slack.ts';
+import { wantsSeverity, type NotificationTarget } from './targets.ts';
+import { alertPayload, incidentAnalyzedPayload } from './webhook.ts';
+
+/**
+ * The notify processor: each analysed incident, and each alert an Autopilot
+ * rule fires or resolves, goes to the tenant's targets (Slack incoming
+ * webhooks, JSON webhooks). One notification per tenant, service and reason
+ * within the cooldown, whichever process sends it (Redis SET NX). Every
+ * delivery, suppressed ones included, is published to
+ * `autopilot.notifications` and lands in ClickHouse. Alertmanager's own
+ * alerts are not sent on: Alertmanager already notified about them.
+ */
+interface Notice {
+  tenant: string;
+  service: string;
+  reason: string;
+  subject_id: string;
+  severity: string;
+  slack: () => unknown;
+  webhook: () => unknown;
+}
+
+export function notifyProcessor(deps: {
+  redis: Redis;
+  publisher: Publisher;
+  targets: DocumentStore<NotificationTarget>;
+  config: NotifyConfig;
+  outcomes: Counter<'outcome' | 'target_kind' | 'reason'>;
+  groupId: string;
+}): ProcessorSpec {
+  const cooldown = new Cooldown(deps.redis, deps.groupId);
+  const incidentUrl = (id: string) => `${deps.config.publicUrl}/v1/incidents/${encodeURIComponent(id)}`;
+
+  const toNotice = (d: Decoded): Notice | null => {
+    if (d.topic === TOPICS.analyses.topic) {
+      const a = d.value as AnalysisRecord;
+      return {
+        tenant: a.tenant, service: a.service, reason: 'incident', subject_id: a.incident_id, severity: a.severity,
+        slack: () => slackMessage(a, incidentUrl(a.incident_id)),
+        webhook: () => incidentAnalyzedPayload(a, incidentUrl(a.incident_id)),
+      };
+    }
+    const alert = d.value as AlertRecord;
+    if (alert.source !== 'rule') return null;
+    return {
+      tenant: alert.tenant, service: alert.service, reason: `alert_${alert.status}:${alert.alert_name}`, subject_id: alert.alert_id,
+      severity: alert.severity === 'critical' ? 'critical' : 'high',
+      slack: () => slackAlertMessage(alert),
+      webhook: () => alertPayload(alert),
+    };
+  };
+
+  const notify = async (n: Notice): Promise<NotificationDelivery[]> => {
+    const targets = (await deps.targets.list(n.tenant)).filter((t) => t.definition.enabled && wantsSeverity(t.definition, n.severity));
+    if (targets.length === 0) return [];
+    const fresh = await cooldown.tryAcquire(n.tenant, n.service, n.reason, deps.config.cooldownMs);
+    return Promise.all(targets.map(async ({ id, definition: t }) => {
+      const base = { tenant: n.tenant, service: n.service, target_id: id, target_kind: t.kind, reason: n.reason, subject_id: n.subject_id, at: Date.now() };
+      // Stable per subject and target: a replayed notice is the same delivery row.
+      const delivery_id = createHash('sha256').update(`${n.reason}\u0000${n.subject_id}\u0000${id}`).digest('hex').slice(0, 32);
+      if (!fresh) return { ...base, delivery_id, outcome: 'suppressed', attempts: 0, status_code: null, error: null, duration_ms: 0 } as NotificationDelivery;
+      const result = await deliver(t, t.kind === 'slack' ? n.slack() : n.webhook(), {
+        timeoutMs: deps.config.timeoutMs,
+        retries: deps.config.retries,
+        backoffMs: deps.config.backoffMs,
+        allowLoopback: deps.config.allowLoopback,
+      });
+      return { ...base, delivery_id, ...result };
+    }));
+  };
+
+  const handle = async (batch: Decoded[]) => {
+    const deliveries: NotificationDelivery[] = [];
+    for (const d of batch) {
+      const notice = toNotice(d);
+      if (notice) deliveries.push(...(await notify(notice)));
+    }
+    await deps.publisher.publish('notifications', deliveries);
+    for (const r of deliveries) deps.outcomes.inc({ outcome: r.outcome, target_kind: r.target_kind, reason: r.reason.split(':')[0]! });
+    return { rejected: [] };
+  };
+
+  return { name: 'notify', groupId: deps.groupId, topics: [TOPICS.analyses.topic, TOPICS.alerts.topic], handle };
+}
