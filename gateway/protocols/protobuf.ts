@@ -1,0 +1,96 @@
+import { fileURLToPath } from 'node:url';
+import protobuf from 'protobufjs';
+import { badRequest, describeError } from '../../lib/errors.ts';
+
+/**
+ * Protobuf decoding for the ingest protocols: message types loaded once from
+ * schemas/proto/, and a reader that hands 64-bit integers back as plain
+ * numbers. protobufjs would otherwise build a Long object for every int64
+ * (each sample's timestamp), which costs more than the sample itself.
+ */
+
+/** A message type from a .proto file under schemas/proto/, field names as written there (snake_case). */
+export function protoType(file: string, name: string): protobuf.Type {
+  let root = roots.get(file);
+  if (!root) {
+    root = new protobuf.Root().loadSync(fileURLToPath(new URL(`../../schemas/proto/${file}`, import.meta.url)), { keepCase: true });
+    roots.set(file, root);
+  }
+  return root.lookupType(name);
+}
+const roots = new Map<string, protobuf.Root>();
+
+/** `bytes` decoded as `type`; anything that is not such a message is a 400 that names it. */
+export function decodeProto<T>(type: protobuf.Type, bytes: Uint8Array): T {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    return type.decode(new NumberReader(buf)) as T;
+  } catch (err) {
+    throw badRequest(`malformed protobuf: the body is not a valid ${type.fullName.slice(1)} (${describeError(err)})`);
+  }
+}
+
+/**
+ * Proto3 leaves zero values off the wire, and protobufjs then answers with
+ * the prototype's default, which for 64-bit fields is a Long: read those
+ * fields through this.
+ */
+export const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+
+/**
+ * A varint read as two 32-bit halves into `lo`/`hi` (no allocation), then
+ * turned into a number: exact up to 2^53, which covers millisecond
+ * timestamps and any count a request can hold.
+ */
+let lo = 0;
+let hi = 0;
+
+function readVarint64(r: protobuf.Reader): void {
+  const buf = r.buf;
+  let pos = r.pos;
+  lo = 0;
+  hi = 0;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= r.len) throw RangeError(`index out of range: ${pos} + 1 > ${r.len}`);
+    const b = buf[pos++]!;
+    const bits = b & 0x7f;
+    if (i < 4) lo = (lo | (bits << (7 * i))) >>> 0;
+    else if (i === 4) {
+      lo = (lo | (bits << 28)) >>> 0;
+      hi = bits >>> 4;
+    } else hi = (hi | (bits << (7 * i - 32))) >>> 0;
+    if (b < 0x80) {
+      r.pos = pos;
+      return;
+    }
+  }
+  throw Error('invalid varint encoding');
+}
+
+function signed(): number {
+  if (hi >>> 31 === 0) return hi * 4294967296 + lo;
+  let l = (~lo + 1) >>> 0;
+  let h = ~hi >>> 0;
+  if (l === 0) h = (h + 1) >>> 0;
+  return -(h * 4294967296 + l);
+}
+
+class NumberReader extends protobuf.BufferReader {}
+Object.assign(NumberReader.prototype, {
+  int64(this: protobuf.Reader): number {
+    readVarint64(this);
+    return signed();
+  },
+  uint64(this: protobuf.Reader): number {
+    readVarint64(this);
+    return hi * 4294967296 + lo;
+  },
+  sint64(this: protobuf.Reader): number {
+    readVarint64(this);
+    const mask = -(lo & 1);
+    lo = ((lo >>> 1) | (hi << 31)) ^ mask;
+    lo >>>= 0;
+    hi = ((hi >>> 1) ^ mask) >>> 0;
+    return signed();
+  },
+});

@@ -1,0 +1,42 @@
+import { metricInput, RETENTION_MS } from '../records.ts';
+
+/**
+ * The rules a record from an ecosystem protocol must keep to reach Kafka:
+ * the same as the JSON ingest path's in records.ts, checked without zod per
+ * item because a remote-write request holds thousands of samples of a few
+ * hundred series.
+ */
+
+/** As records.ts `timestamp`: more than a day ahead is a clock problem, not data. */
+export const FUTURE_MS = 24 * 3600 * 1000;
+/** As records.ts labelName / labelValue. */
+export const MAX_LABEL_NAME = 128;
+export const MAX_LABEL_VALUE = 2048;
+
+export function inWindow(timestamp: number, now: number): boolean {
+  return timestamp >= now - RETENTION_MS && timestamp <= now + FUTURE_MS;
+}
+
+const metricName = metricInput.shape.metric_name;
+const knownNames = new Map<string, boolean>();
+
+/** Whether `name` passes records.ts's metric_name rule; answers are remembered, since names repeat. */
+export function validMetricName(name: string): boolean {
+  let ok = knownNames.get(name);
+  if (ok === undefined) {
+    ok = metricName.safeParse(name).success;
+    if (knownNames.size >= 10_000) knownNames.clear();
+    knownNames.set(name, ok);
+  }
+  return ok;
+}
+
+/** What is wrong with a label set, or undefined when nothing is. */
+export function labelProblem(labels: Record<string, string>): string | undefined {
+  for (const name in labels) {
+    if (name.length === 0) return 'a label has an empty name';
+    if (name.length > MAX_LABEL_NAME) return `label name ${name.slice(0, 40)}… is longer than ${MAX_LABEL_NAME} characters`;
+    if (labels[name]!.length > MAX_LABEL_VALUE) return `label ${name} has a value longer than ${MAX_LABEL_VALUE} characters`;
+  }
+  return undefined;
+}
