@@ -14,7 +14,16 @@ import { bearerTenant, type TenantEnv } from './middleware/auth.ts';
 import type { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { openApiDocument } from './openapi.ts';
 import type { Publisher } from './publish.ts';
+import { alertmanagerRoutes } from './routes/alertmanager.ts';
+import { alertRuleRoutes } from './routes/alert-rules.ts';
+import { experimentRoutes } from './routes/experiments.ts';
+import { promptRoutes } from './routes/prompts.ts';
+import { targetRoutes } from './routes/targets.ts';
+import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
+import { lokiRoutes } from './routes/loki.ts';
+import { remoteWriteRoutes } from './routes/remote-write.ts';
+import type { GatewayStores } from './stores.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
 export interface GatewayDeps {
@@ -25,6 +34,8 @@ export interface GatewayDeps {
   registry: Registry;
   checks: HealthCheck[];
   clickhouse?: ClickHouseClient;
+  /** The incidents and configuration API's storage; absent when this process has no ClickHouse. */
+  stores?: GatewayStores;
   log: Logger;
 }
 
@@ -44,22 +55,30 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, clickhouseServer: Boolean(deps.config.clickhouseUrl), adminKey: deps.config.adminKey }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: () => {
-        throw new AutopilotError('payload_too_large', `body is over the limit of ${deps.config.maxBodyBytes} bytes; split the batch`);
-      },
-    }),
-    bearerTenant(deps.config.apiKeys),
-  );
+  const limitBody = bodyLimit({
+    maxSize: deps.config.maxBodyBytes,
+    onError: () => {
+      throw new AutopilotError('payload_too_large', `body is over the limit of ${deps.config.maxBodyBytes} bytes; split the batch`);
+    },
+  });
+  const tenantOf = bearerTenant(deps.config.apiKeys);
+  for (const path of ['/v1/*', '/api/v1/write', '/loki/api/v1/push']) app.use(path, limitBody, tenantOf);
+
   app.route('/', ingestRoutes(deps));
+  app.route('/', remoteWriteRoutes(deps));
+  app.route('/', lokiRoutes(deps));
+  app.route('/', alertmanagerRoutes(deps));
+  app.route('/', incidentRoutes(deps));
+  app.route('/', alertRuleRoutes(deps));
+  app.route('/', targetRoutes(deps));
+  app.route('/', promptRoutes(deps));
+  app.route('/', experimentRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 
   app.onError((err, c) => {
     const e = toAutopilotError(err);
+    deps.telemetry.requestsRefused.inc({ protocol: protocolOf(c.req.path), code: e.code });
     if (e.status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, e.message);
     else deps.log.info({ code: e.code, requestId: c.get('requestId'), path: c.req.path }, e.message);
     return errorResponse(c, e);
@@ -73,6 +92,15 @@ function errorResponse(c: Context<TenantEnv>, e: AutopilotError): Response {
   if (e.retryAfter !== undefined) c.header('Retry-After', String(e.retryAfter));
   const details = e.details === undefined ? {} : { details: e.details };
   return c.json({ error: { code: e.code, message: e.message, ...details, request_id: c.get('requestId') } }, e.status as 400);
+}
+
+/** Which ingest protocol a path belongs to, for the refusal counter. */
+function protocolOf(path: string): string {
+  if (path === '/api/v1/write') return 'remote_write';
+  if (path.startsWith('/loki/')) return 'loki';
+  if (path === '/v1/alertmanager') return 'alertmanager';
+  if (path === '/v1/metrics' || path === '/v1/logs' || path === '/v1/deployments') return 'json';
+  return 'api';
 }
 
 function toAutopilotError(err: unknown): AutopilotError {

@@ -46,13 +46,14 @@ export class IncidentStore {
   constructor(private readonly ch: ClickHouseClient) {}
 
   async list(tenant: string, f: IncidentFilter): Promise<IncidentSummary[]> {
+    // Columns qualified: the SELECT aliases opened_at and updated_at to epoch ms, and an alias wins over a column.
     const where = ['tenant = {tenant:String}'];
     if (f.service !== undefined) where.push('service = {service:String}');
     if (f.status !== undefined) where.push('status = {status:String}');
-    if (f.since !== undefined) where.push('updated_at >= fromUnixTimestamp64Milli({since:Int64})');
-    if (f.after) where.push('(opened_at, incident_id) < (fromUnixTimestamp64Milli({after_at:Int64}), {after_id:String})');
+    if (f.since !== undefined) where.push('incidents.updated_at >= fromUnixTimestamp64Milli({since:Int64})');
+    if (f.after) where.push('(incidents.opened_at, incident_id) < (fromUnixTimestamp64Milli({after_at:Int64}), {after_id:String})');
     const rows = await this.rows<SummaryRow>(
-      `SELECT ${SUMMARY_COLUMNS} FROM incidents FINAL WHERE ${where.join(' AND ')} ORDER BY opened_at DESC, incident_id DESC LIMIT {limit:UInt32}`,
+      `SELECT ${SUMMARY_COLUMNS} FROM incidents FINAL WHERE ${where.join(' AND ')} ORDER BY incidents.opened_at DESC, incident_id DESC LIMIT {limit:UInt32}`,
       { tenant, service: f.service, status: f.status, since: f.since, after_at: f.after?.opened_at, after_id: f.after?.incident_id, limit: f.limit },
     );
     return rows.map(toSummary);
@@ -103,21 +104,23 @@ export class IncidentStore {
   async experimentCounts(tenant: string, experimentId: string): Promise<{ variant: string; incidents: number; feedback: number; helpful: number }[]> {
     const rows = await this.rows<{ variant: string; incidents: string; feedback: string; helpful: string }>(
       `WITH assigned AS (
-         SELECT incident_id, any(variant) AS variant FROM analyses FINAL
+         SELECT incident_id, any(variant) AS arm FROM analyses FINAL
          WHERE tenant = {tenant:String} AND experiment_id = {id:String} AND variant IS NOT NULL GROUP BY incident_id
        )
-       SELECT a.variant AS variant, uniqExact(a.incident_id) AS incidents, countIf(f.feedback_id != '') AS feedback, countIf(f.helpful) AS helpful
+       SELECT a.arm AS variant, uniqExact(a.incident_id) AS incidents, countIf(f.feedback_id != '') AS feedback, countIf(f.helpful) AS helpful
        FROM assigned AS a
        LEFT JOIN (SELECT incident_id, feedback_id, helpful FROM incident_feedback FINAL WHERE tenant = {tenant:String}) AS f
-         ON f.incident_id = a.incident_id
-       GROUP BY a.variant`,
+         ON f.incident_id = a.incident_id -- unmatched rows get '' and false (no join_use_nulls), hence the countIf
+       GROUP BY a.arm`,
       { tenant, id: experimentId },
     );
     return rows.map((r) => ({ variant: r.variant, incidents: Number(r.incidents), feedback: Number(r.feedback), helpful: Number(r.helpful) }));
   }
 
   private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.ch.query({ query, query_params: params, format: 'JSONEachRow' });
+    // Unset filters are left out: an undefined parameter upsets the binding of the ones after it.
+    const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
+    const result = await this.ch.query({ query, query_params: defined, format: 'JSONEachRow' });
     return result.json<T>();
   }
 }

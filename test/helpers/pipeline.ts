@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kafka } from 'kafkajs';
 import type { Publisher } from '../../gateway/publish.ts';
@@ -8,6 +9,7 @@ import { buildGateway } from '../../gateway/server.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createRegistry } from '../../lib/metrics.ts';
+import { startSelfMonitor } from '../../lib/self-monitor.ts';
 import { connectServices, type Services } from '../../lib/services.ts';
 import { startProcessors, type ProcessorName, type RunningProcessors } from '../../processors/start.ts';
 
@@ -53,6 +55,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
     ? await startProcessors(opts.processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart, env: { ...process.env, ...opts.env } })
     : undefined;
   const { app, publisher } = await buildGateway(config, services, registry, log);
+  const self = config.selfMonitor && startSelfMonitor({ registry, publisher, log, ...config.selfMonitor });
 
   return {
     config,
@@ -73,6 +76,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
       return result.json();
     },
     async stop() {
+      self?.stop();
       await publisher.close();
       await processors?.stop();
       await services.close();
@@ -102,4 +106,20 @@ export async function topicEnd(kafka: Kafka, topic: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
+}
+
+/** A Hono app on a real loopback port, for senders that need a URL (Prometheus, Alertmanager, benchmarks). */
+export async function listen(app: Hono<any>, port = 0): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const bound = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${bound}`,
+    port: bound,
+    close: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }),
+  };
 }
