@@ -36,6 +36,8 @@ export interface GatewayDeps {
   clickhouse?: ClickHouseClient;
   /** The incidents and configuration API's storage; absent when this process has no ClickHouse. */
   stores?: GatewayStores;
+  /** NOTIFY_ALLOW_LOOPBACK: whether a notification target may point at this host. */
+  allowLoopbackTargets?: boolean;
   log: Logger;
 }
 

@@ -8,6 +8,7 @@ import { createApp } from './app.ts';
 import type { TenantEnv } from './middleware/auth.ts';
 import { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { createPublisher, type Publisher } from './publish.ts';
+import { notifyConfig } from '../processors/notify/config.ts';
 import { createStores } from './stores.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
@@ -18,7 +19,13 @@ export interface RunningGateway {
 }
 
 /** The gateway app and its producer, wired from shared connections; tests use it without a server. */
-export async function buildGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<{ app: Hono<TenantEnv>; publisher: Publisher }> {
+export async function buildGateway(
+  config: Config,
+  services: Services,
+  registry: Registry,
+  log: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ app: Hono<TenantEnv>; publisher: Publisher }> {
   const telemetry = gatewayTelemetry(registry);
   const publisher = await createPublisher(services.kafka, services.catalog, log, {
     onProduced: (kind, count, seconds) => {
@@ -35,6 +42,8 @@ export async function buildGateway(config: Config, services: Services, registry:
     checks: services.checks,
     clickhouse: services.clickhouse,
     stores: services.clickhouse && createStores(services.clickhouse),
+    // Targets are checked with the notifier's own rule for loopback URLs.
+    allowLoopbackTargets: notifyConfig(env).allowLoopback,
     log,
   });
   return { app, publisher };

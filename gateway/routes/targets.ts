@@ -1,5 +1,4 @@
 import type { Hono } from 'hono';
-import { notifyConfig } from '../../processors/notify/config.ts';
 import { parseTarget, redactTarget, type NotificationTarget } from '../../processors/notify/targets.ts';
 import type { GatewayDeps } from '../app.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
@@ -12,8 +11,8 @@ import { documentRoutes } from './documents.ts';
  * with NOTIFY_ALLOW_LOOPBACK) and again before every delivery. Readers see the
  * URL's origin only: a Slack webhook URL is its own secret.
  */
-export function targetRoutes(deps: Pick<GatewayDeps, 'stores'>, env: NodeJS.ProcessEnv = process.env): Hono<TenantEnv> {
-  const { allowLoopback } = notifyConfig(env);
+export function targetRoutes(deps: Pick<GatewayDeps, 'stores' | 'allowLoopbackTargets'>): Hono<TenantEnv> {
+  const allowLoopback = deps.allowLoopbackTargets ?? false;
   return documentRoutes<NotificationTarget>({
     path: '/v1/notification-targets',
     what: 'notification target',

@@ -54,7 +54,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
   const processors: RunningProcessors | undefined = opts.processors.length
     ? await startProcessors(opts.processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart, env: { ...process.env, ...opts.env } })
     : undefined;
-  const { app, publisher } = await buildGateway(config, services, registry, log);
+  const { app, publisher } = await buildGateway(config, services, registry, log, { ...process.env, ...opts.env });
   const self = config.selfMonitor && startSelfMonitor({ registry, publisher, log, ...config.selfMonitor });
 
   return {
