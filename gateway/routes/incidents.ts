@@ -19,7 +19,7 @@ const listQuery = z.strictObject({
   cursor: z.string().max(512).optional(),
 });
 
-const feedbackBody = z.strictObject({
+export const feedbackBody = z.strictObject({
   helpful: z.boolean(),
   comment: z.string().max(4000).optional(),
 });
