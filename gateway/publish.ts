@@ -58,7 +58,7 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
       const started = performance.now();
       try {
         await withDeadline(
-          producer.sendBatch({ acks: -1, topicMessages }),
+          Promise.all(produceRequests(topicMessages).map((request) => producer.sendBatch({ acks: -1, topicMessages: request }))),
           timeoutMs,
           `no acknowledgement from Kafka within ${timeoutMs} ms`,
         );
@@ -74,4 +74,40 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
     },
   };
   return publisher;
+}
+
+/**
+ * Kafka refuses a record batch over its message size limit (1 MB by default),
+ * and kafkajs puts everything one send has for a partition into one batch:
+ * a large remote-write request got a 503 on every retry, forever (found by
+ * the remote-write benchmark). So a request's records are cut into sends of
+ * at most CHUNK_BYTES, each naming a topic once (kafkajs keeps one entry per
+ * topic per send). Smaller sends also keep kafkajs's per-partition grouping,
+ * which copies the partition's list for every message, from growing
+ * quadratically with the request.
+ */
+const CHUNK_BYTES = 256 * 1024;
+
+type TopicMessages = { topic: string; messages: { key: string; value: Buffer }[] };
+
+export function produceRequests(topicMessages: TopicMessages[]): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  for (const { topic, messages } of topicMessages) {
+    let chunk: TopicMessages['messages'] = [];
+    let bytes = 0;
+    let index = 0; // the n-th chunk of each topic goes into the n-th request
+    const flush = () => {
+      (requests[index++] ??= []).push({ topic, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const size = m.value.length + m.key.length + 64; // + record overhead
+      if (bytes + size > CHUNK_BYTES && chunk.length) flush();
+      chunk.push(m);
+      bytes += size;
+    }
+    if (chunk.length) flush();
+  }
+  return requests;
 }

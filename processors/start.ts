@@ -35,7 +35,7 @@ export interface RunningProcessors {
 }
 
 /**
- * Starts the named processors on shared connections, downstream first;
+ * Starts the named processors on shared connections, all before returning;
  * stop() stops them upstream first, then the producers.
  */
 export async function startProcessors(
@@ -83,10 +83,13 @@ export async function startProcessors(
       return correlateProcessor({ redis: services.redis, publisher, config, sweepMs, groupId: groupId('correlate') });
     },
   };
-  const running: RunningProcessor[] = [];
-  for (const name of PROCESSOR_NAMES.filter((n) => names.includes(n))) {
-    running.push(await startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry, fromBeginning: opts.newGroupStart !== 'latest' }));
-  }
+  // Started side by side: each waits for its own group to join (seconds apiece), and all are up before
+  // this returns, so nothing upstream of them (the gateway) runs before they do.
+  const running: RunningProcessor[] = await Promise.all(
+    PROCESSOR_NAMES.filter((n) => names.includes(n)).map((name) =>
+      startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry, fromBeginning: opts.newGroupStart !== 'latest' }),
+    ),
+  );
   return {
     async stop() {
       for (const p of running.reverse()) await p.stop();

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStores } from '../gateway/stores.ts';
 import type { IncidentRecord } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 
@@ -166,5 +167,19 @@ describe('incidents, prompts, experiments and rules API', () => {
       expect(res.status, url).toBe(400);
     }
     expect((await a('POST', '/v1/notification-targets', { name: 'ok', kind: 'webhook', url: 'https://hooks.example.com/autopilot' })).status).toBe(201);
+  });
+
+  it('keeps prompts, targets and experiments across a restart', async () => {
+    const dataDir = p.config.dataDir;
+    const tenant = p.tenants.a;
+    await p.stop();
+    // A new process's worth of pipeline on the same ClickHouse data.
+    p = await startTestPipeline('api-restarted', { processors: ['sink'], env: { AUTOPILOT_DATA_DIR: dataDir } });
+    const stores = createStores(p.services.clickhouse!);
+    expect(await stores.prompts.tags(tenant, 'incident-analysis')).toEqual({ production: 2 });
+    expect((await stores.prompts.tagged(tenant, 'incident-analysis', 'production'))!.template).toContain('({{severity}})');
+    expect((await stores.targets.list(tenant)).map((t) => t.definition.name)).toEqual(['ok']);
+    expect((await stores.experiments.list(tenant)).map((e) => [e.definition.name, e.status])).toEqual([['stricter', 'stopped']]);
+    expect(await stores.rules.list(tenant)).toEqual([]); // deleted stays deleted
   });
 });

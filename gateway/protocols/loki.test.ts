@@ -6,6 +6,7 @@ import { RETENTION_MS } from '../records.ts';
 import { decodeLokiPush, toLogEntries, type LokiStream } from './loki.ts';
 import { partialWriteError } from './partial-write.ts';
 import { protoType } from './protobuf.ts';
+import { thrownAutopilotError } from '../../test/helpers/thrown.ts';
 
 const LIMITS = { maxDecodedBytes: 1 << 20 };
 const JSON_HEADERS = { contentType: 'application/json' };
@@ -16,15 +17,7 @@ const now = Date.now();
 // Sub-millisecond digits on purpose: ns → ms must truncate them, exactly.
 const ns = (ms: number) => `${ms}123456`;
 
-function errorOf(fn: () => unknown): AutopilotError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AutopilotError);
-    return err as AutopilotError;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = thrownAutopilotError;
 
 const jsonBody = (body: unknown) => Buffer.from(JSON.stringify(body));
 

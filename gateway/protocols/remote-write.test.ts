@@ -6,6 +6,7 @@ import { RETENTION_MS } from '../records.ts';
 import { partialWriteError } from './partial-write.ts';
 import { protoType } from './protobuf.ts';
 import { decodeRemoteWrite, isStaleMarker, toMetricPoints, writtenHeaders, type RemoteWriteBatch } from './remote-write.ts';
+import { thrownAutopilotError } from '../../test/helpers/thrown.ts';
 
 const LIMITS = { maxDecodedBytes: 1 << 20 };
 const V1 = { contentType: 'application/x-protobuf', contentEncoding: 'snappy' };
@@ -18,16 +19,7 @@ const double = (hi: number, lo: number) => new Float64Array(new Uint32Array([lo,
 const STALE = double(0x7ff00000, 0x00000002);
 const OTHER_NAN = double(0x7ff80000, 0x00000001);
 
-/** The error `fn` throws, which must be an AutopilotError (the route must never 5xx on bad input). */
-function errorOf(fn: () => unknown): AutopilotError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AutopilotError);
-    return err as AutopilotError;
-  }
-  throw new Error('expected an error');
-}
+const errorOf = thrownAutopilotError;
 
 function fixture(name: string) {
   const dir = new URL('../../test/fixtures/remote-write/', import.meta.url);

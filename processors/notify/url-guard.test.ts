@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutopilotError } from '../../lib/errors.ts';
 import { addressRefusal, checkOutgoingUrl, checkUrlShape, type LookupAll } from './url-guard.ts';
+import { thrownAutopilotError } from '../../test/helpers/thrown.ts';
 
 const answers =
   (table: Record<string, string[]>): LookupAll =>
@@ -10,15 +11,7 @@ const answers =
     return found.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
   };
 
-function refusal(fn: () => unknown): AutopilotError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(AutopilotError);
-    return err as AutopilotError;
-  }
-  throw new Error('expected a refusal');
-}
+const refusal = thrownAutopilotError;
 
 async function asyncRefusal(p: Promise<unknown>): Promise<AutopilotError> {
   const err = await p.then(
