@@ -120,9 +120,21 @@ describe('incident correlation', () => {
     const spike: Signal = { id: 'err-1', kind: 'error_spike', at: T + 2 * MIN, summary: 'errors' };
     const [opened] = applySignal(s, 't', 'api', spike);
     expect(opened!.suspect_deployment!.minutes_before).toBe(2);
-    const [moved] = applySignal(s, 't', 'api', anomaly(T + 30_000, 'critical', 1));
+    const [moved] = applySignal(s, 't', 'api', anomaly(T + 30_000, 'critical', 2));
     expect(moved!.suspect_deployment).toMatchObject({ version: 'v2', minutes_before: 0.5 });
     expect(moved!.incident_id).toBe(opened!.incident_id);
+  });
+
+  it('an isolated anomaly from before the deployment, read late, joins the incident but does not move its start', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    applySignal(s, 't', 'api', anomaly(T + 2 * MIN, 'critical', 1));
+    const [opened] = applySignal(s, 't', 'api', anomaly(T + 2 * MIN + 1000, 'critical', 2));
+    expect(opened!.suspect_deployment).toMatchObject({ version: 'v2' });
+    // Noise from another series, 3 minutes before the deployment, arriving after (detect replays partitions side by side).
+    const [joined] = applySignal(s, 't', 'api', { ...anomaly(T - 3 * MIN, 'high', 1), id: 'noise' });
+    expect(joined!.suspect_deployment).toMatchObject({ version: 'v2' });
+    expect(joined!.signal_count).toBe(opened!.signal_count + 1);
   });
 
   it('caps the timeline of a long incident but counts every signal, keeping deployments, the start and the latest', () => {

@@ -105,7 +105,9 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     // Topics are read independently: a deployment can arrive after the anomalies it caused,
     // and an earlier anomaly (another processor's) after the signal that opened the incident.
     if (s.kind === 'deployment') nameSuspect(inc, s, cfg);
-    else if (isSevere(s, cfg) && s.at < inc.first_problem_at) moveFirstProblem(inc, s.at, cfg);
+    // Only what could have opened it moves the start: an isolated noisy sample read late (the scenario after a
+    // crash, when detect replays partitions side by side) must not push the start before the deployment.
+    else if (isSevere(s, cfg) && sustained(s) && s.at < inc.first_problem_at) moveFirstProblem(inc, s.at, cfg);
     out.push(snapshot(inc));
     return out;
   }
@@ -117,7 +119,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
 
   const inCooldown = state.lastResolvedAt !== null && s.at < state.lastResolvedAt + cfg.cooldownMs;
   const severe = (r: Signal) => isSevere(r, cfg);
-  const counts = (r: Signal) => severe(r) && (r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2);
+  const counts = (r: Signal) => severe(r) && sustained(r);
   const qualifying = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
   const sources = new Set(qualifying.map((r) => r.source ?? r.id));
   const problems = qualifying.filter((r) => r.kind !== 'deployment');
@@ -168,6 +170,9 @@ function capTimeline(inc: Incident): void {
   const tail = others.slice(others.length - Math.floor(room / 2));
   inc.signals = [...deployments, ...head, ...tail].sort((a, b) => a.at - b.at);
 }
+
+/** An anomaly counts once it is part of a run (its series' second in a row, or a level shift); other signals always. */
+const sustained = (r: Signal) => r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2;
 
 /** Anomalies and alerts are judged by their severity (an info alert opens nothing); deployments and error spikes always count. */
 const isSevere = (r: Signal, cfg: CorrelationConfig) => (r.kind !== 'anomaly' && r.kind !== 'alert') || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];

@@ -158,19 +158,41 @@ export async function startProcessor(
  * Otherwise "latest" is decided again at every start until the first commit,
  * and a topic that got records while the processor was down (but none before)
  * would have them skipped (found by the processors crash test).
+ *
+ * Explicit offsets: kafkajs's resetOffsets(latest) stores the "latest"
+ * sentinel, which pins nothing. And one short-lived member for all topics,
+ * as kafkajs's admin.setOffsets does for one: setOffsets joins the group
+ * and waits out a fetch (5 s) per topic, which made the sink (nine topics)
+ * take 45 s to start.
  */
 async function pinNewGroupToLatest(kafka: Kafka, groupId: string, topics: string[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
+  const pins: { topic: string; partition: number; offset: string }[] = [];
   try {
     for (const topic of topics) {
       const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
       if (!committed?.partitions.every((p) => p.offset === '-1')) continue;
-      // Explicit offsets: kafkajs's resetOffsets(latest) stores the "latest" sentinel, which pins nothing.
       const ends = await admin.fetchTopicOffsets(topic);
-      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      pins.push(...ends.map((p) => ({ topic, partition: p.partition, offset: p.high })));
     }
   } finally {
     await admin.disconnect();
+  }
+  if (pins.length === 0) return;
+  const pinned = [...new Set(pins.map((p) => p.topic))];
+  const member = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+  await member.connect();
+  try {
+    await member.subscribe({ topics: pinned, fromBeginning: true });
+    // Seeks are committed by the member; the first fetch after them means they are in.
+    await new Promise<void>((resolve, reject) => {
+      member.on(member.events.FETCH, () => void member.stop().then(resolve, reject));
+      member.run({ eachBatchAutoResolve: false, eachBatch: async () => undefined }).catch(reject);
+      member.pause(pinned.map((topic) => ({ topic })));
+      for (const p of pins) member.seek(p);
+    });
+  } finally {
+    await member.disconnect();
   }
 }
