@@ -16,7 +16,7 @@ describe('alert rules on the rollup stream', () => {
     hook = await startReceiver();
     p = await startTestPipeline('rules', {
       processors: ['sink', 'rollup', 'alert', 'notify'],
-      env: { ROLLUP_WINDOW_MS: '10000', ROLLUP_LATENESS_MS: '0', ALERT_RULES_REFRESH_SECONDS: '0.2', NOTIFY_ALLOW_LOOPBACK: 'true', NOTIFY_COOLDOWN_SECONDS: '0' },
+      env: { ROLLUP_WINDOW_MS: '10000', ROLLUP_LATENESS_MS: '0', ALERT_RULES_REFRESH_SECONDS: '0.2', ALERT_SWEEP_SECONDS: '0.5', NOTIFY_ALLOW_LOOPBACK: 'true', NOTIFY_COOLDOWN_SECONDS: '0' },
     });
   });
   afterAll(async () => {
@@ -55,5 +55,23 @@ describe('alert rules on the rollup stream', () => {
     // The webhook heard both, in order.
     await eventually(async () => hook.bodies.length, (n) => n >= 2, 30_000);
     expect((hook.bodies as { type: string }[]).map((b) => b.type)).toEqual(['alert.firing', 'alert.resolved']);
+  }, 120_000);
+
+  it('resolves what a rule left firing when the rule is deleted', async () => {
+    const created = await p.post('/v1/alert-rules', { name: 'search count', kind: 'threshold', service: 'search', metric: 'qps', field: 'count', op: 'gt', value: 0, for: '0s' });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const T = Math.floor((Date.now() - 5 * 60_000) / 10_000) * 10_000;
+    const points = Array.from({ length: 30 }, (_, s) => ({ timestamp: T + s * 1000, metric_name: 'qps', value: 5, labels: { service: 'search' } }));
+    expect((await p.post('/v1/metrics', points)).status).toBe(202);
+    const statuses = () =>
+      p.rows<{ status: string }>(`SELECT status FROM alerts FINAL WHERE tenant = {t:String} AND rule_id = {id:String} ORDER BY received_at`, { t: p.tenants.a, id });
+    await eventually(statuses, (rows) => rows.some((r) => r.status === 'firing'), 60_000);
+
+    const deleted = await p.app.request(`/v1/alert-rules/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(deleted.status).toBe(204);
+    const after = await eventually(statuses, (rows) => rows.some((r) => r.status === 'resolved'), 30_000);
+    expect(after.map((r) => r.status)).toEqual(['firing', 'resolved']);
   }, 120_000);
 });

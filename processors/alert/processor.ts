@@ -28,8 +28,12 @@ export function alertProcessor(deps: {
   let cached: { at: number; rules: StoredRule[] } = { at: 0, rules: [] };
   const rules = async (): Promise<StoredRule[]> => {
     if (Date.now() - cached.at < deps.refreshMs) return cached.rules;
-    const docs = await deps.rules.all();
-    cached = { at: Date.now(), rules: docs.map((d) => ({ ...d.definition, id: d.id, tenant: d.tenant, created_at: d.created_at, updated_at: d.updated_at }) as StoredRule) };
+    // Rules deleted in the last day come back disabled: like a disabled rule, they resolve what they left firing.
+    const docs = await deps.rules.all({ deletedWithinMs: 24 * 3600_000 });
+    cached = {
+      at: Date.now(),
+      rules: docs.map((d) => ({ ...d.definition, ...(d.deleted ? { enabled: false } : {}), id: d.id, tenant: d.tenant, created_at: d.created_at, updated_at: d.updated_at }) as StoredRule),
+    };
     return cached.rules;
   };
 
@@ -75,7 +79,7 @@ export function alertProcessor(deps: {
     return { rejected: [] };
   };
 
-  /** Anomaly rules resolve on the wall clock too (a recovered service may send nothing); disabled rules resolve what they left firing. */
+  /** Anomaly rules resolve on the wall clock too (a recovered service may send nothing); disabled and deleted rules resolve what they left firing. */
   const sweep = async () => {
     const byId = new Map((await rules()).map((r) => [r.id, r]));
     const keys = (await deps.redis.hkeys(STATES)).filter((k) => byId.has(ruleIdOf(k)));

@@ -16,9 +16,11 @@ export interface StoredDocument<T> {
   definition: T;
   /** Only the experiments table has it. */
   status?: string;
+  /** Only set by all({ deletedWithinMs }). */
+  deleted?: boolean;
 }
 
-type Row = { id: string; tenant: string; definition: string; status?: string; created_at: string; updated_at: string };
+type Row = { id: string; tenant: string; definition: string; status?: string; deleted?: boolean; created_at: string; updated_at: string };
 
 export class DocumentStore<T> {
   constructor(
@@ -34,9 +36,16 @@ export class DocumentStore<T> {
     return (await this.select('tenant = {tenant:String} AND id = {id:String}', { tenant, id }))[0];
   }
 
-  /** Every tenant's documents: for processors that evaluate all tenants' rules. */
-  async all(): Promise<StoredDocument<T>[]> {
-    return this.select('1', {});
+  /**
+   * Every tenant's documents, for processors that evaluate all tenants'
+   * rules; with `deletedWithinMs`, also those deleted that recently (flagged
+   * `deleted`), so a processor can wind down what they left behind.
+   */
+  async all(opts: { deletedWithinMs?: number } = {}): Promise<StoredDocument<T>[]> {
+    if (opts.deletedWithinMs === undefined) return this.select('1', {});
+    // Qualified: the SELECT aliases updated_at to epoch ms, and an alias wins over a column in WHERE.
+    const recent = `${this.table}.updated_at >= now64(3) - toIntervalMillisecond({within:UInt64})`;
+    return this.select(`(NOT deleted OR ${recent})`, { within: opts.deletedWithinMs }, true);
   }
 
   async create(tenant: string, definition: T, extra: { status?: string } = {}): Promise<StoredDocument<T>> {
@@ -70,11 +79,12 @@ export class DocumentStore<T> {
     await this.ch.insert({ table: this.table, values: [row], format: 'JSONEachRow' });
   }
 
-  private async select(where: string, params: Record<string, unknown>): Promise<StoredDocument<T>[]> {
+  private async select(where: string, params: Record<string, unknown>, withDeleted = false): Promise<StoredDocument<T>[]> {
     const status = this.table === 'experiments' ? ', status' : '';
+    const deleted = withDeleted ? ', deleted' : '';
     const result = await this.ch.query({
-      query: `SELECT tenant, id, definition${status}, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
-              FROM ${this.table} FINAL WHERE ${where} AND NOT deleted ORDER BY created_at, id`,
+      query: `SELECT tenant, id, definition${status}${deleted}, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
+              FROM ${this.table} FINAL WHERE ${withDeleted ? where : `${where} AND NOT deleted`} ORDER BY created_at, id`,
       query_params: params,
       format: 'JSONEachRow',
     });
@@ -86,6 +96,7 @@ export class DocumentStore<T> {
       updated_at: Number(r.updated_at),
       definition: JSON.parse(r.definition) as T,
       ...(r.status === undefined ? {} : { status: r.status }),
+      ...(r.deleted === undefined ? {} : { deleted: Boolean(r.deleted) }),
     }));
   }
 }
