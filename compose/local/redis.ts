@@ -30,9 +30,12 @@ export const redisService: ServiceDefinition = {
         // "-::1": listen on IPv6 loopback too when the machine has it, without failing when it does not.
         '--bind', '127.0.0.1 -::1',
         '--dir', dir,
-        // A cache for tests and local runs: nothing worth persisting.
+        // Not a cache: detector baselines, incident and alert-rule state, cooldowns and the analysed-incident
+        // markers live here, each written with the offsets it reflects. An append-only file, fsynced every
+        // second, keeps them across a restart of Redis.
         '--save', '',
-        '--appendonly', 'no',
+        '--appendonly', 'yes',
+        '--appendfsync', 'everysec',
         // We track the process ourselves; a daemonizing fork would escape the pid file.
         '--daemonize', 'no',
         // Empty log file name means stdout, which goes to our log.
