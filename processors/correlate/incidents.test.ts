@@ -125,6 +125,18 @@ describe('incident correlation', () => {
     expect(moved!.incident_id).toBe(opened!.incident_id);
   });
 
+  it('a run that becomes sustained after the incident opened moves the start back to its first sample', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'api', deploy(T));
+    const [opened] = applySignal(s, 't', 'api', { id: 'err-1', kind: 'error_spike', at: T + 2 * MIN, summary: 'errors' });
+    expect(opened!.suspect_deployment!.minutes_before).toBe(2);
+    const series = (at: number, consecutive: number): Signal => ({ ...anomaly(at, 'critical', consecutive), source: 'latency{a}' });
+    const [first] = applySignal(s, 't', 'api', series(T + MIN, 1));
+    expect(first!.suspect_deployment!.minutes_before).toBe(2); // one sample is not yet a problem
+    const [second] = applySignal(s, 't', 'api', series(T + 2.5 * MIN, 2));
+    expect(second!.suspect_deployment!.minutes_before).toBe(1); // the run began at T + 1 min
+  });
+
   it('an isolated anomaly from before the deployment, read late, joins the incident but does not move its start', () => {
     const s = emptyServiceState();
     applySignal(s, 't', 'api', deploy(T));

@@ -105,9 +105,13 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     // Topics are read independently: a deployment can arrive after the anomalies it caused,
     // and an earlier anomaly (another processor's) after the signal that opened the incident.
     if (s.kind === 'deployment') nameSuspect(inc, s, cfg);
-    // Only what could have opened it moves the start: an isolated noisy sample read late (the scenario after a
-    // crash, when detect replays partitions side by side) must not push the start before the deployment.
-    else if (isSevere(s, cfg) && sustained(s) && s.at < inc.first_problem_at) moveFirstProblem(inc, s.at, cfg);
+    // Only what could have opened it moves the start, back to where its run began: an isolated noisy sample
+    // read late (after a crash, detect replays partitions side by side) must not push the start before the
+    // deployment, but the first sample of a run that has now become sustained does.
+    else if (isSevere(s, cfg) && sustained(s)) {
+      const start = runStart(inc.signals, s);
+      if (start.at < inc.first_problem_at) moveFirstProblem(inc, start.at, cfg);
+    }
     out.push(snapshot(inc));
     return out;
   }
