@@ -125,6 +125,16 @@ describe('incident correlation', () => {
     expect(moved!.incident_id).toBe(opened!.incident_id);
   });
 
+  it('a deployment read after the run of anomalies that followed it still opens the incident, naming it', () => {
+    const s = emptyServiceState();
+    const series = (at: number, consecutive: number): Signal => ({ ...anomaly(at, 'critical', consecutive), source: 'latency{a}' });
+    expect(applySignal(s, 't', 'api', series(T + 1000, 1))).toEqual([]);
+    expect(applySignal(s, 't', 'api', series(T + 2000, 2))).toEqual([]); // one source: not yet an incident
+    const [opened] = applySignal(s, 't', 'api', deploy(T));
+    expect(opened).toMatchObject({ status: 'open', opened_at: T, updated_at: T + 2000, signal_count: 3 });
+    expect(opened!.suspect_deployment).toMatchObject({ version: 'v2', at: T });
+  });
+
   it('a run that becomes sustained after the incident opened moves the start back to its first sample', () => {
     const s = emptyServiceState();
     applySignal(s, 't', 'api', deploy(T));

@@ -118,13 +118,16 @@ export function applySignal(state: ServiceState, tenant: string, service: string
 
   state.recent.push(s);
   state.recent.sort((a, b) => a.at - b.at);
-  const horizon = s.at - Math.max(cfg.windowMs, cfg.suspectLookbackMs);
+  // The window ends at the latest signal, not at this one: topics are read independently, and a deployment
+  // read after the anomalies that followed it must still open the incident with them.
+  const end = Math.max(s.at, state.recent.at(-1)!.at);
+  const horizon = end - Math.max(cfg.windowMs, cfg.suspectLookbackMs);
   state.recent = state.recent.filter((r) => r.at >= horizon);
 
   const inCooldown = state.lastResolvedAt !== null && s.at < state.lastResolvedAt + cfg.cooldownMs;
   const severe = (r: Signal) => isSevere(r, cfg);
   const counts = (r: Signal) => severe(r) && sustained(r);
-  const qualifying = state.recent.filter((r) => r.at > s.at - cfg.windowMs && r.at <= s.at && counts(r));
+  const qualifying = state.recent.filter((r) => r.at > end - cfg.windowMs && counts(r));
   const sources = new Set(qualifying.map((r) => r.source ?? r.id));
   const problems = qualifying.filter((r) => r.kind !== 'deployment');
   if (inCooldown || sources.size < cfg.minSignals || problems.length === 0) return out;
@@ -134,7 +137,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   const suspect = state.recent
     .filter((r) => r.kind === 'deployment' && r.at <= firstProblem.at && r.at >= firstProblem.at - cfg.suspectLookbackMs)
     .at(-1);
-  const timeline = state.recent.filter((r) => r === suspect || (r.at >= firstProblem.at && r.at <= s.at));
+  const timeline = state.recent.filter((r) => r === suspect || r.at >= firstProblem.at);
   const incident: Incident = {
     incident_id: incidentId(tenant, service, firstProblem.id),
     tenant,
@@ -142,7 +145,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     version: 1,
     status: 'open',
     opened_at: timeline[0]!.at,
-    updated_at: s.at,
+    updated_at: end,
     resolved_at: null,
     severity: timeline.reduce<'medium' | 'high' | 'critical'>((m, p) => (p.severity && RANK[p.severity] > RANK[m] ? p.severity : m), 'medium'),
     signals: timeline,
