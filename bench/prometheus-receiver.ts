@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../test/helpers/daemon.ts';
 import { stopChild, waitReady } from './stack.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -57,16 +57,4 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
     throw new Error(`${(err as Error).message}; its log ends with:\n${tail}`);
   }
   return { base, child, logTail, stop };
-}
-
-/** A loopback port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

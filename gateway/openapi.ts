@@ -67,9 +67,9 @@ function op(summary: string, responses: Record<number, string>, body?: { $ref: s
 }
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const binary = { type: 'string', format: 'binary' };
-const CRUD = (what: string, schema: string) => ({
-  list: { get: op(`List the tenant's ${what}s`, { 200: `the ${what}s` }), post: op(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, ref(schema)) },
-  one: {
+const crudPaths = (path: string, what: string, schema: string) => ({
+  [path]: { get: op(`List the tenant's ${what}s`, { 200: `the ${what}s` }), post: op(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, ref(schema)) },
+  [`${path}/{id}`]: {
     get: op(`One ${what}`, { 200: `the ${what}`, 404: "no such id for this tenant" }),
     put: op(`Replace a ${what}`, { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant' }, ref(schema)),
     delete: op(`Delete a ${what}`, { 204: 'deleted', 404: 'no such id for this tenant' }),
@@ -118,10 +118,8 @@ export function openApiDocument(): object {
       '/v1/incidents': { get: op('Incidents, newest first (query: service, status, since, limit, cursor)', { 200: '{incidents, next_cursor}', 400: 'bad filter' }) },
       '/v1/incidents/{id}': { get: op('One incident: timeline, suspect deployment, latest analysis, feedback', { 200: 'the incident', 404: 'no such incident for this tenant' }) },
       '/v1/incidents/{id}/feedback': { post: op('Whether the analysis helped', { 201: 'recorded', 400: 'invalid', 404: 'no such incident for this tenant' }, ref('Feedback')) },
-      '/v1/alert-rules': CRUD('alert rule', 'AlertRule').list,
-      '/v1/alert-rules/{id}': CRUD('alert rule', 'AlertRule').one,
-      '/v1/notification-targets': CRUD('notification target', 'NotificationTarget').list,
-      '/v1/notification-targets/{id}': CRUD('notification target', 'NotificationTarget').one,
+      ...crudPaths('/v1/alert-rules', 'alert rule', 'AlertRule'),
+      ...crudPaths('/v1/notification-targets', 'notification target', 'NotificationTarget'),
       '/v1/prompts': { get: op('Prompts: latest version and tags', { 200: 'the prompts' }) },
       '/v1/prompts/{name}': { get: op('Versions and tags of a prompt', { 200: 'the prompt', 404: 'no such prompt' }) },
       '/v1/prompts/{name}/versions': { post: op('Create a version (variables checked)', { 201: 'created', 400: 'invalid template or unknown variable' }, ref('PromptVersion')) },

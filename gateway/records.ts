@@ -8,7 +8,7 @@ import type { DeploymentEvent, LogEntry, MetricPoint } from '../schemas/topics.t
  */
 
 const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
-const DAY_MS = 24 * 3600 * 1000;
+export const DAY_MS = 24 * 3600 * 1000;
 /** The raw tables keep 30 days (sql/migrations TTL): older points would be accepted, then silently dropped. */
 export const RETENTION_MS = 30 * DAY_MS;
 
@@ -30,8 +30,10 @@ export const timestamp = z.union(
   .refine((ms) => ms <= Date.now() + DAY_MS, 'timestamp is more than a day in the future')
   .refine((ms) => ms >= Date.now() - RETENTION_MS, 'timestamp is older than the 30-day retention of the raw tables');
 
-const labelValue = z.union([z.string().max(2048), z.number(), z.boolean()]).transform(String);
-const labelName = z.string().min(1).max(128);
+export const MAX_LABEL_NAME = 128;
+export const MAX_LABEL_VALUE = 2048;
+const labelValue = z.union([z.string().max(MAX_LABEL_VALUE), z.number(), z.boolean()]).transform(String);
+const labelName = z.string().min(1).max(MAX_LABEL_NAME);
 
 /** Maps with sorted keys: the series key and ClickHouse's Map compare them in order. */
 const sortedMap = z.record(labelName, labelValue).transform(sortKeys);

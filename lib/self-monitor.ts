@@ -5,6 +5,7 @@ import { sortKeys } from '../gateway/records.ts';
 import type { MetricPoint } from '../schemas/topics.ts';
 import { describeError } from './errors.ts';
 import type { Logger } from './log.ts';
+import { everyInterval } from './serial.ts';
 
 /**
  * Autopilot watching itself: every interval, this process's own metrics (the
@@ -32,14 +33,5 @@ export function startSelfMonitor(o: { registry: Registry; publisher: Publisher; 
     }
     await o.publisher.publish('metrics', points);
   };
-  let running = false;
-  const timer = setInterval(() => {
-    if (running) return;
-    running = true;
-    scrape()
-      .catch((err) => o.log.warn({ err: describeError(err) }, 'self-monitoring scrape not published; next interval retries'))
-      .finally(() => (running = false));
-  }, o.intervalMs);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
+  return everyInterval(o.intervalMs, scrape, (err) => o.log.warn({ err: describeError(err) }, 'self-monitoring scrape not published; next interval retries'));
 }

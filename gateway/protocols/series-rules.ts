@@ -1,4 +1,4 @@
-import { metricInput, RETENTION_MS } from '../records.ts';
+import { DAY_MS, MAX_LABEL_NAME, MAX_LABEL_VALUE, metricInput, RETENTION_MS } from '../records.ts';
 
 /**
  * The rules a record from an ecosystem protocol must keep to reach Kafka:
@@ -8,10 +8,7 @@ import { metricInput, RETENTION_MS } from '../records.ts';
  */
 
 /** As records.ts `timestamp`: more than a day ahead is a clock problem, not data. */
-export const FUTURE_MS = 24 * 3600 * 1000;
-/** As records.ts labelName / labelValue. */
-export const MAX_LABEL_NAME = 128;
-export const MAX_LABEL_VALUE = 2048;
+export const FUTURE_MS = DAY_MS;
 
 export function inWindow(timestamp: number, now: number): boolean {
   return timestamp >= now - RETENTION_MS && timestamp <= now + FUTURE_MS;

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import type { Publisher } from '../../gateway/publish.ts';
 import type { DocumentStore } from '../../sql/stores/documents.ts';
 import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup } from '../../schemas/topics.ts';
@@ -38,12 +39,7 @@ export function alertProcessor(deps: {
   };
 
   // One update at a time in this process: a batch's read-evaluate-write must not interleave with the sweep's.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const updates = serialQueue();
 
   /** Loads the states of `keys`, lets `change` evaluate, publishes what it emitted, saves what changed. */
   async function update(keys: string[], change: (state: (key: string) => AlertState) => AlertRecord[]): Promise<void> {
@@ -68,7 +64,7 @@ export function alertProcessor(deps: {
     });
     const keys = work.flatMap((w) => [...w.matching.map((r) => seriesKeyOf(r, w.input)), ...w.clocks.map((r) => r.id)]);
     if (keys.length === 0) return { rejected: [] };
-    await serially(() =>
+    await updates.run(() =>
       update(keys, (state) =>
         work.flatMap((w) => [
           ...w.matching.flatMap((r) => evaluate(r, state(seriesKeyOf(r, w.input)), w.input)),
@@ -83,18 +79,12 @@ export function alertProcessor(deps: {
   const sweep = async () => {
     const byId = new Map((await rules()).map((r) => [r.id, r]));
     const keys = (await deps.redis.hkeys(STATES)).filter((k) => byId.has(ruleIdOf(k)));
-    await serially(() => update(keys, (state) => keys.flatMap((k) => {
+    await updates.run(() => update(keys, (state) => keys.flatMap((k) => {
       const rule = byId.get(ruleIdOf(k))!;
       return rule.enabled ? advance(rule, state(k), Date.now()) : retire(rule, state(k), Date.now());
     })));
   };
-  let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweep().catch(() => undefined).finally(() => (sweeping = false)); // retried next tick
-  }, deps.sweepMs);
-  timer.unref();
+  const sweeper = everyInterval(deps.sweepMs, sweep); // retried next tick
 
   return {
     name: 'alert',
@@ -102,8 +92,8 @@ export function alertProcessor(deps: {
     topics: [TOPICS.rollups.topic, TOPICS.anomalies.topic],
     handle,
     close: async () => {
-      clearInterval(timer);
-      await queue;
+      sweeper.stop();
+      await updates.idle();
     },
   };
 }

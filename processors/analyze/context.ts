@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { selectRows } from '../../sql/rows.ts';
 import type { IncidentRecord } from '../../schemas/topics.ts';
 import { redact } from './redact.ts';
 
@@ -48,7 +49,7 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
   const anomalyIds = incident.signals.filter((s) => s.kind === 'anomaly' || s.kind === 'error_spike').map((s) => s.id);
 
   const [anomalies, errorLogs, deployments, alerts] = await Promise.all([
-    rows<RawAnomaly>(
+    selectRows<RawAnomaly>(
       ch,
       `SELECT metric_name, kind, labels, current_value, baseline_median, z_score, severity, toUnixTimestamp64Milli(detected_at) AS at
        FROM anomalies FINAL
@@ -58,7 +59,7 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
        ORDER BY detected_at DESC LIMIT {limit:UInt32}`,
       { ...key, ids: anomalyIds, from: incident.opened_at, to: end, limit: LIMITS.anomalies },
     ),
-    rows<RawLog>(
+    selectRows<RawLog>(
       ch,
       `SELECT toUnixTimestamp64Milli(timestamp) AS at, level, message, labels
        FROM log_entries FINAL
@@ -67,7 +68,7 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
        ORDER BY timestamp DESC LIMIT {limit:UInt32}`,
       { ...key, levels: ['error', 'fatal'], from: incident.updated_at - LOG_LOOKBACK_MS, to: incident.updated_at, limit: LIMITS.logs },
     ),
-    rows<RawDeployment>(
+    selectRows<RawDeployment>(
       ch,
       `SELECT toUnixTimestamp64Milli(timestamp) AS at, version, status, metadata
        FROM deployments FINAL
@@ -77,7 +78,7 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
       { ...key, from: incident.opened_at - DEPLOYMENT_LOOKBACK_MS, to: end, limit: LIMITS.deployments },
     ),
     // Each alert's latest state (by fingerprint) as of `now`; only those still firing.
-    rows<RawAlert>(
+    selectRows<RawAlert>(
       ch,
       `SELECT alert_name, severity, status, annotations, toUnixTimestamp64Milli(starts_at) AS at
        FROM (
@@ -124,10 +125,6 @@ interface RawLog { at: Millis; level: string; message: string; labels: Record<st
 interface RawDeployment { at: Millis; version: string; status: string; metadata: Record<string, string> }
 interface RawAlert { alert_name: string; severity: string; status: string; annotations: Record<string, string>; at: Millis }
 
-async function rows<T>(ch: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
-  const result = await ch.query({ query, query_params: params, format: 'JSONEachRow' });
-  return result.json<T>();
-}
 
 /**
  * The context as compact text for a prompt, at most `maxBytes` of UTF-8.

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type AlertRecord, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
@@ -54,12 +55,7 @@ export function correlateProcessor(deps: {
   /** The services with an open incident, for the sweep that resolves quiet ones on the wall clock. */
   const OPEN_SET = `${deps.groupId}:open`;
   const redis = deps.redis.duplicate();
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = queue.then(work, work);
-    queue = next.catch(() => undefined);
-    return next;
-  };
+  const updates = serialQueue();
 
   const handle = async (batch: Decoded[]) => {
     // In event-time order within the batch, per service.
@@ -74,7 +70,7 @@ export function correlateProcessor(deps: {
     }
     for (const [key, signals] of byService) {
       const sorted = [...signals].sort((a, b) => a.signal.at - b.signal.at);
-      await serially(() => updateService(key, (state) => sorted.flatMap((s) => applySignal(state, s.tenant, s.service, s.signal, deps.config))));
+      await updates.run(() => updateService(key, (state) => sorted.flatMap((s) => applySignal(state, s.tenant, s.service, s.signal, deps.config))));
     }
     return { rejected: [] };
   };
@@ -98,19 +94,13 @@ export function correlateProcessor(deps: {
 
   const sweep = async () => {
     for (const key of await redis.smembers(OPEN_SET)) {
-      await serially(() => updateService(key, (state) => {
+      await updates.run(() => updateService(key, (state) => {
         const resolved = resolveIfQuiet(state, Date.now(), deps.config);
         return resolved ? [resolved] : [];
       }));
     }
   };
-  let sweeping = false;
-  const timer = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweep().catch(() => undefined).finally(() => (sweeping = false)); // a failed sweep is simply retried next tick
-  }, deps.sweepMs);
-  timer.unref();
+  const sweeper = everyInterval(deps.sweepMs, sweep); // a failed sweep is simply retried next tick
 
   return {
     name: 'correlate',
@@ -118,8 +108,8 @@ export function correlateProcessor(deps: {
     topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic, TOPICS.alerts.topic],
     handle,
     close: async () => {
-      clearInterval(timer);
-      await queue;
+      sweeper.stop();
+      await updates.idle();
       redis.disconnect();
     },
   };

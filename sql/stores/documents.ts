@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { selectRows } from '../rows.ts';
 
 /**
  * Per-tenant configuration documents (alert rules, notification targets,
@@ -82,13 +83,12 @@ export class DocumentStore<T> {
   private async select(where: string, params: Record<string, unknown>, withDeleted = false): Promise<StoredDocument<T>[]> {
     const status = this.table === 'experiments' ? ', status' : '';
     const deleted = withDeleted ? ', deleted' : '';
-    const result = await this.ch.query({
-      query: `SELECT tenant, id, definition${status}${deleted}, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
-              FROM ${this.table} FINAL WHERE ${withDeleted ? where : `${where} AND NOT deleted`} ORDER BY created_at, id`,
-      query_params: params,
-      format: 'JSONEachRow',
-    });
-    const rows = await result.json<Row>();
+    const rows = await selectRows<Row>(
+      this.ch,
+      `SELECT tenant, id, definition${status}${deleted}, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(updated_at) AS updated_at
+       FROM ${this.table} FINAL WHERE ${withDeleted ? where : `${where} AND NOT deleted`} ORDER BY created_at, id`,
+      params,
+    );
     return rows.map((r) => ({
       id: r.id,
       tenant: r.tenant,

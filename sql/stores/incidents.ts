@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { selectRows } from '../rows.ts';
 
 /**
  * What the incidents API reads: the current version of each incident
@@ -117,11 +118,8 @@ export class IncidentStore {
     return rows.map((r) => ({ variant: r.variant, incidents: Number(r.incidents), feedback: Number(r.feedback), helpful: Number(r.helpful) }));
   }
 
-  private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
-    // Unset filters are left out: an undefined parameter upsets the binding of the ones after it.
-    const defined = Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined));
-    const result = await this.ch.query({ query, query_params: defined, format: 'JSONEachRow' });
-    return result.json<T>();
+  private rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    return selectRows<T>(this.ch, query, params);
   }
 }
 

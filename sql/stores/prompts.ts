@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { serialQueue } from '../../lib/serial.ts';
+import { selectRows } from '../rows.ts';
 
 /**
  * Prompt versions and the tags that point at them, per tenant. Versions are
@@ -26,19 +28,17 @@ const VERSION_COLUMNS = `tenant, name, version, template, variables, changelog, 
 
 export class PromptStore {
   /** Creations run one at a time in this process, so two requests cannot take the same version number. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly creations = serialQueue();
 
   constructor(private readonly ch: ClickHouseClient) {}
 
   create(tenant: string, name: string, input: NewPromptVersion): Promise<PromptVersion> {
-    const next = this.queue.then(async () => {
+    return this.creations.run(async () => {
       const latest = await this.latestVersion(tenant, name);
       const version: PromptVersion = { tenant, name, version: latest + 1, ...input, created_at: Date.now() };
       await this.ch.insert({ table: 'prompt_versions', values: [version], format: 'JSONEachRow' });
       return version;
     });
-    this.queue = next.catch(() => undefined);
-    return next;
   }
 
   async latestVersion(tenant: string, name: string): Promise<number> {
@@ -106,9 +106,8 @@ export class PromptStore {
     return version === undefined ? undefined : this.version(tenant, name, version);
   }
 
-  private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
-    const result = await this.ch.query({ query, query_params: params, format: 'JSONEachRow' });
-    return result.json<T>();
+  private rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
+    return selectRows<T>(this.ch, query, params);
   }
 }
 
