@@ -47,7 +47,7 @@ export async function runComponents(components: Component[], config: Config, onR
     stopHttp = g.stop;
   } else {
     // A processor-only process still serves health, metrics and admin SQL.
-    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, clickhouseServer: Boolean(config.clickhouseUrl), adminKey: config.adminKey }));
+    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, adminKey: config.adminKey, metricsTenantLabels: config.metricsTenantLabels }));
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port }, () => resolve(s));
     });

@@ -7,9 +7,10 @@ import { readRunFile } from './run-file.ts';
 type Result = QueryResult;
 
 /**
- * A read-only query (ClickHouse `readonly=1`). When a running Autopilot holds
- * the embedded engine, the query goes through its admin endpoint; otherwise
- * this process opens ClickHouse itself (embedded folder or CLICKHOUSE_URL).
+ * A read-only query (see sql/read-only.ts: parsed and checked by ClickHouse,
+ * then run on a `readonly=1` connection). When a running Autopilot holds the
+ * embedded engine, the query goes through its admin endpoint; otherwise this
+ * process opens ClickHouse itself (embedded folder or CLICKHOUSE_URL).
  */
 export async function sqlCommand(query: string, config: Config, format: 'table' | 'json'): Promise<void> {
   const result = await runQuery(query, config);
@@ -36,7 +37,7 @@ async function runQuery(query: string, config: Config): Promise<Result> {
   }
   const ch = await createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
   try {
-    return await runReadOnly(ch, query, { server: Boolean(config.clickhouseUrl) });
+    return await runReadOnly(ch, query);
   } finally {
     await ch.close();
   }

@@ -27,7 +27,7 @@ import type { GatewayStores } from './stores.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
 export interface GatewayDeps {
-  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'>;
+  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'> & Partial<Pick<Config, 'metricsTenantLabels'>>;
   publisher: Publisher;
   limiter: TenantRateLimiter;
   telemetry: GatewayTelemetry;
@@ -54,7 +54,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     deps.telemetry.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
   });
 
-  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, clickhouseServer: Boolean(deps.config.clickhouseUrl), adminKey: deps.config.adminKey }));
+  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, adminKey: deps.config.adminKey, metricsTenantLabels: deps.config.metricsTenantLabels }));
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   const limitBody = bodyLimit({

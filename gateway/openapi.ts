@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../lib/errors.ts';
 import { ruleInputSchema } from '../processors/alert/rules.ts';
 import { experimentSchema } from '../processors/analyze/experiments.ts';
-import { createPromptVersionSchema } from '../processors/analyze/prompt-registry.ts';
+import { createPromptVersionSchema, promptNameSchema, tagNameSchema } from '../processors/analyze/prompt-registry.ts';
 import { notificationTargetSchema } from '../processors/notify/targets.ts';
 import { alertmanagerWebhook } from './protocols/alertmanager.ts';
 import { INPUTS } from './records.ts';
@@ -33,6 +33,14 @@ const errorBody = {
 
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 
+const JSON_BODY_ANSWERS: Record<number, string> = {
+  413: 'body over AUTOPILOT_MAX_BODY_BYTES',
+  415: 'a Content-Type other than application/json (a missing one is read as JSON)',
+};
+const STORED_ANSWERS: Record<number, string> = {
+  503: 'ClickHouse cannot be reached from this process (a gateway alone needs CLICKHOUSE_URL); retry after Retry-After',
+};
+
 function ingestPath(kind: keyof typeof INPUTS, summary: string) {
   const one = { $ref: `#/components/schemas/${kind}` };
   return {
@@ -48,6 +56,7 @@ function ingestPath(kind: keyof typeof INPUTS, summary: string) {
         400: errorResponse('malformed JSON or invalid items (details name each); nothing written'),
         401: errorResponse('missing or unknown API key'),
         413: errorResponse('body or batch over the limit'),
+        415: errorResponse(JSON_BODY_ANSWERS[415]!),
         429: errorResponse('tenant over its rate limit; see Retry-After'),
         503: errorResponse('Kafka or the schema registry unavailable; retry after Retry-After'),
       },
@@ -55,26 +64,66 @@ function ingestPath(kind: keyof typeof INPUTS, summary: string) {
   };
 }
 
-/** An authenticated operation: its summary, request body schema (by component name or inline), and answers. */
-function op(summary: string, responses: Record<number, string>, body?: { $ref: string } | object, contentType = 'application/json') {
-  const answers = Object.fromEntries(Object.entries(responses).map(([code, description]) => [code, Number(code) >= 400 ? errorResponse(description) : { description }]));
+/**
+ * An authenticated operation: its summary, its answers, and what it reads.
+ * The answers every such operation shares are added here, so none is
+ * forgotten: 401 always; 413 and 415 with a JSON body; 503 when it reads or
+ * writes ClickHouse (`stored`). `answers` may say them more precisely.
+ */
+function op(summary: string, answers: Record<number, string>, reads: { body?: object; contentType?: string; stored?: boolean; query?: object[] } = {}) {
+  const contentType = reads.contentType ?? 'application/json';
+  const all: Record<number, string> = {
+    401: 'missing or unknown API key',
+    ...(reads.body && contentType === 'application/json' ? JSON_BODY_ANSWERS : {}),
+    ...(reads.stored ? STORED_ANSWERS : {}),
+    ...answers,
+  };
   return {
     summary,
     security: [{ bearer: [] }],
-    ...(body ? { requestBody: { required: true, content: { [contentType]: { schema: body } } } } : {}),
-    responses: { ...answers, 401: errorResponse('missing or unknown API key') },
+    ...(reads.query ? { parameters: reads.query } : {}),
+    ...(reads.body ? { requestBody: { required: true, content: { [contentType]: { schema: reads.body } } } } : {}),
+    responses: Object.fromEntries(Object.entries(all).map(([code, description]) => [code, Number(code) >= 400 ? errorResponse(description) : { description }])),
   };
 }
+
+/** An operation on the incidents and configuration API, which lives in ClickHouse. */
+const stored = (summary: string, answers: Record<number, string>, reads: { body?: object; query?: object[] } = {}) => op(summary, answers, { ...reads, stored: true });
+
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const binary = { type: 'string', format: 'binary' };
+const queryParameter = (name: string, schema: object, description: string, required = false) => ({ name, in: 'query', required, description, schema });
 const crudPaths = (path: string, what: string, schema: string) => ({
-  [path]: { get: op(`List the tenant's ${what}s`, { 200: `the ${what}s` }), post: op(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, ref(schema)) },
+  [path]: { get: stored(`List the tenant's ${what}s`, { 200: `the ${what}s` }), post: stored(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, { body: ref(schema) }) },
   [`${path}/{id}`]: {
-    get: op(`One ${what}`, { 200: `the ${what}`, 404: "no such id for this tenant" }),
-    put: op(`Replace a ${what}`, { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant' }, ref(schema)),
-    delete: op(`Delete a ${what}`, { 204: 'deleted', 404: 'no such id for this tenant' }),
+    get: stored(`One ${what}`, { 200: `the ${what}`, 404: 'no such id for this tenant' }),
+    put: stored(`Replace a ${what}`, { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant' }, { body: ref(schema) }),
+    delete: stored(`Delete a ${what}`, { 204: 'deleted', 404: 'no such id for this tenant' }),
   },
 });
+
+/** What each `{name}` in a path is; every templated path gets its parameters from here, so none goes undeclared. */
+const PATH_PARAMETERS: Record<string, { description: string; schema: object }> = {
+  id: { description: 'the id this API gave out', schema: { type: 'string' } },
+  name: { description: 'the prompt name', schema: jsonSchema(promptNameSchema) },
+  version: { description: 'a version number of the prompt', schema: { type: 'integer', minimum: 1 } },
+  tag: { description: 'a tag name (production, candidate, …)', schema: jsonSchema(tagNameSchema) },
+};
+
+function withPathParameters(paths: Record<string, object>): Record<string, object> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+      if (names.length === 0) return [path, item];
+      const parameters = names.map((name) => {
+        const known = PATH_PARAMETERS[name];
+        if (!known) throw new Error(`openapi: ${path} has {${name}}, which PATH_PARAMETERS does not describe`);
+        return { name, in: 'path', required: true, ...known };
+      });
+      return [path, { parameters, ...item }];
+    }),
+  );
+}
 
 let cached: object | undefined;
 
@@ -97,7 +146,7 @@ export function openApiDocument(): object {
         Error: errorBody,
       },
     },
-    paths: {
+    paths: withPathParameters({
       '/v1/metrics': ingestPath('metrics', 'Ingest metric points'),
       '/v1/logs': ingestPath('logs', 'Ingest log entries'),
       '/v1/deployments': ingestPath('deployments', 'Ingest deployment events'),
@@ -105,37 +154,55 @@ export function openApiDocument(): object {
         post: op(
           'Prometheus remote-write 1.0 (application/x-protobuf) or 2.0 (;proto=io.prometheus.write.v2.Request), snappy block-compressed',
           { 204: 'every sample acknowledged by Kafka (2.0: X-Prometheus-Remote-Write-*-Written headers)', 400: 'malformed, or a partial write (the valid part was written)', 413: 'too large', 415: 'unsupported content type or encoding', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' },
-          binary,
-          'application/x-protobuf',
+          { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
       '/loki/api/v1/push': {
-        post: op('Loki push: JSON (optionally gzip) or snappy protobuf logproto.PushRequest', { 204: 'every line acknowledged by Kafka', 400: 'malformed, or a partial write', 413: 'too large', 415: 'unsupported content type', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' }, binary, 'application/x-protobuf'),
+        post: op(
+          'Loki push: JSON (optionally gzip) or snappy protobuf logproto.PushRequest',
+          { 204: 'every line acknowledged by Kafka', 400: 'malformed, or a partial write', 413: 'too large', 415: 'unsupported content type', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' },
+          { body: binary, contentType: 'application/x-protobuf' },
+        ),
       },
       '/v1/alertmanager': {
-        post: op('Alertmanager webhook (payload version 4)', { 202: 'every alert acknowledged by Kafka', 400: 'not a version 4 payload', 503: 'Kafka unavailable; retry' }, ref('AlertmanagerWebhook')),
+        post: op('Alertmanager webhook (payload version 4)', { 202: 'every alert acknowledged by Kafka', 400: 'not a version 4 payload, or an alert out of bounds (details name it)', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' }, { body: ref('AlertmanagerWebhook') }),
       },
-      '/v1/incidents': { get: op('Incidents, newest first (query: service, status, since, limit, cursor)', { 200: '{incidents, next_cursor}', 400: 'bad filter' }) },
-      '/v1/incidents/{id}': { get: op('One incident: timeline, suspect deployment, latest analysis, feedback', { 200: 'the incident', 404: 'no such incident for this tenant' }) },
-      '/v1/incidents/{id}/feedback': { post: op('Whether the analysis helped', { 201: 'recorded', 400: 'invalid', 404: 'no such incident for this tenant' }, ref('Feedback')) },
+      '/v1/incidents': {
+        get: stored('Incidents, newest first', { 200: '{incidents, next_cursor}', 400: 'bad filter or cursor' }, {
+          query: [
+            queryParameter('service', { type: 'string', maxLength: 256 }, 'only this service'),
+            queryParameter('status', { type: 'string', enum: ['open', 'resolved'] }, 'only open or only resolved'),
+            queryParameter('since', { type: 'string' }, 'opened at or after: epoch ms or ISO 8601 with a zone'),
+            queryParameter('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'page size'),
+            queryParameter('cursor', { type: 'string' }, 'next_cursor of the previous page'),
+          ],
+        }),
+      },
+      '/v1/incidents/{id}': { get: stored('One incident: timeline, suspect deployment, latest analysis, feedback', { 200: 'the incident', 404: 'no such incident for this tenant' }) },
+      '/v1/incidents/{id}/feedback': { post: stored('Whether the analysis helped', { 201: 'recorded', 400: 'invalid', 404: 'no such incident for this tenant' }, { body: ref('Feedback') }) },
       ...crudPaths('/v1/alert-rules', 'alert rule', 'AlertRule'),
       ...crudPaths('/v1/notification-targets', 'notification target', 'NotificationTarget'),
-      '/v1/prompts': { get: op('Prompts: latest version and tags', { 200: 'the prompts' }) },
-      '/v1/prompts/{name}': { get: op('Versions and tags of a prompt', { 200: 'the prompt', 404: 'no such prompt' }) },
-      '/v1/prompts/{name}/versions': { post: op('Create a version (variables checked)', { 201: 'created', 400: 'invalid template or unknown variable' }, ref('PromptVersion')) },
-      '/v1/prompts/{name}/versions/{version}': { get: op('One version with its template', { 200: 'the version', 404: 'no such version' }) },
-      '/v1/prompts/{name}/diff': { get: op('Unified diff between versions (query: from, to)', { 200: 'text/x-diff', 404: 'no such version' }) },
-      '/v1/prompts/{name}/tags/{tag}': {
-        put: op('Point a tag at a version', { 200: 'moved', 404: 'no such version' }, { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } } }),
-        delete: op('Remove a tag', { 204: 'removed', 404: 'no such tag' }),
+      '/v1/prompts': { get: stored('Prompts: latest version and tags', { 200: 'the prompts' }) },
+      '/v1/prompts/{name}': { get: stored('Versions and tags of a prompt', { 200: 'the prompt', 404: 'no such prompt' }) },
+      '/v1/prompts/{name}/versions': { post: stored('Create a version (variables checked)', { 201: 'created', 400: 'invalid prompt name, template or unknown variable' }, { body: ref('PromptVersion') }) },
+      '/v1/prompts/{name}/versions/{version}': { get: stored('One version with its template', { 200: 'the version', 400: 'the version is not a positive integer', 404: 'no such version' }) },
+      '/v1/prompts/{name}/diff': {
+        get: stored('Unified diff between two versions', { 200: 'the diff, as text/x-diff', 400: 'from and to missing or not positive integers', 404: 'no such version' }, {
+          query: [queryParameter('from', { type: 'integer', minimum: 1 }, 'the older version', true), queryParameter('to', { type: 'integer', minimum: 1 }, 'the newer version', true)],
+        }),
       },
-      '/v1/experiments': { get: op('Experiments', { 200: 'the experiments' }), post: op('Start an experiment (weights sum to 100)', { 201: 'running', 400: 'invalid split or unknown version' }, ref('Experiment')) },
-      '/v1/experiments/{id}': { get: op('An experiment with its report: per variant incidents, feedback, helpful rate, z-test against the control', { 200: 'the report', 404: 'no such experiment' }) },
-      '/v1/experiments/{id}/stop': { post: op('Stop an experiment', { 200: 'stopped', 404: 'no such experiment' }) },
+      '/v1/prompts/{name}/tags/{tag}': {
+        put: stored('Point a tag at a version', { 200: 'moved', 400: 'invalid tag name or body', 404: 'no such version' }, { body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } }, additionalProperties: false } }),
+        delete: stored('Remove a tag', { 204: 'removed', 404: 'no such tag' }),
+      },
+      '/v1/experiments': { get: stored('Experiments', { 200: 'the experiments' }), post: stored('Start an experiment (weights sum to 100)', { 201: 'running', 400: 'invalid split or unknown version' }, { body: ref('Experiment') }) },
+      '/v1/experiments/{id}': { get: stored('An experiment with its report: per variant incidents, feedback, helpful rate, z-test against the control', { 200: 'the report', 404: 'no such experiment' }) },
+      '/v1/experiments/{id}/stop': { post: stored('Stop an experiment', { 200: 'stopped', 404: 'no such experiment' }) },
       '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'process is up' } } } },
       '/health/ready': { get: { summary: 'Readiness per dependency', responses: { 200: { description: 'ready' }, 503: { description: 'a dependency failed (named in checks)' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
-    },
+      '/metrics': { get: { summary: 'Prometheus metrics, no key; tenants named only with AUTOPILOT_METRICS_TENANT_LABELS=true', responses: { 200: { description: 'text exposition format' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+    }),
   };
   return cached;
 }

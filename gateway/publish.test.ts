@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { produceRequests } from './publish.ts';
+import { CHUNK_BYTES, KAFKA_MESSAGE_MAX_BYTES, MAX_RECORD_BYTES, produceRequests, recordBytes } from './publish.ts';
 
 describe('produceRequests', () => {
   const messages = (n: number, bytes: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(bytes) }));
@@ -21,5 +21,30 @@ describe('produceRequests', () => {
     const keysOf = (topic: string) => requests.flatMap((r) => r.filter((t) => t.topic === topic).flatMap((t) => t.messages.map((m) => m.key)));
     expect(keysOf('a')).toEqual(input[0]!.messages.map((m) => m.key));
     expect(keysOf('b')).toEqual(input[1]!.messages.map((m) => m.key));
+  });
+
+  it('counts keys in UTF-8 bytes, and headers: a send of dead letters with large headers stays under the chunk size', () => {
+    // Before, the chunker counted key.length (UTF-16 units) and no headers: these 40 records, 60 KiB each in their
+    // header alone, went out as one 2.4 MB send.
+    const letters = Array.from({ length: 40 }, (_, i) => ({
+      key: Buffer.from(`k${i}`),
+      value: null,
+      headers: { 'autopilot-reason': 'r'.repeat(60 * 1024) },
+    }));
+    const requests = produceRequests([{ topic: 'dlq', messages: letters }]);
+    expect(requests.length).toBeGreaterThan(8);
+    for (const r of requests) expect(r[0]!.messages.reduce((s, m) => s + recordBytes(m), 0)).toBeLessThanOrEqual(CHUNK_BYTES);
+    expect(recordBytes({ key: 'é', value: null })).toBe(recordBytes({ key: 'ee', value: null }));
+  });
+
+  it('sends a record over the chunk size alone, in a request of its own', () => {
+    const big = { key: 'big', value: Buffer.alloc(CHUNK_BYTES + 1) };
+    const requests = produceRequests([{ topic: 'a', messages: [...messages(3, 100), big, ...messages(3, 100)] }]);
+    expect(requests.map((r) => r[0]!.messages.length)).toEqual([3, 1, 3]);
+  });
+
+  it('keeps the chunk size and the largest record below Kafka\'s message limit', () => {
+    expect(CHUNK_BYTES).toBeLessThan(MAX_RECORD_BYTES);
+    expect(MAX_RECORD_BYTES).toBeLessThan(KAFKA_MESSAGE_MAX_BYTES);
   });
 });

@@ -26,10 +26,13 @@ describe('metric input', () => {
     expect(metricInput.safeParse({ ...base, timestamp: Date.now() - RETENTION_MS - 60_000 }).success).toBe(false);
   });
 
-  it('refuses metric names Prometheus would not accept', () => {
-    expect(metricInput.safeParse({ ...base, metric_name: '9lives' }).success).toBe(false);
-    expect(metricInput.safeParse({ ...base, metric_name: 'has space' }).success).toBe(false);
-    expect(metricInput.safeParse({ ...base, metric_name: 'ok:rate_5m' }).success).toBe(true);
+  it('takes UTF-8 metric names as Prometheus 3 does, and refuses empty ones, control characters and lone surrogates', () => {
+    for (const name of ['ok:rate_5m', '9lives', 'resource cpu usage', 'http.server.duration', 'débit 🚀', 'x'.repeat(200)]) {
+      expect(metricInput.safeParse({ ...base, metric_name: name }).success).toBe(true);
+    }
+    for (const name of ['', 'line\nbreak', 'nul\u0000', 'half \ud800', 'x'.repeat(201)]) {
+      expect(metricInput.safeParse({ ...base, metric_name: name }).success).toBe(false);
+    }
   });
 });
 

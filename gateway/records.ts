@@ -11,6 +11,15 @@ const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
 export const DAY_MS = 24 * 3600 * 1000;
 /** The raw tables keep 30 days (sql/migrations TTL): older points would be accepted, then silently dropped. */
 export const RETENTION_MS = 30 * DAY_MS;
+/** How far ahead of the gateway's clock a time may be: more is a clock problem, not data. */
+export const MAX_FUTURE_MS = DAY_MS;
+/**
+ * How long before it reaches us an alert may have started. A firing alert can
+ * last months, and `alerts` is partitioned and kept by received time, so its
+ * start may be far older than the raw tables' retention; a year still keeps
+ * out clock and encoding accidents (years 0001, 1899, 1970).
+ */
+export const ALERT_MAX_AGE_MS = 365 * DAY_MS;
 
 /**
  * ISO 8601 with a zone, or epoch milliseconds; always epoch ms after parsing.
@@ -27,7 +36,7 @@ export const timestamp = z.union(
   ],
   { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
 )
-  .refine((ms) => ms <= Date.now() + DAY_MS, 'timestamp is more than a day in the future')
+  .refine((ms) => ms <= Date.now() + MAX_FUTURE_MS, 'timestamp is more than a day in the future')
   .refine((ms) => ms >= Date.now() - RETENTION_MS, 'timestamp is older than the 30-day retention of the raw tables');
 
 export const MAX_LABEL_NAME = 128;
@@ -39,16 +48,17 @@ const labelName = z.string().min(1).max(MAX_LABEL_NAME);
 const sortedMap = z.record(labelName, labelValue).transform(sortKeys);
 
 export function sortKeys(map: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(map).sort()) out[k] = map[k]!;
-  return out;
+  // fromEntries defines own properties: a key named __proto__ stays a key, where `out[k] = v` would set the prototype and lose it.
+  return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]!]));
 }
 
-const service = z.string().min(1).max(256);
+export const MAX_SERVICE = 256;
+const service = z.string().min(1).max(MAX_SERVICE);
 
 export const metricInput = z.strictObject({
   timestamp,
-  metric_name: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:.-]{0,199}$/, 'metric_name: letters, digits, _ : . - (Prometheus style), at most 200 characters'),
+  // Prometheus 3 names: any UTF-8 (no control characters, no lone surrogates), at most 200 characters.
+  metric_name: z.string().regex(/^[^\p{Cc}\p{Cs}]{1,200}$/u, 'metric_name: 1 to 200 characters of UTF-8 without control characters'),
   value: z.number(), // JSON cannot carry NaN or Infinity, and z.number() refuses them anyway
   labels: z.record(labelName, labelValue).refine((l) => typeof l.service === 'string' && l.service.length > 0, {
     message: 'labels.service is required',

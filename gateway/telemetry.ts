@@ -15,6 +15,8 @@ export function gatewayTelemetry(registry: Registry) {
       labelNames: ['protocol', 'kind'],
       registers: [registry],
     }),
+    // Per tenant for self-monitoring (the Pipeline health dashboard's $tenant); GET /metrics, which needs no
+    // key, sums the tenants away unless AUTOPILOT_METRICS_TENANT_LABELS=true (lib/metrics-page.ts).
     recordsAccepted: new Counter({
       name: 'autopilot_gateway_records_accepted_total',
       help: 'Records acknowledged by Kafka and answered 2xx (written), by protocol and kind',

@@ -54,6 +54,12 @@ const envSchema = z.object({
   /** Tenant Autopilot writes its own metrics as (lib/self-monitor.ts); unset = no self-monitoring. */
   AUTOPILOT_SELF_TENANT: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).optional(),
   AUTOPILOT_SELF_INTERVAL_SECONDS: z.coerce.number().positive().default(15),
+  /**
+   * Whether GET /metrics, which needs no key (Prometheus scrapes it like any
+   * exporter), names tenants. Off: per-tenant series are summed over tenants
+   * there. Self-monitoring always keeps the label: it is the self tenant's data.
+   */
+  AUTOPILOT_METRICS_TENANT_LABELS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
 });
 
 export type Config = {
@@ -73,6 +79,7 @@ export type Config = {
   tenantRate: number;
   gatewayWorkers: number;
   selfMonitor?: { tenant: string; intervalMs: number };
+  metricsTenantLabels: boolean;
 };
 
 /** The variables a component owns (ROLLUP_*, DETECT_* …), for a strict schema that refuses unknown ones. */
@@ -108,5 +115,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tenantRate: e.AUTOPILOT_TENANT_RATE,
     gatewayWorkers: e.GATEWAY_WORKERS ?? availableParallelism(),
     selfMonitor: e.AUTOPILOT_SELF_TENANT ? { tenant: e.AUTOPILOT_SELF_TENANT, intervalMs: e.AUTOPILOT_SELF_INTERVAL_SECONDS * 1000 } : undefined,
+    metricsTenantLabels: e.AUTOPILOT_METRICS_TENANT_LABELS,
   };
 }

@@ -19,6 +19,7 @@ import { detectProcessor } from './detect/detect.ts';
 import { errorRateProcessor } from './detect/error-rate.ts';
 import { rollupConfig } from './rollup/config.ts';
 import { rollupProcessor } from './rollup/rollup.ts';
+import { runtimeConfig } from './runtime/config.ts';
 import { startProcessor, type ProcessorSpec, type RunningProcessor } from './runtime/processor.ts';
 import { processorTelemetry } from './runtime/telemetry.ts';
 import { sinkProcessor } from './sink/sink.ts';
@@ -61,7 +62,7 @@ export async function startProcessors(
   const specs: Record<ProcessorName, () => ProcessorSpec> = {
     sink: () => sinkProcessor(clickhouse(), groupId('sink')),
     rollup: () =>
-      rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, producer, catalog: services.catalog, config: rollupConfig(env), latePoints: telemetry.latePoints, groupId: groupId('rollup') }),
+      rollupProcessor({ clickhouse: clickhouse(), kafka: services.kafka, publisher, config: rollupConfig(env), latePoints: telemetry.latePoints, groupId: groupId('rollup') }),
     detect: () => detectProcessor({ redis: services.redis, publisher, config: detectorConfig(env), groupId: groupId('detect') }),
     'error-rate': () => errorRateProcessor({ redis: services.redis, publisher, detector: detectorConfig(env), windows: rollupConfig(env), groupId: groupId('error-rate') }),
     alert: () => alertProcessor({ redis: services.redis, publisher, rules: new DocumentStore(clickhouse(), 'alert_rules'), ...alertConfig(env), groupId: groupId('alert') }),
@@ -85,11 +86,14 @@ export async function startProcessors(
   };
   // Started side by side: each waits for its own group to join (seconds apiece), and all are up before
   // this returns, so nothing upstream of them (the gateway) runs before they do.
+  const runtime = runtimeConfig(env);
   const running: RunningProcessor[] = await Promise.all(
     PROCESSOR_NAMES.filter((n) => names.includes(n)).map((name) =>
-      startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry, fromBeginning: opts.newGroupStart !== 'latest' }),
+      startProcessor(specs[name](), { kafka: services.kafka, catalog: services.catalog, producer, log, telemetry, runtime, fromBeginning: opts.newGroupStart !== 'latest' }),
     ),
   );
+  // Readiness of this process includes its processors: a stalled partition turns /health/ready 503.
+  services.checks.push(...running.map((p) => p.check));
   return {
     async stop() {
       for (const p of running.reverse()) await p.stop();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { takingTurns } from './chdb-connection.ts';
 
 export type { ClickHouseClient };
 
@@ -11,14 +12,68 @@ export type { ClickHouseClient };
  * a second process reaches it through the holder's admin endpoint.
  */
 export async function createClickHouse(opts: { url?: string; dataDir: string }): Promise<ClickHouseClient> {
-  if (opts.url) {
-    return createClient({ url: opts.url, request_timeout: 30_000, clickhouse_settings: { date_time_input_format: 'best_effort' } });
-  }
-  const folder = embeddedFolder(opts.dataDir);
-  mkdirSync(folder, { recursive: true });
-  // chdb is loaded lazily: a server deployment never needs its 500 MB engine in memory.
-  const { createChdbConnection } = await import('chdb/connection');
-  return createClient({ connection: createChdbConnection({ path: folder }) } as Parameters<typeof createClient>[0]);
+  const client = opts.url
+    ? createClient({ url: opts.url, request_timeout: 30_000, clickhouse_settings: { date_time_input_format: 'best_effort' } })
+    : await openEmbedded(opts.dataDir);
+  pairWithReadOnlyTwin(client, () => openReadOnly(opts));
+  return client;
 }
 
 export const embeddedFolder = (dataDir: string) => path.join(dataDir, 'clickhouse');
+
+/**
+ * The read-only twin of a client made by `createClickHouse`: a separate
+ * connection to the same data in which ClickHouse itself refuses writes, DDL,
+ * setting changes and table functions that reach outside (`readonly=1`).
+ * Opened on first use, closed with the client. It exists because `readonly`
+ * must never touch the writers' connection: chdb turns per-query settings into
+ * session-wide SETs, so a `readonly=1` there would refuse the sink's inserts.
+ */
+export function readOnlyClickHouse(ch: ClickHouseClient): Promise<ClickHouseClient> {
+  const open = readOnlyTwins.get(ch);
+  if (!open) throw new Error('readOnlyClickHouse: this client was not made by createClickHouse');
+  return open();
+}
+
+const readOnlyTwins = new WeakMap<ClickHouseClient, () => Promise<ClickHouseClient>>();
+
+function pairWithReadOnlyTwin(client: ClickHouseClient, open: () => Promise<ClickHouseClient>): void {
+  let twin: Promise<ClickHouseClient> | undefined;
+  readOnlyTwins.set(client, () => (twin ??= open().catch((err: unknown) => {
+    twin = undefined;
+    throw err;
+  })));
+  const closeClient = client.close.bind(client);
+  // On chdb the twin holds the same data folder: left open, it would keep the
+  // folder bound after the client closed, and the process could not open another.
+  client.close = async () => {
+    const closing = twin;
+    twin = undefined;
+    await closing?.then((t) => t.close(), () => undefined);
+    await closeClient();
+  };
+}
+
+async function openReadOnly(opts: { url?: string; dataDir: string }): Promise<ClickHouseClient> {
+  // HTTP is stateless: the setting travels with every request and cannot outlive it.
+  if (opts.url) return createClient({ url: opts.url, request_timeout: 30_000, clickhouse_settings: { readonly: '1' } });
+  // chdb: each connection to a folder keeps its own session settings (measured
+  // with chdb 3.4: a SET here is not seen by the writers' connection), and in
+  // `readonly=1` the session cannot SET it back.
+  const client = await openEmbedded(opts.dataDir);
+  try {
+    await client.command({ query: 'SET readonly = 1' });
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
+}
+
+async function openEmbedded(dataDir: string): Promise<ClickHouseClient> {
+  const folder = embeddedFolder(dataDir);
+  mkdirSync(folder, { recursive: true });
+  // chdb is loaded lazily: a server deployment never needs its 500 MB engine in memory.
+  const { createChdbConnection } = await import('chdb/connection');
+  return createClient({ connection: takingTurns(createChdbConnection({ path: folder })) } as Parameters<typeof createClient>[0]);
+}

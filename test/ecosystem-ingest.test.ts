@@ -26,7 +26,8 @@ describe('ecosystem ingest through the gateway', () => {
     Number((await p.rows<{ n: string }>(`SELECT count() AS n FROM ${table} FINAL WHERE tenant = {t:String} AND ${where}`, { t: p.tenants.a }))[0]!.n);
 
   beforeAll(async () => {
-    p = await startTestPipeline('ecosystem', { processors: ['sink'] });
+    // The /metrics test below reads per-tenant counters: named there only when asked for.
+    p = await startTestPipeline('ecosystem', { processors: ['sink'], env: { AUTOPILOT_METRICS_TENANT_LABELS: 'true' } });
   });
   afterAll(async () => p?.stop());
 
@@ -53,7 +54,7 @@ describe('ecosystem ingest through the gateway', () => {
       symbols,
       timeseries: [
         { labels_refs: [1, 2, 3, 4, 5, 6], samples: [{ value: 0.25, timestamp: now - 500 }], exemplars: [{ labels_refs: [], value: 0.3, timestamp: now - 500 }] },
-        { labels_refs: [1, 7, 3, 4], histograms: [{ count_int: 5, sum: 2.5, schema: 0, zero_threshold: 0, zero_count_int: 0, timestamp: now - 500 }] },
+        { labels_refs: [1, 7, 3, 4], histograms: [{ count_int: 5, sum: 2.5, schema: 0, zero_threshold: 0, zero_count_int: 5, timestamp: now - 500 }] },
       ],
     });
     const res = await send('/api/v1/write', body, V2);

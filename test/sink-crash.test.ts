@@ -9,7 +9,8 @@ import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipe
  * The sink runs as its own process (`autopilot run sink`) and is killed with
  * SIGKILL while points stream in. After a restart, ClickHouse holds exactly
  * the acknowledged points: none lost (every 202 is counted), none doubled
- * (rows re-inserted after the crash collapse on their Kafka position).
+ * (rows re-inserted after the crash collapse on their content: series and
+ * timestamp). Every point is a distinct sample: its own timestamp per series.
  */
 const BATCHES = 40;
 const PER_BATCH = 500;
@@ -44,9 +45,10 @@ it('SIGKILL mid-stream, restart: exactly the acknowledged rows', async () => {
   let acknowledged = 0;
   let expectedTotal = 0;
   let killedAt = -1;
+  const start = Date.now() - BATCHES * PER_BATCH;
   for (let b = 0; b < BATCHES; b++) {
     const points = Array.from({ length: PER_BATCH }, (_, i) => ({
-      timestamp: Date.now(),
+      timestamp: start + b * PER_BATCH + i,
       metric_name: 'crash_test',
       value: b * PER_BATCH + i,
       labels: { service: `svc-${i % 7}` },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutopilotError } from '../../lib/errors.ts';
-import { parseAlertmanagerWebhook, toAlertRecords } from './alertmanager.ts';
+import { DAY_MS, MAX_LABEL_NAME, MAX_LABEL_VALUE, MAX_SERVICE } from '../records.ts';
+import { MAX_ANNOTATION_VALUE, parseAlertmanagerWebhook, toAlertRecords } from './alertmanager.ts';
 
 /** Shaped like what Alertmanager 0.27 posts to a webhook_config: one firing and one resolved alert in a group. */
 const payload = {
@@ -37,9 +38,19 @@ const payload = {
 
 const RECEIVED = Date.UTC(2026, 2, 1, 10, 16);
 
+const refused = (body: unknown, now = RECEIVED) => {
+  try {
+    parseAlertmanagerWebhook(body, now);
+  } catch (err) {
+    expect(err).toBeInstanceOf(AutopilotError);
+    return err as AutopilotError;
+  }
+  throw new Error('expected a refusal');
+};
+
 describe('Alertmanager webhook', () => {
   it('maps a firing and a resolved alert to AlertRecords', () => {
-    const [firing, resolved] = toAlertRecords('acme', parseAlertmanagerWebhook(payload), RECEIVED);
+    const [firing, resolved] = toAlertRecords('acme', parseAlertmanagerWebhook(payload, RECEIVED), RECEIVED);
     const firingStart = Date.UTC(2026, 2, 1, 10, 15, 30, 123);
     expect(firing).toEqual({
       alert_id: `7be3a1c4f2d9e801:firing:${firingStart}`,
@@ -75,13 +86,13 @@ describe('Alertmanager webhook', () => {
   it('ignores fields it does not read, and defaults missing maps', () => {
     const { commonAnnotations: _, ...rest } = payload;
     const alerts = [{ ...payload.alerts[1]!, annotations: undefined, someFutureField: true }];
-    const parsed = parseAlertmanagerWebhook({ ...rest, alerts, anotherFutureField: 1 });
+    const parsed = parseAlertmanagerWebhook({ ...rest, alerts, anotherFutureField: 1 }, RECEIVED);
     expect(toAlertRecords('acme', parsed, RECEIVED)[0]!.annotations).toEqual({});
   });
 
   it('falls back to app, then unknown, for the service and alert name', () => {
     const alert = (labels: Record<string, string>) => ({ ...payload.alerts[0]!, labels });
-    const records = toAlertRecords('acme', parseAlertmanagerWebhook({ ...payload, alerts: [alert({ app: 'web', alertname: 'A' }), alert({ team: 'x' })] }), RECEIVED);
+    const records = toAlertRecords('acme', parseAlertmanagerWebhook({ ...payload, alerts: [alert({ app: 'web', alertname: 'A' }), alert({ team: 'x' })] }, RECEIVED), RECEIVED);
     expect(records.map((r) => [r.service, r.alert_name])).toEqual([
       ['web', 'A'],
       ['unknown', 'unknown'],
@@ -89,15 +100,6 @@ describe('Alertmanager webhook', () => {
   });
 
   it('refuses another version, a bad status or time, or an alert without fingerprint, with a 400 naming the field', () => {
-    const refused = (body: unknown) => {
-      try {
-        parseAlertmanagerWebhook(body);
-      } catch (err) {
-        expect(err).toBeInstanceOf(AutopilotError);
-        return err as AutopilotError;
-      }
-      throw new Error('expected a refusal');
-    };
     expect(refused({ ...payload, version: '3' }).message).toBe('invalid Alertmanager webhook: version: only webhook payload version "4" is read');
     const badAlert = (change: object) => refused({ ...payload, alerts: [{ ...payload.alerts[0]!, ...change }] });
     expect(badAlert({ status: 'pending' }).message).toMatch(/alerts\.0\.status/);
@@ -105,5 +107,81 @@ describe('Alertmanager webhook', () => {
     expect(badAlert({ fingerprint: '' }).message).toMatch(/alerts\.0\.fingerprint: fingerprint is required/);
     expect(badAlert({ labels: { alertname: 5 } }).status).toBe(400);
     expect(refused('not an object').code).toBe('bad_request');
+  });
+});
+
+/**
+ * Times and sizes. Before these rules every case below parsed (the old
+ * parseAlertmanagerWebhook checked only the RFC 3339 shape and string types),
+ * so each `refused(...)` here threw "expected a refusal".
+ */
+describe('Alertmanager webhook bounds', () => {
+  const firing = payload.alerts[0]!;
+  const resolved = payload.alerts[1]!;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const withAlerts = (...alerts: object[]) => ({ ...payload, alerts });
+  const details = (err: AutopilotError) => err.details as { path: string; message: string }[];
+
+  it.each(['1970-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '0001-01-01T00:00:00Z', '1899-12-31T00:00:00Z', '2300-01-01T00:00:00Z'])(
+    'refuses startsAt %s, naming the alert index and field',
+    (startsAt) => {
+      const err = refused(withAlerts(firing, { ...firing, startsAt }));
+      expect(err.code).toBe('bad_request');
+      expect(err.status).toBe(400);
+      expect(details(err)).toEqual([{ path: 'alerts.1.startsAt', message: expect.stringContaining(startsAt) }]);
+      expect(err.message).toContain('alerts.1.startsAt');
+    },
+  );
+
+  it('takes startsAt from a year ago to a day ahead: a long-firing alert is fine', () => {
+    for (const startsAt of [RECEIVED - 365 * DAY_MS, RECEIVED - 200 * DAY_MS, RECEIVED + DAY_MS]) {
+      expect(() => parseAlertmanagerWebhook(withAlerts({ ...firing, startsAt: iso(startsAt) }), RECEIVED)).not.toThrow();
+    }
+    expect(details(refused(withAlerts({ ...firing, startsAt: iso(RECEIVED - 365 * DAY_MS - 1) })))[0]!.message).toContain('365 days ago');
+    expect(details(refused(withAlerts({ ...firing, startsAt: iso(RECEIVED + DAY_MS + 1) })))[0]!.message).toContain('1 day in the future');
+  });
+
+  it('takes Go\'s zero time as endsAt in any spelling; otherwise endsAt runs from startsAt to a day ahead', () => {
+    for (const endsAt of ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00+00:00']) {
+      const [record] = toAlertRecords('acme', parseAlertmanagerWebhook(withAlerts({ ...resolved, endsAt }), RECEIVED), RECEIVED);
+      expect(record!.ends_at).toBeNull();
+    }
+    const starts = Date.parse(resolved.startsAt);
+    expect(() => parseAlertmanagerWebhook(withAlerts({ ...resolved, endsAt: iso(starts) }), RECEIVED)).not.toThrow();
+    expect(details(refused(withAlerts(resolved, { ...resolved, endsAt: iso(starts - 1) })))).toEqual([
+      { path: 'alerts.1.endsAt', message: expect.stringContaining('before startsAt') },
+    ]);
+    expect(details(refused(withAlerts({ ...resolved, endsAt: '9999-12-31T23:59:59Z' })))).toEqual([
+      { path: 'alerts.0.endsAt', message: expect.stringContaining('in the future') },
+    ]);
+  });
+
+  it('caps labels as the other ingest paths do, and the service as records.ts does', () => {
+    const labelled = (labels: Record<string, string>) => withAlerts(firing, { ...firing, labels: { alertname: 'A', ...labels } });
+    const huge = refused(labelled({ service: 'x'.repeat(100 * 1024) }));
+    expect(details(huge)).toEqual([{ path: 'alerts.1.labels', message: expect.stringContaining(`label service has a value longer than ${MAX_LABEL_VALUE}`) }]);
+    expect(details(refused(labelled({ service: 'x'.repeat(MAX_SERVICE + 1) })))).toEqual([
+      { path: 'alerts.1.labels.service', message: expect.stringContaining(`longer than ${MAX_SERVICE}`) },
+    ]);
+    // The service may come from job: the same cap holds there.
+    expect(details(refused(labelled({ job: 'j'.repeat(MAX_SERVICE + 1) })))[0]!.path).toBe('alerts.1.labels.job');
+    expect(details(refused(labelled({ ['n'.repeat(MAX_LABEL_NAME + 1)]: 'v' })))[0]).toMatchObject({ path: 'alerts.1.labels' });
+    // At the caps, accepted.
+    const atCaps = labelled({ service: 's'.repeat(MAX_SERVICE), ['n'.repeat(MAX_LABEL_NAME)]: 'v'.repeat(MAX_LABEL_VALUE) });
+    expect(() => parseAlertmanagerWebhook(atCaps, RECEIVED)).not.toThrow();
+  });
+
+  it('caps annotation values at MAX_ANNOTATION_VALUE and names at the label-name cap', () => {
+    const annotated = (annotations: Record<string, string>) => withAlerts({ ...firing, annotations });
+    expect(() => parseAlertmanagerWebhook(annotated({ description: 'd'.repeat(MAX_ANNOTATION_VALUE) }), RECEIVED)).not.toThrow();
+    expect(details(refused(annotated({ description: 'd'.repeat(MAX_ANNOTATION_VALUE + 1) })))).toEqual([
+      { path: 'alerts.0.annotations.description', message: expect.stringContaining(String(MAX_ANNOTATION_VALUE)) },
+    ]);
+    expect(details(refused(annotated({ ['n'.repeat(MAX_LABEL_NAME + 1)]: 'v' })))[0]!.path).toBe('alerts.0.annotations');
+  });
+
+  it('lists every alert out of bounds, not only the first', () => {
+    const err = refused(withAlerts({ ...firing, startsAt: '1970-01-01T00:00:00Z' }, firing, { ...resolved, endsAt: '9999-01-01T00:00:00Z' }));
+    expect(details(err).map((d) => d.path)).toEqual(['alerts.0.startsAt', 'alerts.2.endsAt']);
   });
 });

@@ -18,6 +18,8 @@ export interface Rejections {
   outOfWindow: number;
   /** Items that break a name or label rule. */
   invalid: number;
+  /** Items whose content contradicts itself: native histograms whose count, buckets or schema Prometheus would refuse. */
+  inconsistent?: number;
   /** A few examples of what was wrong, for the error's details. */
   problems: string[];
 }
@@ -30,11 +32,13 @@ export function noteProblem(r: Rejections, problem: string): void {
 
 /** The 400 to answer once the written part is durable; undefined when everything was written. */
 export function partialWriteError(what: string, r: Rejections): AutopilotError | undefined {
-  const rejected = r.outOfWindow + r.invalid;
+  const inconsistent = r.inconsistent ?? 0;
+  const rejected = r.outOfWindow + r.invalid + inconsistent;
   if (rejected === 0) return undefined;
   const reasons = [
     r.outOfWindow > 0 ? `${r.outOfWindow} outside the accepted time window (the last 30 days to 1 day ahead)` : '',
     r.invalid > 0 ? `${r.invalid} with an invalid name or labels` : '',
+    inconsistent > 0 ? `${inconsistent} native histograms whose count, buckets or schema do not agree` : '',
   ].filter(Boolean);
   return new AutopilotError(
     'invalid_records',

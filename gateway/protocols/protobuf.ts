@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { badRequest, describeError } from '../../lib/errors.ts';
@@ -20,11 +21,17 @@ export function protoType(file: string, name: string): protobuf.Type {
 }
 const roots = new Map<string, protobuf.Root>();
 
-/** `bytes` decoded as `type`; anything that is not such a message is a 400 that names it. */
-export function decodeProto<T>(type: protobuf.Type, bytes: Uint8Array): T {
+/**
+ * `bytes` decoded as `type`; anything that is not such a message is a 400 that
+ * names it. A string field whose bytes are not valid UTF-8 makes the whole
+ * message such a 400 (protobufjs verifies proto3 strings); with
+ * `markInvalidUtf8` it comes back marked instead (see hasInvalidUtf8), so
+ * that the caller can refuse just the item that holds it.
+ */
+export function decodeProto<T>(type: protobuf.Type, bytes: Uint8Array, opts: { markInvalidUtf8?: boolean } = {}): T {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    return type.decode(new NumberReader(buf)) as T;
+    return type.decode(opts.markInvalidUtf8 ? new Utf8MarkingReader(buf) : new NumberReader(buf)) as T;
   } catch (err) {
     throw badRequest(`malformed protobuf: the body is not a valid ${type.fullName.slice(1)} (${describeError(err)})`);
   }
@@ -94,3 +101,32 @@ Object.assign(NumberReader.prototype, {
     return signed();
   },
 });
+
+/**
+ * Node decodes bytes that are not UTF-8 to U+FFFD, and a string decoded from
+ * bytes never holds a lone surrogate: a string that starts with this lone low
+ * surrogate came from bytes that were not valid UTF-8 (the rest is the text
+ * as Node repaired it, fit for an error message).
+ */
+const INVALID_UTF8 = '\udfff';
+
+/** Whether a string decoded with `markInvalidUtf8` came from bytes that were not valid UTF-8. */
+export const hasInvalidUtf8 = (s: string): boolean => s.charCodeAt(0) === 0xdfff;
+
+/** The text of a string for a message, without the mark. */
+export const printable = (s: string): string => (hasInvalidUtf8(s) ? s.slice(1) : s);
+
+function readMarkingInvalidUtf8(this: protobuf.Reader): string {
+  const len = this.uint32();
+  const start = this.pos;
+  const end = start + len;
+  if (end > this.len) throw RangeError(`index out of range: ${start} + ${len} > ${this.len}`);
+  this.pos = end;
+  const text = (this.buf as Buffer).toString('utf8', start, end);
+  // Only a U+FFFD in the text can mean repaired bytes (or a real U+FFFD): only then are the bytes checked.
+  return text.includes('\ufffd') && !isUtf8(this.buf.subarray(start, end)) ? INVALID_UTF8 + text : text;
+}
+
+class Utf8MarkingReader extends NumberReader {}
+// protobufjs reads proto3 strings with stringVerify (throws on bad UTF-8), others with string.
+Object.assign(Utf8MarkingReader.prototype, { string: readMarkingInvalidUtf8, stringVerify: readMarkingInvalidUtf8 });

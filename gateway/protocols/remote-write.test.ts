@@ -6,6 +6,7 @@ import { RETENTION_MS } from '../records.ts';
 import { partialWriteError } from './partial-write.ts';
 import { protoType } from './protobuf.ts';
 import { decodeRemoteWrite, isStaleMarker, toMetricPoints, writtenHeaders, type RemoteWriteBatch } from './remote-write.ts';
+import { complianceHistogram } from '../../test/helpers/native-histograms.ts';
 import { thrownAutopilotError } from '../../test/helpers/thrown.ts';
 
 const LIMITS = { maxDecodedBytes: 1 << 20 };
@@ -48,15 +49,14 @@ describe('remote-write 1.0 from a real Prometheus 2.42', () => {
     expect(batch.samples.filter((s) => s.stale)).toEqual([]);
   });
 
-  it('counts the NaN quantiles of empty summaries as non-finite, and keeps them out of the points', () => {
+  it('keeps the NaN quantiles of empty summaries as values, as Prometheus stores them', () => {
+    // Before: counted as non-finite and dropped from the points (while Samples-Written counted them).
     const nan = batch.samples.filter((s) => Number.isNaN(s.value));
     expect(nan.length).toBeGreaterThan(0);
-    expect(batch.nonFinite).toBe(nan.length);
     const at = batch.samples[0]!.timestamp;
     const out = toMetricPoints('acme', batch, at);
-    expect(out.nonFinite).toBe(nan.length);
-    expect(out.points.length).toBe(batch.samples.length - nan.length);
-    expect(out.points.every((p) => Number.isFinite(p.value))).toBe(true);
+    expect(out.points.length).toBe(batch.samples.length);
+    expect(out.points.filter((p) => Number.isNaN(p.value)).length).toBe(nan.length);
     expect(partialWriteError('samples', out)).toBeUndefined();
   });
 
@@ -95,8 +95,8 @@ describe('staleness markers from a real Prometheus 2.42 (its target left the job
     const out = toMetricPoints('acme', batch, stale[0]!.timestamp);
     expect(out.stale.length).toBe(stale.length);
     expect(out.stale.every((p) => p.value === 0 && p.labels.service === 'prometheus')).toBe(true);
-    expect(out.points.length).toBe(batch.samples.length - stale.length - out.nonFinite);
-    expect(out.points.every((p) => Number.isFinite(p.value))).toBe(true);
+    expect(out.points.length).toBe(batch.samples.length - stale.length);
+    expect(out.points.every((p) => !isStaleMarker(p.value))).toBe(true);
   });
 });
 
@@ -137,13 +137,15 @@ describe('remote-write 1.0 built here', () => {
     ]);
     expect(batch.samples[0]!.labels).toEqual({ job: 'worker', zone: 'b' });
     expect(Object.keys(batch.samples[0]!.labels)).toEqual(['job', 'zone']);
-    expect(batch.nonFinite).toBe(1);
     expect(batch.exemplars).toBe(1);
 
     const out = toMetricPoints('acme', batch, now);
-    expect(out.points).toEqual([{ tenant: 'acme', timestamp: now - 2000, metric_name: 'queue_depth', value: 3, labels: { job: 'worker', service: 'worker', zone: 'b' } }]);
+    const labels = { job: 'worker', service: 'worker', zone: 'b' };
+    expect(out.points).toEqual([
+      { tenant: 'acme', timestamp: now - 2000, metric_name: 'queue_depth', value: 3, labels },
+      { tenant: 'acme', timestamp: now, metric_name: 'queue_depth', value: NaN, labels },
+    ]);
     expect(out.stale).toEqual([{ ...out.points[0], timestamp: now - 1000, value: 0 }]);
-    expect(out.nonFinite).toBe(1);
   });
 
   it('turns native histograms into _count and _sum points; a stale one into two markers', () => {
@@ -155,7 +157,7 @@ describe('remote-write 1.0 built here', () => {
             { name: 'service', value: 'api' },
           ],
           histograms: [
-            { count_int: 12, sum: 3.5, schema: 3, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [5, -3], timestamp: now - 1000 },
+            { count_int: 12, sum: 3.5, schema: 3, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [5, 2], timestamp: now - 1000 },
             { count_float: 2.5, sum: STALE, timestamp: now },
           ],
         },
@@ -187,7 +189,7 @@ describe('remote-write 1.0 built here', () => {
         series('ok_metric', {}, now),
         series('too_old', {}, now - RETENTION_MS - 60_000),
         series('too_new', {}, now + 2 * 86_400_000),
-        series('9lives', {}, now),
+        series('tab\there', {}, now),
         series('long_label', { note: 'x'.repeat(2049) }, now),
         series('', { job: 'nameless' }, now),
       ],
@@ -196,9 +198,9 @@ describe('remote-write 1.0 built here', () => {
     const out = toMetricPoints('acme', batch, now);
     expect(out.points.map((p) => [p.metric_name, p.labels.service])).toEqual([['ok_metric', 'unknown']]);
     expect(out).toMatchObject({ total: 6, outOfWindow: 2, invalid: 3, rejectedSamples: 5, rejectedHistograms: 0 });
-    expect(out.problems.join('\n')).toMatch(/9lives: metric name must be/);
-    expect(out.problems.join('\n')).toMatch(/long_label: label note has a value longer than 2048/);
-    expect(out.problems.join('\n')).toMatch(/no __name__/);
+    expect(out.problems).toContain('tab\there{}: metric name must be 1 to 200 characters of UTF-8 without control characters');
+    expect(out.problems.join('\n')).toMatch(/long_label\{note="xxx.*…\}: label note has a value longer than 2048/);
+    expect(out.problems).toContain('(no __name__){job="nameless"}: the series has no __name__ label');
     const err = partialWriteError('samples', out)!;
     expect(err).toMatchObject({ status: 400, code: 'invalid_records' });
     expect(err.message).toBe(
@@ -240,10 +242,10 @@ describe('remote-write 2.0', () => {
 
   it('resolves symbols into sorted labels and counts exemplars and metadata', () => {
     const batch = decodeRemoteWrite(encode(RequestV2, request), V2, LIMITS);
-    expect(batch).toMatchObject({ version: '2.0', exemplars: 1, metadata: 2, nonFinite: 0 });
+    expect(batch).toMatchObject({ version: '2.0', exemplars: 1, metadata: 2 });
     expect(batch.samples).toEqual([{ metric_name: 'http_requests_total', labels: { code: '200', job: 'api' }, timestamp: now, value: 42, stale: false }]);
     expect(Object.keys(batch.samples[0]!.labels)).toEqual(['code', 'job']);
-    expect(batch.histograms).toEqual([{ metric_name: 'latency_seconds', labels: { job: 'api' }, timestamp: now, count: 7.5, sum: 1.25, stale: false }]);
+    expect(batch.histograms).toEqual([{ metric_name: 'latency_seconds', labels: { job: 'api' }, timestamp: now, count: 7.5, sum: 1.25, stale: false, problem: undefined }]);
     expect(writtenHeaders(batch)).toEqual({
       'X-Prometheus-Remote-Write-Samples-Written': '1',
       'X-Prometheus-Remote-Write-Histograms-Written': '1',
@@ -264,9 +266,9 @@ describe('remote-write 2.0', () => {
     });
     const batch = decodeRemoteWrite(body, V2, LIMITS);
     expect(batch.samples.map((s) => s.stale)).toEqual([true, false, false]);
-    expect(batch.nonFinite).toBe(2);
     const out = toMetricPoints('acme', batch, now);
-    expect([out.points.length, out.stale.length, out.nonFinite]).toEqual([0, 1, 2]);
+    expect(out.points.map((p) => p.value)).toEqual([NaN, Infinity]);
+    expect(out.stale.length).toBe(1);
   });
 
   it('refuses a label ref past the symbols, an odd labels_refs and a bad exemplar or metadata ref, with a 400', () => {
@@ -283,6 +285,115 @@ describe('remote-write 2.0', () => {
     const v1Body = encode(WriteRequest, { timeseries: [{ labels: [{ name: '__name__', value: 'm' }], samples: [{ value: 1, timestamp: now }] }] });
     expect(errorOf(() => decodeRemoteWrite(v1Body, V2, LIMITS)).message).toMatch(/empty io\.prometheus\.write\.v2\.Request: a prometheus\.WriteRequest sent/);
     expect(errorOf(() => decodeRemoteWrite(encode(RequestV2, request), V1, LIMITS)).message).toMatch(/empty prometheus\.WriteRequest/);
+  });
+});
+
+describe('Prometheus conformance: histograms, ±Inf, UTF-8 names', () => {
+  const now = Date.now();
+
+  it('refuses a native histogram whose count (99) disagrees with its buckets (23), naming the series, and writes the rest', () => {
+    // Before: the histogram became minimal_hist_count = 99 and the request was answered 204.
+    const symbols = ['', '__name__', 'minimal_hist', 'job', 'test', 'test_histogram', 'up'];
+    const body = encode(RequestV2, {
+      symbols,
+      timeseries: [
+        { labels_refs: [1, 2, 3, 4], histograms: [complianceHistogram(1, { positive: true, badCount: true }, now)] },
+        { labels_refs: [1, 5, 3, 4], histograms: [complianceHistogram(1, { positive: true, negative: true, zero: true }, now)] },
+        { labels_refs: [1, 6, 3, 4], samples: [{ value: 1, timestamp: now }] },
+      ],
+    });
+    const batch = decodeRemoteWrite(body, V2, LIMITS);
+    const out = toMetricPoints('acme', batch, now);
+    expect(out.points.map((p) => `${p.metric_name}=${p.value}`)).toEqual(['up=1', 'test_histogram_count=27', 'test_histogram_sum=1']);
+    expect(out).toMatchObject({ total: 3, inconsistent: 1, invalid: 0, rejectedHistograms: 1, rejectedSamples: 0 });
+    expect(out.problems).toEqual(['minimal_hist{job="test"}: native histogram refused: count is 99 but the buckets hold 23 (zero 0, positive 23, negative 0): they must be equal']);
+    const err = partialWriteError('samples', out)!;
+    expect([err.status, err.code]).toEqual([400, 'invalid_records']);
+    expect(err.message).toBe('1 of 3 samples were not written: 1 native histograms whose count, buckets or schema do not agree; the other 2 were written');
+    expect(writtenHeaders(batch, out)).toMatchObject({ 'X-Prometheus-Remote-Write-Samples-Written': '1', 'X-Prometheus-Remote-Write-Histograms-Written': '1' });
+  });
+
+  it('refuses the same histogram sent as remote-write 1.0', () => {
+    const body = encode(WriteRequest, {
+      timeseries: [{ labels: [{ name: '__name__', value: 'minimal_hist' }], histograms: [complianceHistogram(1, { positive: true, badCount: true }, now)] }],
+    });
+    const out = toMetricPoints('acme', decodeRemoteWrite(body, V1, LIMITS), now);
+    expect([out.points.length, out.inconsistent]).toEqual([0, 1]);
+  });
+
+  it('keeps +Inf, -Inf and NaN as values, and says they were written', () => {
+    // Before: all three were dropped while Samples-Written said 3.
+    const body = encode(RequestV2, {
+      symbols: ['', '__name__', 'edge_values'],
+      timeseries: [{ labels_refs: [1, 2], samples: [{ value: Infinity, timestamp: now - 2 }, { value: -Infinity, timestamp: now - 1 }, { value: OTHER_NAN, timestamp: now }] }],
+    });
+    const batch = decodeRemoteWrite(body, V2, LIMITS);
+    const out = toMetricPoints('acme', batch, now);
+    expect(out.points.map((p) => p.value)).toEqual([Infinity, -Infinity, NaN]);
+    expect(partialWriteError('samples', out)).toBeUndefined();
+    expect(writtenHeaders(batch, out)['X-Prometheus-Remote-Write-Samples-Written']).toBe('3');
+  });
+
+  it('accepts UTF-8 metric and label names, as Prometheus 3 does', () => {
+    // Before: "resource cpu usage" was refused as not Prometheus style.
+    const symbols = ['', '__name__', 'resource cpu usage', 'label name é', 'värde "1"', 'job', 'node', 'http.server.duration'];
+    const body = encode(RequestV2, {
+      symbols,
+      timeseries: [
+        { labels_refs: [1, 2, 5, 6, 3, 4], samples: [{ value: 0.5, timestamp: now }] },
+        { labels_refs: [1, 7, 5, 6], histograms: [complianceHistogram(2, { zero: true }, now)] },
+      ],
+    });
+    const out = toMetricPoints('acme', decodeRemoteWrite(body, V2, LIMITS), now);
+    expect(out.problems).toEqual([]);
+    expect(out.points.map((p) => [p.metric_name, p.labels])).toEqual([
+      ['resource cpu usage', { job: 'node', 'label name é': 'värde "1"', service: 'node' }],
+      ['http.server.duration_count', { job: 'node', service: 'node' }],
+      ['http.server.duration_sum', { job: 'node', service: 'node' }],
+    ]);
+  });
+
+  it('refuses names and values that are not valid UTF-8, series by series', () => {
+    // Before: protobufjs's strict UTF-8 check made the whole request a 400 "malformed protobuf", the valid series too.
+    // Placeholders of the same length, swapped for invalid bytes after encoding: 0xC3 0x28 is a truncated 2-byte sequence.
+    const raw = Buffer.from(
+      WriteRequest.encode(
+        WriteRequest.fromObject({
+          timeseries: [
+            { labels: [{ name: '__name__', value: 'bad@@name' }], samples: [{ value: 1, timestamp: now }] },
+            { labels: [{ name: '__name__', value: 'ok_name' }, { name: 'zone', value: 'eu@@1' }], samples: [{ value: 1, timestamp: now }] },
+            { labels: [{ name: '__name__', value: 'ok_name' }, { name: 'lbl@@', value: 'x' }], samples: [{ value: 1, timestamp: now }] },
+            { labels: [{ name: '__name__', value: 'fine\ufffd' }], samples: [{ value: 2, timestamp: now }] },
+          ],
+        }),
+      ).finish(),
+    );
+    for (let i = raw.indexOf('@@'); i >= 0; i = raw.indexOf('@@', i)) raw.set([0xc3, 0x28], i);
+    const out = toMetricPoints('acme', decodeRemoteWrite(snappy.compressSync(raw), V1, LIMITS), now);
+    // A real U+FFFD is valid UTF-8: only the repaired bytes are refused.
+    expect(out.points.map((p) => [p.metric_name, p.value])).toEqual([['fine\ufffd', 2]]);
+    expect(out).toMatchObject({ invalid: 3, rejectedSamples: 3 });
+    expect(out.problems).toEqual([
+      'bad\ufffd(name{}: the metric name is not valid UTF-8',
+      'ok_name{zone="eu\ufffd(1"}: label zone has a value that is not valid UTF-8',
+      'ok_name{lbl\ufffd(="x"}: label name lbl\ufffd( is not valid UTF-8',
+    ]);
+  });
+
+  it('still refuses an empty label name and control characters in a metric name', () => {
+    const body = encode(RequestV2, {
+      symbols: ['', '__name__', 'ok_metric', 'x', 'line\nbreak'],
+      timeseries: [
+        { labels_refs: [1, 2, 0, 3], samples: [{ value: 1, timestamp: now }] },
+        { labels_refs: [1, 4], samples: [{ value: 1, timestamp: now }] },
+      ],
+    });
+    const out = toMetricPoints('acme', decodeRemoteWrite(body, V2, LIMITS), now);
+    expect(out.points).toEqual([]);
+    expect(out.problems).toEqual([
+      'ok_metric{="x"}: a label has an empty name',
+      'line\nbreak{}: metric name must be 1 to 200 characters of UTF-8 without control characters',
+    ]);
   });
 });
 
@@ -331,7 +442,7 @@ describe('remote-write refusals', () => {
 
 describe('written headers', () => {
   it('count exemplars as written and subtract rejected samples and histograms', () => {
-    const batch: RemoteWriteBatch = { version: '2.0', samples: new Array(10), histograms: new Array(3), exemplars: 4, metadata: 0, nonFinite: 0 };
+    const batch: RemoteWriteBatch = { version: '2.0', samples: new Array(10), histograms: new Array(3), exemplars: 4, metadata: 0 };
     expect(writtenHeaders(batch, { rejectedSamples: 2, rejectedHistograms: 1 })).toEqual({
       'X-Prometheus-Remote-Write-Samples-Written': '8',
       'X-Prometheus-Remote-Write-Histograms-Written': '2',

@@ -2,9 +2,10 @@ import { AutopilotError, badRequest } from '../../lib/errors.ts';
 import type { MetricPoint } from '../../schemas/topics.ts';
 import { sortKeys } from '../records.ts';
 import { contentEncoding, parseMediaType } from './media-type.ts';
-import { noteProblem, type Rejections } from './partial-write.ts';
-import { decodeProto, num, protoType } from './protobuf.ts';
-import { inWindow, labelProblem, validMetricName } from './series-rules.ts';
+import { histogramCount, histogramProblem, type HistogramMsg } from './native-histogram.ts';
+import { MAX_PROBLEMS, noteProblem, type Rejections } from './partial-write.ts';
+import { decodeProto, hasInvalidUtf8, num, printable, protoType } from './protobuf.ts';
+import { inWindow, labelProblem, METRIC_NAME_RULE, validMetricName } from './series-rules.ts';
 import { uncompressSnappyBlock } from './snappy-block.ts';
 
 /**
@@ -37,6 +38,8 @@ export interface PromHistogram {
   sum: number;
   /** A stale native histogram (its sum is the staleness marker). */
   stale: boolean;
+  /** Why Prometheus would refuse it (count and buckets disagree, …); see native-histogram.ts. */
+  problem: string | undefined;
 }
 
 export interface RemoteWriteBatch {
@@ -47,13 +50,6 @@ export interface RemoteWriteBatch {
   exemplars: number;
   /** Metadata entries received (1.0: WriteRequest.metadata; 2.0: series that carry some); counted, not kept. */
   metadata: number;
-  /**
-   * Samples and histograms with a NaN or ±Inf value that is not a staleness
-   * marker. Valid Prometheus data (an empty summary's quantiles are NaN), but
-   * nothing downstream can baseline or alert on them: toMetricPoints accepts
-   * and drops them, and they are not counted as rejected.
-   */
-  nonFinite: number;
 }
 
 export interface RemoteWriteHeaders {
@@ -76,9 +72,10 @@ export function decodeRemoteWrite(body: Uint8Array, headers: RemoteWriteHeaders,
   }
   if (body.byteLength === 0) throw badRequest('empty body: send a snappy-compressed remote-write request');
   const payload = uncompressSnappyBlock(body, limits.maxDecodedBytes);
+  // Names and values that are not valid UTF-8 come back marked, to be refused series by series (series-rules.ts).
   return version === '1.0'
-    ? fromV1(decodeProto<WriteRequestV1>(WRITE_REQUEST, payload), payload.length)
-    : fromV2(decodeProto<RequestV2>(REQUEST_V2, payload), payload.length);
+    ? fromV1(decodeProto<WriteRequestV1>(WRITE_REQUEST, payload, { markInvalidUtf8: true }), payload.length)
+    : fromV2(decodeProto<RequestV2>(REQUEST_V2, payload, { markInvalidUtf8: true }), payload.length);
 }
 
 function versionOf(contentType: string | undefined): '1.0' | '2.0' {
@@ -105,14 +102,6 @@ interface SampleMsg {
   value: number;
   timestamp: unknown;
 }
-interface HistogramMsg {
-  /** The oneof: which count field is set. */
-  count?: 'count_int' | 'count_float';
-  count_int: unknown;
-  count_float: number;
-  sum: number;
-  timestamp: unknown;
-}
 interface WriteRequestV1 {
   timeseries: { labels: LabelMsg[]; samples: SampleMsg[]; exemplars: unknown[]; histograms: HistogramMsg[] }[];
   metadata: unknown[];
@@ -129,7 +118,7 @@ interface RequestV2 {
 }
 
 function emptyBatch(version: RemoteWriteBatch['version']): RemoteWriteBatch {
-  return { version, samples: [], histograms: [], exemplars: 0, metadata: 0, nonFinite: 0 };
+  return { version, samples: [], histograms: [], exemplars: 0, metadata: 0 };
 }
 
 function fromV1(req: WriteRequestV1, payloadBytes: number): RemoteWriteBatch {
@@ -216,15 +205,10 @@ class SeriesLabels {
 function addSeries(batch: RemoteWriteBatch, metric_name: string, labels: Record<string, string>, samples: SampleMsg[], histograms: HistogramMsg[]): void {
   for (const s of samples) {
     const value = s.value;
-    const stale = isStaleMarker(value);
-    if (!stale && !Number.isFinite(value)) batch.nonFinite++;
-    batch.samples.push({ metric_name, labels, timestamp: num(s.timestamp), value, stale });
+    batch.samples.push({ metric_name, labels, timestamp: num(s.timestamp), value, stale: isStaleMarker(value) });
   }
   for (const h of histograms) {
-    const count = h.count === 'count_float' ? h.count_float : num(h.count_int);
-    const stale = isStaleMarker(h.sum);
-    if (!stale && !(Number.isFinite(count) && Number.isFinite(h.sum))) batch.nonFinite++;
-    batch.histograms.push({ metric_name, labels, timestamp: num(h.timestamp), count, sum: h.sum, stale });
+    batch.histograms.push({ metric_name, labels, timestamp: num(h.timestamp), count: histogramCount(h), sum: h.sum, stale: isStaleMarker(h.sum), problem: histogramProblem(h) });
   }
 }
 
@@ -241,9 +225,9 @@ export interface MetricConversion extends Rejections {
   points: MetricPoint[];
   /** Staleness markers, value 0: when a series stopped. Never in `points`, never a value. */
   stale: MetricPoint[];
-  /** NaN and ±Inf values: accepted and dropped (see RemoteWriteBatch.nonFinite). */
-  nonFinite: number;
-  /** Of the rejected (outOfWindow + invalid): how many were samples and how many histograms. */
+  /** Native histograms refused by native-histogram.ts's rules. */
+  inconsistent: number;
+  /** Of the rejected (outOfWindow + invalid + inconsistent): how many were samples and how many histograms. */
   rejectedSamples: number;
   rejectedHistograms: number;
 }
@@ -252,9 +236,12 @@ export interface MetricConversion extends Rejections {
  * Samples and histograms as MetricPoints. `labels.service` is `service`,
  * else `job`, else 'unknown' (consumers key series and rollups on it).
  * A native histogram becomes two points, `<name>_count` and `<name>_sum`.
- * Samples outside the retention window, or of a series whose name or labels
- * break records.ts's rules, are left out and counted: see partial-write.ts
- * for the answer the route owes the sender then.
+ * NaN and ±Inf are values like any other, kept as Prometheus keeps them (an
+ * empty summary's quantiles are NaN); only the staleness marker is not a value.
+ * Samples outside the retention window, of a series whose name or labels
+ * break the rules of series-rules.ts, and native histograms whose counts
+ * disagree (native-histogram.ts) are left out and counted: see
+ * partial-write.ts for the answer the route owes the sender then.
  */
 export function toMetricPoints(tenant: string, batch: RemoteWriteBatch, now = Date.now()): MetricConversion {
   const out: MetricConversion = {
@@ -263,68 +250,83 @@ export function toMetricPoints(tenant: string, batch: RemoteWriteBatch, now = Da
     total: batch.samples.length + batch.histograms.length,
     outOfWindow: 0,
     invalid: 0,
-    nonFinite: 0,
+    inconsistent: 0,
     rejectedSamples: 0,
     rejectedHistograms: 0,
     problems: [],
   };
   const series = new SeriesCheck();
 
-  const reject = (kind: 'sample' | 'histogram', problem: string, outOfWindow: boolean) => {
-    if (outOfWindow) out.outOfWindow++;
-    else out.invalid++;
+  const reject = (kind: 'sample' | 'histogram', item: PromSample | PromHistogram, problem: string, why: 'outOfWindow' | 'invalid' | 'inconsistent') => {
+    out[why]++;
     if (kind === 'sample') out.rejectedSamples++;
     else out.rejectedHistograms++;
-    noteProblem(out, problem);
+    // Naming the series costs a string per item: only while there is room for another example.
+    if (out.problems.length < MAX_PROBLEMS) noteProblem(out, `${seriesText(item.metric_name, item.labels)}: ${problem}`);
   };
 
   for (const s of batch.samples) {
     const labels = series.labels(s.labels);
     const problem = typeof labels === 'string' ? labels : validMetricName(s.metric_name) ? undefined : badName(s.metric_name);
     if (problem !== undefined) {
-      reject('sample', `${s.metric_name || '(no __name__)'}: ${problem}`, false);
+      reject('sample', s, problem, 'invalid');
       continue;
     }
     if (!inWindow(s.timestamp, now)) {
-      reject('sample', `${s.metric_name}: timestamp ${s.timestamp} is outside the accepted window`, true);
+      reject('sample', s, `timestamp ${s.timestamp} is outside the accepted window`, 'outOfWindow');
       continue;
     }
     const point: MetricPoint = { tenant, timestamp: s.timestamp, metric_name: s.metric_name, value: s.value, labels: labels as Record<string, string> };
     if (s.stale) {
       point.value = 0;
       out.stale.push(point);
-    } else if (Number.isFinite(s.value)) out.points.push(point);
-    else out.nonFinite++;
+    } else out.points.push(point);
   }
 
   for (const h of batch.histograms) {
     const countName = `${h.metric_name}_count`;
     const sumName = `${h.metric_name}_sum`;
     const labels = series.labels(h.labels);
-    const problem =
-      typeof labels === 'string' ? labels : !validMetricName(countName) ? badName(countName) : !validMetricName(sumName) ? badName(sumName) : undefined;
+    const problem = typeof labels === 'string' ? labels : !validMetricName(countName) ? badName(countName) : !validMetricName(sumName) ? badName(sumName) : undefined;
     if (problem !== undefined) {
-      reject('histogram', `${h.metric_name || '(no __name__)'}: ${problem}`, false);
+      reject('histogram', h, problem, 'invalid');
+      continue;
+    }
+    if (h.problem !== undefined) {
+      reject('histogram', h, `native histogram refused: ${h.problem}`, 'inconsistent');
       continue;
     }
     if (!inWindow(h.timestamp, now)) {
-      reject('histogram', `${h.metric_name}: timestamp ${h.timestamp} is outside the accepted window`, true);
+      reject('histogram', h, `timestamp ${h.timestamp} is outside the accepted window`, 'outOfWindow');
       continue;
     }
     const l = labels as Record<string, string>;
     if (h.stale) {
       out.stale.push({ tenant, timestamp: h.timestamp, metric_name: countName, value: 0, labels: l });
       out.stale.push({ tenant, timestamp: h.timestamp, metric_name: sumName, value: 0, labels: l });
-    } else if (Number.isFinite(h.count) && Number.isFinite(h.sum)) {
+    } else {
       out.points.push({ tenant, timestamp: h.timestamp, metric_name: countName, value: h.count, labels: l });
       out.points.push({ tenant, timestamp: h.timestamp, metric_name: sumName, value: h.sum, labels: l });
-    } else out.nonFinite++;
+    }
   }
   return out;
 }
 
 const badName = (name: string) =>
-  name === '' ? 'the series has no __name__ label' : 'metric name must be letters, digits, _ : . - (Prometheus style), at most 200 characters';
+  name === ''
+    ? 'the series has no __name__ label'
+    : hasInvalidUtf8(name)
+      ? 'the metric name is not valid UTF-8'
+      : `metric name must be ${METRIC_NAME_RULE}`;
+
+const SERIES_TEXT_MAX = 300;
+
+/** A series as Prometheus prints one, `name{label="value", …}`, cut short for an error message. */
+function seriesText(name: string, labels: Record<string, string>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${printable(k)}=${JSON.stringify(printable(v))}`);
+  const text = `${printable(name) || '(no __name__)'}{${pairs.join(', ')}}`;
+  return text.length > SERIES_TEXT_MAX ? `${text.slice(0, SERIES_TEXT_MAX)}…}` : text;
+}
 
 /**
  * A series' labels checked and given `service`, once per series: samples of
@@ -364,7 +366,7 @@ function withService(labels: Record<string, string>, service: string): Record<st
  * The counts a 2.0 receiver must answer with (spec: "Required Written
  * Response Headers"), on success and on a 4xx alike. Pass the conversion
  * once it is known so that rejected samples are not counted as written.
- * Exemplars and NaN values are accepted by design and count as written.
+ * Exemplars are accepted by design (not kept) and count as written.
  */
 export function writtenHeaders(
   batch: RemoteWriteBatch,

@@ -28,7 +28,6 @@ export function remoteWriteRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     ]);
     deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'metrics', tenant }, points.length);
     deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'staleMarkers', tenant }, stale.length);
-    if (converted.nonFinite) deps.telemetry.recordsDropped.inc({ protocol: 'remote_write', reason: 'not_finite' }, converted.nonFinite);
     if (batch.version === '2.0') for (const [name, value] of Object.entries(writtenHeaders(batch, converted))) c.header(name, value);
     const partial = partialWriteError('samples', converted);
     if (partial) throw partial;

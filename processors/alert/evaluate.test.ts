@@ -6,6 +6,7 @@ import {
   evaluate,
   evaluateAnomaly,
   evaluateRollup,
+  expireStale,
   fingerprint,
   retire,
   seriesKeyOf,
@@ -239,6 +240,104 @@ describe('threshold rules', () => {
     feed(rule, s, [900]);
     expect(advance(rule, s, T + 24 * 60 * MIN)).toEqual([]);
     expect(s.phase).toBe('firing');
+  });
+});
+
+describe('threshold series that go stale', () => {
+  // Wall-clock times for arrivals and sweeps; event time stays T-based, as a backfill's would.
+  const WALL = Date.UTC(2026, 10, 24, 9, 0, 0);
+  const STALE = 5 * MIN;
+
+  /** Fires p99Rule (for 2m) on three breaching windows that arrive a minute apart on the wall clock. */
+  function firing(rule = p99Rule()) {
+    const s = emptyAlertState();
+    const out = [812, 830, 845].map((v, i) => evaluateRollup(rule, s, rollup(i, v), WALL + i * MIN));
+    expect(out.flat().map((a) => a.status)).toEqual(['firing']);
+    return { rule, s };
+  }
+
+  it('resolves a firing alert once its series sent nothing for the staleness interval, saying so', () => {
+    const { rule, s } = firing();
+    const heardAt = WALL + 2 * MIN;
+    expect(expireStale(rule, s, heardAt + STALE - 1, STALE)).toEqual([]);
+    expect(s.phase).toBe('firing');
+    const [resolved] = expireStale(rule, s, heardAt + STALE + 20_000, STALE);
+    expect(resolved).toMatchObject({
+      status: 'resolved',
+      starts_at: T,
+      // Event time: the last window's end plus the interval, whenever the sweep happened to run.
+      ends_at: T + 3 * MIN + STALE,
+      received_at: heardAt + STALE + 20_000,
+      value: null,
+      annotations: {
+        resolved_reason: 'stale',
+        summary: 'p99 of http_request_duration_ms{route="/pay"} for checkout: no data for 5m, the series went stale (last value 845)',
+      },
+    });
+    // Same id as any resolution of this firing: a sink and the notifier see one alert ending.
+    expect(resolved!.alert_id).toBe(`${resolved!.fingerprint}:resolved:${T}`);
+    expect(s.phase).toBe('inactive');
+    expect(expireStale(rule, s, heardAt + 2 * STALE, STALE)).toEqual([]); // again: nothing
+  });
+
+  it('judges arrival on the wall clock, not event time: an old backfill that keeps flowing is not stale', () => {
+    const { rule, s } = firing();
+    // The windows are days old in event time, but the last one arrived a minute ago.
+    expect(expireStale(rule, s, WALL + 3 * MIN, STALE)).toEqual([]);
+    expect(evaluateRollup(rule, s, rollup(3, 900), WALL + 6 * MIN)).toEqual([]);
+    expect(expireStale(rule, s, WALL + 6 * MIN + STALE - 1, STALE)).toEqual([]);
+    expect(expireStale(rule, s, WALL + 6 * MIN + STALE, STALE)).toHaveLength(1);
+  });
+
+  it('does not count silence from before the processor started (it was down, not the series)', () => {
+    const { rule, s } = firing();
+    const restartedAt = WALL + 60 * MIN;
+    expect(expireStale(rule, s, restartedAt + 1000, STALE, restartedAt)).toEqual([]);
+    expect(expireStale(rule, s, restartedAt + STALE, STALE, restartedAt)).toHaveLength(1);
+  });
+
+  it('a replayed window does not refresh the arrival', () => {
+    const { rule, s } = firing();
+    expect(evaluateRollup(rule, s, rollup(2, 845), WALL + 4 * MIN)).toEqual([]); // a replay after a restart
+    expect(s.last_received_at).toBe(WALL + 2 * MIN);
+    expect(expireStale(rule, s, WALL + 2 * MIN + STALE, STALE)).toHaveLength(1);
+  });
+
+  it('drops a pending alert quietly', () => {
+    const rule = p99Rule();
+    const s = emptyAlertState();
+    evaluateRollup(rule, s, rollup(0, 900), WALL);
+    expect(s.phase).toBe('pending');
+    expect(expireStale(rule, s, WALL + STALE, STALE)).toEqual([]);
+    expect(s.phase).toBe('inactive');
+  });
+
+  it('a series that comes back fires anew after its for, once out of the cooldown that counts from the stale end', () => {
+    const { rule, s } = firing(p99Rule({ for: '0s', cooldown: '10m' }));
+    expect(expireStale(rule, s, WALL + 2 * MIN + STALE, STALE)).toHaveLength(1);
+    const end = T + 3 * MIN + STALE;
+    // Windows from before the stale end (a lagging pipeline) and inside the cooldown stay pending.
+    expect(evaluateRollup(rule, s, rollup(4, 900), WALL + 8 * MIN)).toEqual([]);
+    expect(s.phase).toBe('pending');
+    const minute = (end + 10 * MIN - T) / MIN;
+    const [again] = evaluateRollup(rule, s, rollup(minute, 900), WALL + 9 * MIN);
+    expect(again).toMatchObject({ status: 'firing', starts_at: T + 4 * MIN });
+  });
+
+  it('a state saved before arrivals were recorded starts its clock at the first sweep', () => {
+    const { rule, s } = firing();
+    delete s.last_received_at;
+    expect(expireStale(rule, s, WALL + 10 * MIN, STALE)).toEqual([]);
+    expect(expireStale(rule, s, WALL + 10 * MIN + STALE, STALE)).toHaveLength(1);
+  });
+
+  it('leaves anomaly rules and inactive states alone', () => {
+    const s = emptyAlertState();
+    expect(expireStale(p99Rule(), s, WALL, STALE)).toEqual([]);
+    const a = emptyAlertState();
+    evaluateAnomaly(anomalyRule(), a, anomaly(T));
+    expect(expireStale(anomalyRule(), a, WALL + 24 * 60 * MIN, STALE)).toEqual([]);
+    expect(a.phase).toBe('firing');
   });
 });
 

@@ -21,7 +21,11 @@ import type { AnomalyRule, StoredRule, ThresholdRule } from './rules.ts';
  *   first;
  * - condition false: pending → inactive (nothing emitted); firing → resolved,
  *   ends_at = that window's end.
- * A threshold alert resolves only on data: `advance` does nothing for it.
+ * - no new window for the staleness interval (`expireStale`): the series
+ *   went stale, as a Prometheus series does after 5 minutes without samples.
+ *   Pending → inactive; firing → resolved, value null, annotation
+ *   `resolved_reason: stale`, ends_at = last window's end + the interval.
+ * `advance` does nothing for a threshold alert.
  *
  * Anomaly rules, on each anomaly of their service (and metric, if the rule
  * names one) of at least `min_severity`; others are ignored entirely:
@@ -66,6 +70,12 @@ export interface AlertState {
   last_resolved_at: number | null;
   /** The series' labels, for records emitted without an input (`advance`, `retire`). */
   labels: Record<string, string> | null;
+  /**
+   * Wall-clock time the last input was applied (replays do not count): when
+   * this series was last heard from, for staleness. Absent in states saved
+   * before it existed.
+   */
+  last_received_at?: number | null;
 }
 
 export const emptyAlertState = (): AlertState => ({
@@ -77,6 +87,7 @@ export const emptyAlertState = (): AlertState => ({
   last_fired_at: null,
   last_resolved_at: null,
   labels: null,
+  last_received_at: null,
 });
 
 type Input = MetricRollup | Anomaly;
@@ -109,8 +120,8 @@ export function matchesAnomaly(rule: StoredRule, a: Anomaly): boolean {
   return (RANK[a.severity] ?? 0) >= RANK[rule.min_severity];
 }
 
-/** Evaluates a threshold rule on one rollup of its series (anything else is ignored). */
-export function evaluateRollup(rule: StoredRule, state: AlertState, r: MetricRollup): AlertRecord[] {
+/** Evaluates a threshold rule on one rollup of its series (anything else is ignored); `receivedAt` is the wall clock, for staleness. */
+export function evaluateRollup(rule: StoredRule, state: AlertState, r: MetricRollup, receivedAt = Date.now()): AlertRecord[] {
   if (rule.kind !== 'threshold' || !matchesRollup(rule, r)) return [];
   if (state.last_seen !== null && r.window_end <= state.last_seen) return [];
   if (!rule.enabled) return retire(rule, state, r.window_end);
@@ -120,6 +131,7 @@ export function evaluateRollup(rule: StoredRule, state: AlertState, r: MetricRol
   state.last_seen = at;
   state.last_value = value;
   state.labels ??= r.labels;
+  state.last_received_at = receivedAt;
 
   if (!breaches(rule, value)) {
     if (state.phase === 'firing') return [resolve(rule, state, at, at, value, thresholdSummary(rule, r.labels, value, 'resolved'))];
@@ -158,8 +170,8 @@ export function evaluateAnomaly(rule: StoredRule, state: AlertState, a: Anomaly)
 }
 
 /** Either evaluation, by the input's kind. */
-export function evaluate(rule: StoredRule, state: AlertState, input: Input): AlertRecord[] {
-  return isAnomaly(input) ? evaluateAnomaly(rule, state, input) : evaluateRollup(rule, state, input);
+export function evaluate(rule: StoredRule, state: AlertState, input: Input, receivedAt = Date.now()): AlertRecord[] {
+  return isAnomaly(input) ? evaluateAnomaly(rule, state, input) : evaluateRollup(rule, state, input, receivedAt);
 }
 
 /**
@@ -178,6 +190,45 @@ export function advance(rule: StoredRule, state: AlertState, eventTime: number):
     return [];
   }
   return [resolve(rule, state, quietUntil, eventTime, null, `no ${rule.min_severity} or worse anomaly ${anomalyScope(rule)} for ${formatDuration(rule.resolve_after_ms)}`)];
+}
+
+/**
+ * Ends a threshold alert whose series went stale: no window applied for
+ * `staleMs` of wall-clock time up to `now`, silence counted from
+ * `listeningSince` at the earliest. Pending → inactive quietly; firing →
+ * resolved with value null (the series has none) and ends_at = last
+ * window's end + `staleMs`, in the series' own event time like every other
+ * ends_at, so when the sweep runs does not change the record. A state saved
+ * before arrivals were recorded starts its clock at the first call. Calling
+ * it again changes nothing; a window arriving later is evaluated as usual
+ * (the cooldown counts from this ends_at), and a replayed one (at or before
+ * last_seen) is ignored as ever, arrival included. The record's alert_id is
+ * that of any resolution of this firing, so a replay re-emits the same row.
+ *
+ * Why the wall clock, when the rest is event time: staleness is about data
+ * that did not come, and only the wall clock moves when nothing comes. An
+ * event-time watermark (the latest window_end of the partition or tenant)
+ * stands still when every series of a tenant stops, which is exactly when
+ * an alert must not stay firing forever; and it mixes time bases, so a
+ * backfill of hour-old data next to live data would look stale at once.
+ * Judged against arrival (not against event time), a backfill that keeps
+ * flowing is not stale either. The processor passes its own start as
+ * `listeningSince`, so time it was down (when it could hear nothing) does
+ * not count. What it cannot tell apart: a processor lagging by more than
+ * `staleMs` sees queued series as stale; they fire again when their windows
+ * arrive, after the rule's cooldown.
+ */
+export function expireStale(rule: StoredRule, state: AlertState, now: number, staleMs: number, listeningSince = -Infinity): AlertRecord[] {
+  if (rule.kind !== 'threshold' || state.phase === 'inactive' || state.last_seen === null) return [];
+  state.last_received_at ??= now;
+  if (now - Math.max(state.last_received_at, listeningSince) < staleMs) return [];
+  if (state.phase === 'pending') {
+    toInactive(state);
+    return [];
+  }
+  const last = state.last_value === null ? '' : ` (last value ${num(state.last_value)})`;
+  const summary = `${seriesText(rule, state.labels ?? {})}: no data for ${formatDuration(staleMs)}, the series went stale${last}`;
+  return [resolve(rule, state, state.last_seen + staleMs, now, null, summary, { resolved_reason: 'stale' })];
 }
 
 /**
@@ -221,8 +272,8 @@ function fire(rule: StoredRule, state: AlertState, at: number, value: number, su
   return record(rule, state, 'firing', { endsAt: null, receivedAt: at, value, summary });
 }
 
-function resolve(rule: StoredRule, state: AlertState, endsAt: number, receivedAt: number, value: number | null, summary: string): AlertRecord {
-  const out = record(rule, state, 'resolved', { endsAt, receivedAt, value, summary });
+function resolve(rule: StoredRule, state: AlertState, endsAt: number, receivedAt: number, value: number | null, summary: string, annotations: Record<string, string> = {}): AlertRecord {
+  const out = record(rule, state, 'resolved', { endsAt, receivedAt, value, summary, annotations });
   toInactive(state);
   state.last_resolved_at = endsAt;
   return out;
@@ -232,7 +283,7 @@ function record(
   rule: StoredRule,
   state: AlertState,
   status: AlertRecord['status'],
-  o: { endsAt: number | null; receivedAt: number; value: number | null; summary: string },
+  o: { endsAt: number | null; receivedAt: number; value: number | null; summary: string; annotations?: Record<string, string> },
 ): AlertRecord {
   const seriesLabels = state.labels ?? (rule.kind === 'anomaly' ? anomalySeriesLabels(rule) : { service: rule.service });
   const fp = fingerprint(rule.id, seriesLabels);
@@ -248,8 +299,8 @@ function record(
     fingerprint: fp,
     // The series' labels include the rule's (they matched exactly).
     labels: sortKeys({ ...seriesLabels, service: rule.service, alertname: rule.name, rule_id: rule.id, severity: rule.severity }),
-    // The rule's own annotations win: a tenant who wrote a summary meant it.
-    annotations: sortKeys({ summary: o.summary, ...rule.annotations }),
+    // The rule's own annotations win over the summary (a tenant who wrote one meant it), not over why the alert ended.
+    annotations: sortKeys({ summary: o.summary, ...rule.annotations, ...o.annotations }),
     starts_at: startsAt,
     ends_at: o.endsAt,
     received_at: o.receivedAt,
@@ -273,11 +324,7 @@ const OP_SIGN = { gt: '>', lt: '<', eq: '=' } as const;
 
 /** "p99 of http_request_duration_ms{route="/pay"} for checkout is 812 > 500 for 3m" */
 function thresholdSummary(rule: ThresholdRule, labels: Record<string, string>, value: number, status: AlertRecord['status'], heldMs = 0): string {
-  const selector = Object.entries(labels)
-    .filter(([name]) => name !== 'service')
-    .map(([name, v]) => `${name}="${v}"`)
-    .join(',');
-  const what = `${rule.field} of ${rule.metric}${selector ? `{${selector}}` : ''} for ${rule.service} is ${num(value)}`;
+  const what = `${seriesText(rule, labels)} is ${num(value)}`;
   if (status === 'resolved') return `${what}, no longer ${OP_SIGN[rule.op]} ${num(rule.value)}`;
   return `${what} ${OP_SIGN[rule.op]} ${num(rule.value)}${heldMs > 0 ? ` for ${formatDuration(heldMs)}` : ''}`;
 }
@@ -286,6 +333,15 @@ function thresholdSummary(rule: ThresholdRule, labels: Record<string, string>, v
 function anomalySummary(rule: AnomalyRule, a: Anomaly): string {
   const pct = Math.round(a.deviation_percent);
   return `${a.severity} anomaly in ${a.metric_name} for ${rule.service}: ${num(a.current_value)} vs baseline ${num(a.baseline_median)} (${pct >= 0 ? '+' : ''}${pct}%)`;
+}
+
+/** "p99 of http_request_duration_ms{route="/pay"} for checkout" */
+function seriesText(rule: ThresholdRule, labels: Record<string, string>): string {
+  const selector = Object.entries(labels)
+    .filter(([name]) => name !== 'service')
+    .map(([name, v]) => `${name}="${v}"`)
+    .join(',');
+  return `${rule.field} of ${rule.metric}${selector ? `{${selector}}` : ''} for ${rule.service}`;
 }
 
 const anomalyScope = (rule: AnomalyRule) => (rule.metric === null ? `for ${rule.service}` : `in ${rule.metric} for ${rule.service}`);

@@ -4,7 +4,7 @@ import type { Publisher } from '../../gateway/publish.ts';
 import type { DocumentStore } from '../../sql/stores/documents.ts';
 import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { advance, emptyAlertState, evaluate, matchesAnomaly, matchesRollup, retire, seriesKeyOf, type AlertState } from './evaluate.ts';
+import { advance, emptyAlertState, evaluate, expireStale, matchesAnomaly, matchesRollup, retire, seriesKeyOf, type AlertState } from './evaluate.ts';
 import type { Rule, StoredRule } from './rules.ts';
 
 /**
@@ -15,7 +15,9 @@ import type { Rule, StoredRule } from './rules.ts';
  * states are saved: a replay re-emits the same alert ids, and the state's
  * `last_seen` makes the evaluation itself a no-op the second time.
  * Firing and resolved alerts go to `autopilot.alerts`, where correlate takes
- * firing ones as incident signals and notify sends them on.
+ * firing ones as incident signals and notify sends them on. A wall-clock
+ * sweep resolves what data alone cannot: quiet anomaly rules, stale
+ * threshold series, disabled rules.
  */
 export function alertProcessor(deps: {
   redis: Redis;
@@ -23,8 +25,12 @@ export function alertProcessor(deps: {
   rules: DocumentStore<Rule>;
   refreshMs: number;
   sweepMs: number;
+  /** A threshold alert's series with no new window for this long (wall clock) is stale: its alert resolves. */
+  staleMs: number;
   groupId: string;
 }): ProcessorSpec {
+  // Silence before this process started is not counted: it was down, not the series (see expireStale).
+  const startedAt = Date.now();
   const STATES = `${deps.groupId}:states`;
   let cached: { at: number; rules: StoredRule[] } = { at: 0, rules: [] };
   const rules = async (): Promise<StoredRule[]> => {
@@ -67,7 +73,7 @@ export function alertProcessor(deps: {
     await updates.run(() =>
       update(keys, (state) =>
         work.flatMap((w) => [
-          ...w.matching.flatMap((r) => evaluate(r, state(seriesKeyOf(r, w.input)), w.input)),
+          ...w.matching.flatMap((r) => evaluate(r, state(seriesKeyOf(r, w.input)), w.input, Date.now())),
           ...w.clocks.flatMap((r) => advance(r, state(r.id), (w.input as MetricRollup).window_end)),
         ]),
       ),
@@ -75,13 +81,18 @@ export function alertProcessor(deps: {
     return { rejected: [] };
   };
 
-  /** Anomaly rules resolve on the wall clock too (a recovered service may send nothing); disabled and deleted rules resolve what they left firing. */
+  /**
+   * On the wall clock: anomaly rules resolve after their quiet time (a recovered service may send nothing),
+   * threshold alerts whose series went stale resolve, and disabled and deleted rules resolve what they left firing.
+   */
   const sweep = async () => {
     const byId = new Map((await rules()).map((r) => [r.id, r]));
     const keys = (await deps.redis.hkeys(STATES)).filter((k) => byId.has(ruleIdOf(k)));
     await updates.run(() => update(keys, (state) => keys.flatMap((k) => {
       const rule = byId.get(ruleIdOf(k))!;
-      return rule.enabled ? advance(rule, state(k), Date.now()) : retire(rule, state(k), Date.now());
+      const now = Date.now();
+      if (!rule.enabled) return retire(rule, state(k), now);
+      return rule.kind === 'threshold' ? expireStale(rule, state(k), now, deps.staleMs, startedAt) : advance(rule, state(k), now);
     })));
   };
   const sweeper = everyInterval(deps.sweepMs, sweep); // retried next tick

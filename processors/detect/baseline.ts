@@ -78,6 +78,7 @@ export interface BaselineState {
   values: number[]; // oldest first, at most `window`
   streak: number; // consecutive anomalies, signed by side (+ above, − below)
   recent: number[]; // the anomalous samples of the current streak
+  last?: number; // event time of the last sample judged: a copy of it (a sender's retry) or an older one is not judged again
 }
 
 export const emptyBaseline = (): BaselineState => ({ values: [], streak: 0, recent: [] });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type Anomaly, type MetricPoint } from '../../schemas/topics.ts';
@@ -15,15 +16,19 @@ import { BaselineStore, execOrThrow } from './store.ts';
  * applied offset. After a crash the replay skips what Redis says was applied,
  * so no sample is learned twice or lost. Anomalies are published before that
  * transaction; one published and then replayed carries the same anomaly_id
- * (its sample's Kafka position) and collapses downstream.
+ * (its series and timestamp) and collapses downstream.
+ *
+ * Samples are judged in event-time order per series, as a TSDB appends them:
+ * one at or before the series' last judged timestamp is a copy a sender
+ * retried (new offsets, same sample) or out of order, and is not judged again.
  */
 
 export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId: string }): ProcessorSpec {
   const topic = TOPICS.metrics.topic;
   // Redis keys live under the consumer group: the state belongs to the group's progress.
   const offsetKey = (partition: number) => `${deps.groupId}:offset:${topic}:${partition}`;
-  const baselines = new BaselineStore(deps.redis, deps.groupId);
-  // Cached while this consumer owns the partition; dropped on rebalance, when Redis is the truth again.
+  // Per partition, cached while this consumer owns it; dropped on rebalance or rewind, when Redis is the truth again.
+  let baselines = new Map<number, BaselineStore>();
   let applied = new Map<number, bigint>();
 
   const handle = async (batch: Decoded[]) => {
@@ -37,14 +42,21 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     if (fresh.length === 0) return { rejected: [] };
 
     const series = fresh.map((d) => seriesId(d.value as MetricPoint));
-    await baselines.load(series);
+    const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
+    baselines.set(partition, store);
+    await store.load(series);
     const anomalies: Anomaly[] = [];
     for (const [i, d] of fresh.entries()) {
       const point = d.value as MetricPoint;
-      const v = judge(baselines.use(series[i]!), point.value, deps.config);
+      // NaN and ±Inf are stored raw (Prometheus keeps them) but would poison a baseline's mean and spread.
+      if (!Number.isFinite(point.value)) continue;
+      const state = store.use(series[i]!);
+      if (state.last !== undefined && point.timestamp <= state.last) continue;
+      state.last = point.timestamp;
+      const v = judge(state, point.value, deps.config);
       if (!v.anomaly) continue;
       anomalies.push({
-        anomaly_id: `an_${topic}_${d.partition}_${d.offset}`,
+        anomaly_id: `an_${createHash('sha1').update(series[i]!).digest('hex').slice(0, 16)}_${point.timestamp}`,
         tenant: point.tenant,
         service: point.labels.service ?? '',
         metric_name: point.metric_name,
@@ -69,7 +81,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     await deps.publisher.publish('anomalies', anomalies);
     const last = fresh[fresh.length - 1]!.offset;
     const tx = deps.redis.multi();
-    baselines.writeTo(tx);
+    store.writeTo(tx);
     tx.set(offsetKey(partition), last);
     await execOrThrow(tx);
     applied.set(partition, BigInt(last));
@@ -82,8 +94,12 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     topics: [topic],
     handle,
     onRebalance: () => {
-      baselines.reset();
+      baselines = new Map();
       applied = new Map();
+    },
+    onRewind: (_topic, partition) => {
+      baselines.delete(partition);
+      applied.delete(partition);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type Anomaly, type LogEntry, type MetricPoint } from '../../schemas/topics.ts';
@@ -16,6 +17,10 @@ import { BaselineStore, execOrThrow } from './store.ts';
  * minute needs, and a checkpoint {watermark, processed} is saved in Redis in
  * the same MULTI as the baselines it produced. A replayed line whose minute
  * had closed by that checkpoint was already counted and is skipped.
+ *
+ * A line is counted once however often it is sent: a copy with the same
+ * stream (level and labels), timestamp and text, as a retried push writes it,
+ * is a duplicate within its minute.
  */
 const ERROR_LEVELS = new Set(['error', 'fatal']);
 
@@ -24,7 +29,8 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
   const topic = TOPICS.logs.topic;
   // Counts, not measurements: a scale floor of one error per minute, so 0 → 3 errors is not a spike.
   const detector: DetectorConfig = { ...deps.detector, minAbsoluteScale: Math.max(1, deps.detector.minAbsoluteScale), minRelativeScale: 0 };
-  const baselines = new BaselineStore(deps.redis, deps.groupId);
+  // Per partition, dropped on rebalance or rewind: the checkpoint and baselines in Redis are the truth again.
+  let baselines = new Map<number, BaselineStore>();
   let partitions = new Map<number, Promise<PartitionWindows>>();
 
   async function restore(partition: number): Promise<PartitionWindows> {
@@ -46,15 +52,17 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
         value: ERROR_LEVELS.has(log.level) ? 1 : 0,
         labels: { service: log.service },
       };
-      windows.add(point, BigInt(d.offset)); // a late line is simply not counted: its minute was judged
+      windows.add(point, BigInt(d.offset), lineIdentity(log)); // a late line is simply not counted: its minute was judged
     }
 
     const closed = windows.closeReady();
     const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
-    await baselines.load(closed.map(id));
+    const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
+    baselines.set(partition, store);
+    await store.load(closed.map(id));
     const anomalies: Anomaly[] = [];
     for (const w of closed.sort((a, b) => a.window_start - b.window_start)) {
-      const v = judge(baselines.use(id(w)), w.sum, detector);
+      const v = judge(store.use(id(w)), w.sum, detector);
       if (!v.anomaly) continue;
       anomalies.push({
         anomaly_id: `er_${w.tenant}_${w.service}_${w.window_start}`,
@@ -82,7 +90,7 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
 
     const last = BigInt(batch[batch.length - 1]!.offset);
     const tx = deps.redis.multi();
-    baselines.writeTo(tx);
+    store.writeTo(tx);
     tx.set(checkpointKey(partition), JSON.stringify(windows.checkpoint(last)));
     await execOrThrow(tx);
     return { rejected: [], commitOffset: windows.committableOffset(last + 1n).toString() };
@@ -95,7 +103,16 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; d
     handle,
     onRebalance: () => {
       partitions = new Map();
-      baselines.reset();
+      baselines = new Map();
+    },
+    onRewind: (_topic, partition) => {
+      partitions.delete(partition);
+      baselines.delete(partition);
     },
   };
+}
+
+/** What makes a log line the same line: its stream, timestamp and text (hashed: open minutes keep one per line). */
+function lineIdentity(l: LogEntry): string {
+  return createHash('sha1').update(JSON.stringify([l.timestamp, l.level, l.labels, l.message])).digest('base64');
 }

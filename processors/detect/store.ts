@@ -7,7 +7,7 @@ import { emptyBaseline, type BaselineState } from './baseline.ts';
  * position they reflect, so state and progress never disagree.
  */
 export class BaselineStore {
-  private cache = new Map<string, BaselineState>();
+  private readonly cache = new Map<string, BaselineState>();
   private readonly touched = new Set<string>();
 
   /** `namespace`: the consumer group, whose progress these baselines reflect. */
@@ -41,11 +41,6 @@ export class BaselineStore {
     return `${this.namespace}:baseline:${id}`;
   }
 
-  /** After a rebalance Redis is the truth again. */
-  reset(): void {
-    this.cache = new Map();
-    this.touched.clear();
-  }
 }
 
 

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
-import type { SchemaCatalog } from '../../schemas/catalog.ts';
+import type { Publisher } from '../../gateway/publish.ts';
 import { TOPICS, type MetricPoint } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from './windows.ts';
@@ -16,12 +16,16 @@ import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoi
  * already closed by then was counted (in that window, or as late) and is
  * skipped; anything else is folded in as the first time. Closed windows are
  * upserts keyed by (series, window start), so re-closing one writes the same row.
+ *
+ * A failed write is not retried in place: the runtime rewinds the partition
+ * to its last commit and the windows are rebuilt by the replay, so windows
+ * that closed in the failed batch close again and are written then (retried
+ * in place, they had already left the open set and were lost).
  */
 export function rollupProcessor(deps: {
   clickhouse: ClickHouseClient;
   kafka: Kafka;
-  producer: Producer;
-  catalog: SchemaCatalog;
+  publisher: Publisher;
   config: WindowConfig;
   latePoints: Counter<'processor' | 'topic'>;
   groupId: string;
@@ -50,7 +54,10 @@ export function rollupProcessor(deps: {
 
     for (const d of batch) {
       const point = d.value as MetricPoint;
-      if (windows.add(point, BigInt(d.offset)) === 'late') {
+      // NaN and ±Inf are stored raw (Prometheus keeps them) but have no percentile: a DDSketch throws on ±Inf.
+      if (!Number.isFinite(point.value)) continue;
+      // The sample's timestamp: a sender's retry (same series and timestamp) is counted once.
+      if (windows.add(point, BigInt(d.offset), point.timestamp) === 'late') {
         late.push({
           tenant: point.tenant,
           service: point.labels.service ?? '',
@@ -81,11 +88,8 @@ export function rollupProcessor(deps: {
   async function writeClosed(closed: ClosedWindow[], late: Record<string, unknown>[]): Promise<void> {
     if (closed.length) {
       await deps.clickhouse.insert({ table: 'metric_rollups', values: closed, format: 'JSONEachRow' });
-      await deps.producer.send({
-        topic: TOPICS.rollups.topic,
-        acks: -1,
-        messages: closed.map(({ sketch: _, sketch_gamma: __, ...w }) => ({ key: TOPICS.rollups.key(w), value: deps.catalog.encode('rollups', w) })),
-      });
+      // Through the publisher: it cuts a burst of windows into sends below Kafka's message limit.
+      await deps.publisher.publish('rollups', closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w));
     }
     if (late.length) await deps.clickhouse.insert({ table: 'metric_late_points', values: late, format: 'JSONEachRow' });
   }
@@ -97,6 +101,9 @@ export function rollupProcessor(deps: {
     handle,
     onRebalance: () => {
       partitions = new Map();
+    },
+    onRewind: (_topic, partition) => {
+      partitions.delete(partition);
     },
   };
 }

@@ -70,4 +70,16 @@ describe('event-time windows and the watermark', () => {
     expect(w.add(point(T0 + 5_000, 1), 0n)).toBe('late');
     expect(w.add(point(T0 + 65_000, 1), 1n)).toBe(T0 + 60_000);
   });
+
+  it('counts a sample once however often it arrives: a sender retry is a duplicate by identity, not a second value', () => {
+    const w = new PartitionWindows(DEFAULT_WINDOWS);
+    expect(w.add(point(T0 + 1000, 5), 0n, T0 + 1000)).toBe(T0);
+    expect(w.add(point(T0 + 2000, 7), 1n, T0 + 2000)).toBe(T0);
+    // The same two samples again at new offsets, as a retried request writes them.
+    expect(w.add(point(T0 + 1000, 5), 2n, T0 + 1000)).toBe('duplicate');
+    expect(w.add(point(T0 + 2000, 7), 3n, T0 + 2000)).toBe('duplicate');
+    w.advanceTo(T0 + 100_000);
+    const [closed] = w.closeReady();
+    expect([closed!.count, closed!.sum]).toEqual([2, 12]);
+  });
 });

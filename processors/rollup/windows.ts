@@ -29,6 +29,8 @@ interface OpenWindow {
   sketch: DDSketch;
   /** Earliest Kafka offset folded in: the window needs the log from here on until it closes. */
   firstOffset: bigint;
+  /** What each point folded in is (its timestamp, for a metric): a second copy of one is not counted again. */
+  seen: Set<number | string>;
 }
 
 export const seriesId = (p: MetricPoint) => `${p.tenant}\u0000${p.metric_name}\u0000${JSON.stringify(p.labels)}`;
@@ -73,10 +75,13 @@ export class PartitionWindows {
 
   /**
    * Folds a point in; returns its window start, 'late' if that window has
-   * closed, or 'replayed' for a point read again after a restart whose window
-   * had closed by the checkpoint (it was counted then, in its window or as late).
+   * closed, 'replayed' for a point read again after a restart whose window
+   * had closed by the checkpoint (it was counted then, in its window or as
+   * late), or 'duplicate' for a second point of the same series and window
+   * with the same `identity` (a sender's retry: new offsets, same sample;
+   * without one, every point counts).
    */
-  add(point: MetricPoint, offset: bigint): number | 'late' | 'replayed' {
+  add(point: MetricPoint, offset: bigint, identity?: number | string): number | 'late' | 'replayed' | 'duplicate' {
     const start = windowStartOf(point.timestamp, this.cfg);
     const end = start + this.cfg.windowMs;
     if (offset <= this.restoredProcessed && end <= this.restoredWatermark) return 'replayed';
@@ -84,8 +89,12 @@ export class PartitionWindows {
     const id = `${seriesId(point)}\u0000${start}`;
     let w = this.open.get(id);
     if (!w) {
-      w = { point, start, sketch: new DDSketch({ relativeAccuracy: this.cfg.relativeAccuracy }), firstOffset: offset };
+      w = { point, start, sketch: new DDSketch({ relativeAccuracy: this.cfg.relativeAccuracy }), firstOffset: offset, seen: new Set() };
       this.open.set(id, w);
+    }
+    if (identity !== undefined) {
+      if (w.seen.has(identity)) return 'duplicate';
+      w.seen.add(identity);
     }
     w.sketch.accept(point.value);
     if (offset < w.firstOffset) w.firstOffset = offset;

@@ -1,4 +1,5 @@
-import type { IHeaders, KafkaMessage, Producer } from 'kafkajs';
+import type { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
+import { MAX_RECORD_BYTES, produceRequests, recordBytes } from '../../gateway/publish.ts';
 import { DEAD_LETTER_TOPIC } from '../../schemas/topics.ts';
 
 export interface Rejected {
@@ -12,25 +13,55 @@ export interface Rejected {
  * byte as they came, with where they came from and why in headers. The send is
  * acknowledged (acks=all) before the source offset is committed, so a rejected
  * record is never simply gone.
+ *
+ * Sends are cut below Kafka's message limit like the gateway's (a batch of
+ * many large rejected records would otherwise be refused on every retry, and
+ * the partition would never move on). A record that cannot fit even alone
+ * (a source record near the limit plus our headers, or a source topic allowing
+ * more than the dead-letter topic) goes as a placeholder: no key or value,
+ * the source position, the reason, and why it was cut. Truncating it instead
+ * would leave bytes that look like a record and decode as nothing; the
+ * original stays readable at its source position until that topic's retention.
  */
 export async function sendToDeadLetter(producer: Producer, processor: string, sourceTopic: string, rejected: Rejected[]): Promise<void> {
   if (rejected.length === 0) return;
-  await producer.send({
-    topic: DEAD_LETTER_TOPIC,
-    acks: -1,
-    messages: rejected.map((r) => ({
-      key: r.message.key,
-      value: r.message.value,
-      headers: {
-        ...copyHeaders(r.message.headers),
-        'autopilot-source-topic': sourceTopic,
-        'autopilot-source-partition': String(r.partition),
-        'autopilot-source-offset': r.message.offset,
-        'autopilot-processor': processor,
-        'autopilot-reason': r.reason.slice(0, 2000),
-      },
-    })),
-  });
+  const messages = rejected.map((r) => fitted(deadLetter(r, processor, sourceTopic)));
+  const requests = produceRequests([{ topic: DEAD_LETTER_TOPIC, messages }]);
+  await Promise.all(requests.map((topicMessages) => producer.sendBatch({ acks: -1, topicMessages })));
+}
+
+function deadLetter(r: Rejected, processor: string, sourceTopic: string): Message & { headers: Record<string, Buffer | string> } {
+  return {
+    key: r.message.key,
+    value: r.message.value,
+    headers: {
+      ...copyHeaders(r.message.headers),
+      'autopilot-source-topic': sourceTopic,
+      'autopilot-source-partition': String(r.partition),
+      'autopilot-source-offset': r.message.offset,
+      'autopilot-processor': processor,
+      'autopilot-reason': r.reason.slice(0, 2000),
+    },
+  };
+}
+
+/** The dead letter itself when it fits in a Kafka message, else its placeholder (which always does: a few short headers). */
+function fitted(m: ReturnType<typeof deadLetter>): Message {
+  const bytes = recordBytes(m);
+  if (bytes <= MAX_RECORD_BYTES) return m;
+  const { headers } = m;
+  return {
+    key: null,
+    value: null,
+    headers: {
+      'autopilot-source-topic': headers['autopilot-source-topic']!,
+      'autopilot-source-partition': headers['autopilot-source-partition']!,
+      'autopilot-source-offset': headers['autopilot-source-offset']!,
+      'autopilot-processor': headers['autopilot-processor']!,
+      'autopilot-reason': headers['autopilot-reason']!,
+      'autopilot-placeholder': `the record is ${bytes} bytes with its headers, over Kafka's limit of ${MAX_RECORD_BYTES}: key, value and source headers left out; read it at its source position`,
+    },
+  };
 }
 
 function copyHeaders(headers: IHeaders | undefined): Record<string, Buffer | string> {

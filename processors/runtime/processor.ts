@@ -1,10 +1,14 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { withDeadline } from '../../lib/deadline.ts';
 import { describeError } from '../../lib/errors.ts';
+import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
+import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { sendToDeadLetter, type Rejected } from './dead-letter.ts';
-import { retryUntilDone } from './retry.ts';
+import { failureKind } from './failure.ts';
+import { PartitionProgress, watchProgress } from './progress.ts';
+import { backoffDelay } from './retry.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
 /** A Kafka record after Avro decoding, with where it came from. */
@@ -19,7 +23,8 @@ export interface Decoded<T = unknown> {
 /**
  * What a processor does with one partition's batch. It returns the records it
  * refuses for good (bad data); those go to the dead-letter topic. A thrown
- * error means "try the whole batch again later".
+ * error means "try again later": the runtime rewinds the partition to its
+ * last commit (see `onRewind`) and retries after a backoff.
  *
  * By default the offset after the batch is committed. A processor holding
  * state that still needs earlier records (open windows) names an earlier
@@ -31,7 +36,15 @@ export interface BatchResult {
   commitOffset?: string;
   commitMetadata?: string;
 }
-export type BatchHandler = (batch: Decoded[]) => Promise<BatchResult>;
+export interface BatchContext {
+  /**
+   * The last attempt before the runtime gives up on this batch: a processor
+   * that can tell the failing records apart (the sink, by halving) refuses
+   * just those now, instead of the whole batch being dead-lettered.
+   */
+  finalAttempt: boolean;
+}
+export type BatchHandler = (batch: Decoded[], ctx: BatchContext) => Promise<BatchResult>;
 
 export interface ProcessorSpec {
   name: string;
@@ -44,26 +57,51 @@ export interface ProcessorSpec {
    * rebuilt by the replay.
    */
   onRebalance?: () => void;
+  /**
+   * The same for one partition, after a failed batch: the runtime rewinds it
+   * to its last commit, so whatever the failed attempt half-built (open
+   * windows, cached baselines) must go, and the replay builds it again.
+   */
+  onRewind?: (topic: string, partition: number) => void;
   /** Releases what the processor opened itself, after its consumer stopped. */
   close?: () => Promise<void>;
 }
 
 export interface RunningProcessor {
   name: string;
+  /** Readiness: fails while a partition is stalled. */
+  check: HealthCheck;
   stop(): Promise<void>;
 }
 
 /**
  * The consume loop every processor shares: read a partition's batch, decode,
- * hand it over, dead-letter what was refused, and only then commit. While a
- * write keeps failing the partition's topic is paused and the batch retried
- * with backoff; nothing is committed past a record that is not durable.
+ * hand it over, dead-letter what was refused, and only then commit.
+ *
+ * A failed batch holds up its own partition and nothing else: that partition
+ * is paused, rewound to its last commit and retried after a backoff, while
+ * the consumer goes on fetching the others (kafkajs waits for every batch of
+ * a fetch, so a batch retried in place stopped every partition, every topic
+ * and so every tenant behind it). Transient failures (a dependency down) are
+ * retried for as long as they last; any other failure at most
+ * `maxAttempts` times, then the batch's records are dead-lettered with the
+ * reason and the partition moves on. Nothing is committed past a record that
+ * is neither written nor dead-lettered.
  */
 export async function startProcessor(
   spec: ProcessorSpec,
-  deps: { kafka: Kafka; catalog: SchemaCatalog; producer: Producer; log: Logger; telemetry: ProcessorTelemetry; fromBeginning?: boolean },
+  deps: {
+    kafka: Kafka;
+    catalog: SchemaCatalog;
+    producer: Producer;
+    log: Logger;
+    telemetry: ProcessorTelemetry;
+    runtime?: RuntimeConfig;
+    fromBeginning?: boolean;
+  },
 ): Promise<RunningProcessor> {
   const { kafka, catalog, producer, telemetry } = deps;
+  const cfg = deps.runtime ?? DEFAULT_RUNTIME;
   const log = deps.log.child({ processor: spec.name });
   const consumer: Consumer = kafka.consumer({
     groupId: spec.groupId,
@@ -73,64 +111,97 @@ export async function startProcessor(
     maxWaitTimeInMs: 200,
     retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
   });
+  const progress = new PartitionProgress(spec.name, spec.groupId, telemetry, log, cfg);
   let stopping = false;
+  /** Per partition: the offset of its last commit, where a failed batch rewinds to. */
+  const lastCommit = new Map<string, string>();
+  /** Per partition: failed attempts at its current position (all, and those not known to be transient). */
+  const failures = new Map<string, { all: number; unknown: number }>();
 
-  consumer.on(consumer.events.GROUP_JOIN, () => spec.onRebalance?.());
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    lastCommit.clear();
+    failures.clear();
+    progress.assign(e.payload.memberAssignment);
+    spec.onRebalance?.();
+  });
   consumer.on(consumer.events.CRASH, (e) => log.error({ err: describeError(e.payload.error), restart: e.payload.restart }, 'consumer crashed'));
 
-  const eachBatch = async ({ batch, heartbeat, pause, isRunning, isStale, resolveOffset }: EachBatchPayload) => {
+  const eachBatch = async ({ batch, heartbeat, pause, resolveOffset }: EachBatchPayload) => {
     const { topic, partition } = batch;
+    const key = `${topic}/${partition}`;
     const labels = { processor: spec.name, topic };
     if (batch.messages.length === 0) return;
-    telemetry.received.inc(labels, batch.messages.length);
-
-    const decoded: Decoded[] = [];
-    const rejected: Rejected[] = [];
-    for (const message of batch.messages) {
-      try {
-        if (!message.value) throw new DecodeError('empty message value (tombstone)');
-        decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err; // registry down: kafkajs retries the batch
-        rejected.push({ message, partition, reason: `decode: ${err.message}` });
-      }
-    }
-
-    let resume: (() => void) | undefined;
-    const result: BatchResult = await retryUntilDone(
-      async () => {
-        const started = performance.now();
-        const out = decoded.length ? await spec.handle(decoded) : { rejected: [] };
-        telemetry.writeSeconds.observe(labels, (performance.now() - started) / 1000);
-        return out;
-      },
-      {
-        shouldStop: () => stopping || !isRunning() || isStale(),
-        onError: async (err, attempt) => {
-          telemetry.errors.inc(labels);
-          log.warn({ topic, partition, attempt, err: describeError(err) }, 'write failed; partition paused, retrying');
-          resume ??= pause();
-          await heartbeat().catch(() => undefined);
-        },
-      },
-    );
-    resume?.();
-
-    const refused = [...rejected, ...result.rejected];
-    if (refused.length) {
-      await sendToDeadLetter(producer, spec.name, topic, refused);
-      for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });
-      log.warn({ topic, partition, count: refused.length, first: refused[0]!.reason }, 'records sent to the dead-letter topic');
-    }
-
+    // The first batch after an assignment starts where the group's commit is.
+    if (!lastCommit.has(key)) lastCommit.set(key, batch.messages[0]!.offset);
+    const failed = failures.get(key) ?? { all: 0, unknown: 0 };
     const last = batch.messages[batch.messages.length - 1]!;
-    resolveOffset(last.offset);
-    const offset = result.commitOffset ?? (BigInt(last.offset) + 1n).toString();
-    await consumer.commitOffsets([{ topic, partition, offset, metadata: result.commitMetadata ?? null }]);
-    telemetry.written.inc(labels, decoded.length - result.rejected.length);
-    const lag = Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n);
-    telemetry.lag.set({ ...labels, partition: String(partition) }, Math.max(0, lag));
-    await heartbeat();
+
+    const commit = async (offset: string, metadata: string | null) => {
+      resolveOffset(last.offset);
+      await consumer.commitOffsets([{ topic, partition, offset, metadata }]);
+      lastCommit.set(key, offset);
+      failures.delete(key);
+      progress.processed(topic, partition, BigInt(last.offset) + 1n);
+      await heartbeat();
+    };
+
+    try {
+      telemetry.received.inc(labels, batch.messages.length);
+      const decoded: Decoded[] = [];
+      const rejected: Rejected[] = [];
+      for (const message of batch.messages) {
+        try {
+          if (!message.value) throw new DecodeError('empty message value (tombstone)');
+          decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err; // registry down: retried like any transient failure
+          rejected.push({ message, partition, reason: `decode: ${err.message}` });
+        }
+      }
+
+      const started = performance.now();
+      const result = decoded.length ? await spec.handle(decoded, { finalAttempt: failed.unknown + 1 >= cfg.maxAttempts }) : { rejected: [] };
+      telemetry.writeSeconds.observe(labels, (performance.now() - started) / 1000);
+
+      const refused = [...rejected, ...result.rejected];
+      await deadLetter(refused, labels);
+      await commit(result.commitOffset ?? (BigInt(last.offset) + 1n).toString(), result.commitMetadata ?? null);
+      telemetry.written.inc(labels, decoded.length - result.rejected.length);
+    } catch (err) {
+      if (stopping) return; // the next owner reads it again from the last commit
+      telemetry.errors.inc(labels);
+      const kind = failureKind(err);
+      failed.all++;
+      if (kind === 'unknown') failed.unknown++;
+      spec.onRewind?.(topic, partition);
+
+      if (kind === 'unknown' && failed.unknown >= cfg.maxAttempts) {
+        log.error({ topic, partition, attempts: failed.unknown, err: describeError(err) }, 'giving up on a batch: its records go to the dead-letter topic');
+        const reason = `gave up after ${failed.unknown} attempts: ${describeError(err)}`;
+        try {
+          await deadLetter(batch.messages.map((message) => ({ message, partition, reason })), labels);
+          telemetry.gaveUp.inc(labels);
+          await commit((BigInt(last.offset) + 1n).toString(), null);
+          return;
+        } catch (deadLetterErr) {
+          log.warn({ topic, partition, err: describeError(deadLetterErr) }, 'could not dead-letter the batch; retrying it');
+        }
+      }
+
+      failures.set(key, failed);
+      const delay = Math.max(50, backoffDelay(failed.all - 1, { initialMs: 200, maxMs: cfg.maxBackoffMs }));
+      log.warn({ topic, partition, attempt: failed.all, kind, retryInMs: Math.round(delay), err: describeError(err) }, 'batch failed; partition paused and rewound, others go on');
+      consumer.seek({ topic, partition, offset: lastCommit.get(key)! });
+      const resume = pause();
+      setTimeout(() => stopping || resume(), delay).unref();
+    }
+  };
+
+  const deadLetter = async (refused: Rejected[], labels: { processor: string; topic: string }) => {
+    if (refused.length === 0) return;
+    await sendToDeadLetter(producer, spec.name, labels.topic, refused);
+    for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });
+    log.warn({ topic: labels.topic, partition: refused[0]!.partition, count: refused.length, first: refused[0]!.reason }, 'records sent to the dead-letter topic');
   };
 
   if (deps.fromBeginning === false) await pinNewGroupToLatest(kafka, spec.groupId, spec.topics);
@@ -140,12 +211,15 @@ export async function startProcessor(
   await consumer.subscribe({ topics: spec.topics, fromBeginning: deps.fromBeginning ?? true });
   await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 2, eachBatch });
   await withDeadline(joined, 90_000, `${spec.name}: no partitions assigned within 90 s`);
+  const watcher = watchProgress(kafka, progress, cfg, log);
   log.info({ topics: spec.topics, groupId: spec.groupId }, 'processor started');
 
   return {
     name: spec.name,
+    check: progress.healthCheck(),
     async stop() {
       stopping = true;
+      await watcher.stop();
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
       await spec.close?.();
       log.info('processor stopped');

@@ -3,7 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 /**
  * The counters every processor has (as Vector's components do): records
  * received, written (sent downstream), dropped (to the dead-letter topic) and
- * errors (failed attempts that will be retried), plus write latency and lag.
+ * errors (failed attempts that will be retried), plus write latency, lag,
+ * stalls, and batches given up on.
  */
 export function processorTelemetry(registry: Registry) {
   const labelNames = ['processor', 'topic'] as const;
@@ -28,7 +29,13 @@ export function processorTelemetry(registry: Registry) {
     analysisFallbacks: metric('autopilot_analysis_fallbacks_total', () =>
       new Counter({ name: 'autopilot_analysis_fallbacks_total', help: 'Analyses the rules answered because the model failed, by reason', labelNames: ['reason'], registers: [registry] })),
     lag: metric('autopilot_processor_consumer_lag', () =>
-      new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, per batch', labelNames: [...labelNames, 'partition'], registers: [registry] })),
+      new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, read from Kafka every few seconds', labelNames: [...labelNames, 'partition'], registers: [registry] })),
+    stalled: metric('autopilot_processor_stalled', () =>
+      new Gauge({ name: 'autopilot_processor_stalled', help: '1 while a partition has records behind and has made no progress for PROCESSOR_STALL_AFTER_MS', labelNames: [...labelNames, 'partition'], registers: [registry] })),
+    stalls: metric('autopilot_processor_stalls_total', () =>
+      new Counter({ name: 'autopilot_processor_stalls_total', help: 'Times a partition became stalled', labelNames, registers: [registry] })),
+    gaveUp: metric('autopilot_processor_gave_up_total', () =>
+      new Counter({ name: 'autopilot_processor_gave_up_total', help: 'Batches dead-lettered after PROCESSOR_MAX_ATTEMPTS attempts failed with an error not known to be transient', labelNames, registers: [registry] })),
   };
 }
 export type ProcessorTelemetry = ReturnType<typeof processorTelemetry>;

@@ -3,14 +3,37 @@ import { TOPICS } from '../../schemas/topics.ts';
 import type { Decoded } from '../runtime/processor.ts';
 
 /**
- * Avro records → ClickHouse rows, one mapping per raw table. Each row carries
- * its Kafka partition and offset, the key ReplacingMergeTree deduplicates on.
+ * Avro records → ClickHouse rows, one mapping per table the sink writes. Rows
+ * of raw tables carry their Kafka partition and offset, for tracing; the
+ * tables are keyed by content (series and timestamp, log line…), so a
+ * replayed or retried record collapses into the row already there.
+ *
+ * `time` names the column a table is partitioned and expires by, and the
+ * table's retention (its TTL in sql/migrations; a test checks they agree). A
+ * row outside [now − retention, now + a day] is refused: older, the TTL would
+ * drop it unseen; far off, ClickHouse's DateTime wraps (1970 and 9999 became
+ * partitions of their own and the TTL overflowed).
  */
 const position = (d: Decoded) => ({ kafka_partition: d.partition, kafka_offset: d.offset });
 
-export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Record<string, unknown> }> = {
+export interface SinkTable {
+  table: string;
+  row: (d: Decoded) => Record<string, unknown>;
+  time?: { column: string; retentionDays: number };
+}
+
+/**
+ * A Float64 for a JSONEachRow insert. JSON has no NaN or ±Inf: JSON.stringify
+ * writes them as null, which ClickHouse stores as 0 (input_format_null_as_default).
+ * As strings ("NaN", "Infinity", "-Infinity") ClickHouse reads them as nan, inf
+ * and -inf, the values Prometheus keeps.
+ */
+const float64 = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+
+export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.metrics.topic]: {
     table: 'metric_points',
+    time: { column: 'timestamp', retentionDays: 30 },
     row: (d) => {
       const p = d.value as MetricPoint;
       return {
@@ -19,13 +42,14 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
         metric_name: p.metric_name,
         labels: p.labels,
         timestamp: p.timestamp,
-        value: p.value,
+        value: float64(p.value),
         ...position(d),
       };
     },
   },
   [TOPICS.logs.topic]: {
     table: 'log_entries',
+    time: { column: 'timestamp', retentionDays: 30 },
     row: (d) => {
       const l = d.value as LogEntry;
       return { tenant: l.tenant, service: l.service, level: l.level, timestamp: l.timestamp, message: l.message, labels: l.labels, ...position(d) };
@@ -33,6 +57,7 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
   },
   [TOPICS.deployments.topic]: {
     table: 'deployments',
+    time: { column: 'timestamp', retentionDays: 365 },
     row: (d) => {
       const e = d.value as DeploymentEvent;
       return { tenant: e.tenant, service: e.service, timestamp: e.timestamp, version: e.version, status: e.status, metadata: e.metadata, ...position(d) };
@@ -41,10 +66,12 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
   // Processor output: rows keyed by their own ids (anomaly_id, incident_id + version), so replays collapse too.
   [TOPICS.anomalies.topic]: {
     table: 'anomalies',
+    time: { column: 'detected_at', retentionDays: 90 },
     row: (d) => ({ ...(d.value as Anomaly) }),
   },
   [TOPICS.incidents.topic]: {
     table: 'incidents',
+    time: { column: 'opened_at', retentionDays: 365 },
     row: (d) => {
       const i = d.value as IncidentRecord;
       return {
@@ -67,6 +94,7 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
   },
   [TOPICS.staleMarkers.topic]: {
     table: 'metric_stale_markers',
+    time: { column: 'timestamp', retentionDays: 30 },
     row: (d) => {
       const m = d.value as StaleMarker;
       return { tenant: m.tenant, service: m.labels.service ?? '', metric_name: m.metric_name, labels: m.labels, timestamp: m.timestamp, ...position(d) };
@@ -74,10 +102,12 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
   },
   [TOPICS.alerts.topic]: {
     table: 'alerts',
+    time: { column: 'starts_at', retentionDays: 395 },
     row: (d) => ({ ...(d.value as AlertRecord) }),
   },
   [TOPICS.analyses.topic]: {
     table: 'analyses',
+    time: { column: 'created_at', retentionDays: 365 },
     row: (d) => {
       const { root_cause, recommended_actions, signals: _, incident_severity: __, ...a } = d.value as AnalysisRecord;
       return {
@@ -91,6 +121,7 @@ export const RAW_TABLES: Record<string, { table: string; row: (d: Decoded) => Re
   },
   [TOPICS.notifications.topic]: {
     table: 'notification_deliveries',
+    time: { column: 'at', retentionDays: 90 },
     row: (d) => ({ ...(d.value as NotificationDelivery) }),
   },
 };

@@ -1,44 +1,62 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError } from '../../lib/errors.ts';
-import { isBadDataError } from '../../sql/errors.ts';
+import { classifyClickHouseError } from '../../sql/errors.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
 import type { BatchHandler, Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { RAW_TABLES } from './rows.ts';
+import { RAW_TABLES, type SinkTable } from './rows.ts';
+import { splitByDay, timeWindowError } from './time-window.ts';
 
 /**
- * The sink: raw records into ClickHouse, one insert per partition batch. When
- * ClickHouse refuses a batch as bad data, the batch is halved until the bad
- * records are isolated; they go to the dead-letter topic and the rest is
- * written. Any other failure is thrown, and the runtime retries.
+ * The sink: records into ClickHouse, one insert per partition batch (more
+ * when the batch spans many days: see splitByDay).
+ *
+ * What ClickHouse refuses is sorted by what its error means
+ * (sql/errors.ts): bad data is isolated by halving the batch until the bad
+ * records stand alone, and they are dead-lettered while the rest is written;
+ * transient trouble is thrown, and the runtime retries the partition; an
+ * unknown error is thrown too, until the runtime's last attempt, when it is
+ * isolated like bad data, so one odd record never holds its partition.
  */
 export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorSpec {
-  const handle: BatchHandler = async (batch) => {
+  const handle: BatchHandler = async (batch, { finalAttempt }) => {
     const target = RAW_TABLES[batch[0]!.topic];
     if (!target) throw new Error(`sink has no table for topic ${batch[0]!.topic}`);
     const rejected: Rejected[] = [];
-    await insertIsolatingBadRows(ch, target.table, batch, target.row, rejected);
+    const rows: Row[] = [];
+    const now = Date.now();
+    for (const d of batch) {
+      const row = target.row(d);
+      const outside = target.time && timeWindowError(row[target.time.column], target.time.retentionDays, now);
+      if (outside) rejected.push({ message: d.message, partition: d.partition, reason: `event time: ${target.time!.column} ${outside}` });
+      else rows.push({ d, row });
+    }
+    for (const part of target.time ? splitByDay(rows, (r) => r.row[target.time!.column]) : [rows]) {
+      await insertIsolatingBadRows(ch, target, part, rejected, finalAttempt);
+    }
     return { rejected };
   };
   return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle };
 }
 
-async function insertIsolatingBadRows(
-  ch: ClickHouseClient,
-  table: string,
-  batch: Decoded[],
-  toRow: (d: Decoded) => Record<string, unknown>,
-  rejected: Rejected[],
-): Promise<void> {
+interface Row {
+  d: Decoded;
+  row: Record<string, unknown>;
+}
+
+async function insertIsolatingBadRows(ch: ClickHouseClient, target: SinkTable, rows: Row[], rejected: Rejected[], finalAttempt: boolean): Promise<void> {
+  if (rows.length === 0) return;
   try {
-    await ch.insert({ table, values: batch.map(toRow), format: 'JSONEachRow' });
+    await ch.insert({ table: target.table, values: rows.map((r) => r.row), format: 'JSONEachRow' });
   } catch (err) {
-    if (!isBadDataError(err)) throw err;
-    if (batch.length === 1) {
-      rejected.push({ message: batch[0]!.message, partition: batch[0]!.partition, reason: `clickhouse: ${describeError(err)}` });
+    const kind = classifyClickHouseError(err);
+    if (kind === 'transient' || (kind === 'unknown' && !finalAttempt)) throw err;
+    if (rows.length === 1) {
+      const label = kind === 'bad_data' ? 'clickhouse' : 'clickhouse (unknown error, last attempt)';
+      rejected.push({ message: rows[0]!.d.message, partition: rows[0]!.d.partition, reason: `${label}: ${describeError(err)}` });
       return;
     }
-    const half = Math.ceil(batch.length / 2);
-    await insertIsolatingBadRows(ch, table, batch.slice(0, half), toRow, rejected);
-    await insertIsolatingBadRows(ch, table, batch.slice(half), toRow, rejected);
+    const half = Math.ceil(rows.length / 2);
+    await insertIsolatingBadRows(ch, target, rows.slice(0, half), rejected, finalAttempt);
+    await insertIsolatingBadRows(ch, target, rows.slice(half), rejected, finalAttempt);
   }
 }

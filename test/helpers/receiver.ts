@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 
 /**
  * A stand-in for a Slack incoming webhook or any JSON webhook: records every
@@ -10,17 +10,27 @@ export interface Receiver {
   bodies: unknown[];
   /** Status codes for the next requests, in order. */
   answer(...codes: number[]): void;
+  /** Leaves the next request unanswered (a receiver that hangs); resolves once its body has arrived. */
+  holdNext(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startReceiver(): Promise<Receiver> {
   const bodies: unknown[] = [];
   const codes: number[] = [];
+  const holds: (() => void)[] = [];
+  const held: ServerResponse[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      const hold = holds.shift();
+      if (hold) {
+        held.push(res);
+        hold();
+        return;
+      }
       const code = codes.shift() ?? 200;
       res.writeHead(code, { 'content-type': 'text/plain' }).end(code === 200 ? 'ok' : 'server_error');
     });
@@ -31,6 +41,11 @@ export async function startReceiver(): Promise<Receiver> {
     url: `http://127.0.0.1:${port}/services/T000/B000/XXXX`,
     bodies,
     answer: (...c) => codes.push(...c),
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    holdNext: () => new Promise<void>((resolve) => holds.push(resolve)),
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of held) res.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
