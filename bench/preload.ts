@@ -5,8 +5,8 @@
  * exactly as the gateway would have written it.
  */
 import type { Kafka } from 'kafkajs';
-import { createPublisher } from '../gateway/publish.ts';
-import { ensureTopics } from '../lib/kafka.ts';
+import { createPublisher } from '../platform/publisher.ts';
+import { ensureTopics } from '../platform/kafka.ts';
 import type { Logger } from '../lib/log.ts';
 import { SchemaCatalog } from '../schemas/catalog.ts';
 import type { MetricPoint } from '../schemas/topics.ts';

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { stackDown, type StackConfig } from '../compose/local/stack.ts';
 import { loadConfig } from '../lib/config.ts';
-import { createKafka } from '../lib/kafka.ts';
+import { createKafka } from '../platform/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { PROCESSOR_NAMES, type ProcessorName } from '../processors/start.ts';
 import { TOPICS } from '../schemas/topics.ts';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { freePort } from '../test/helpers/daemon.ts';
 import { stopChild, waitReady } from './stack.ts';
 
-export const PROMETHEUS_BIN = '/usr/bin/prometheus';
+const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
 export interface PrometheusReceiver {
   /** http://127.0.0.1:<port> */

@@ -3,7 +3,7 @@
  * summed over the samples whose labels match. Benchmarks read what the
  * component reports rather than guess from the outside.
  */
-export interface Sample {
+interface Sample {
   labels: Record<string, string>;
   value: number;
 }
@@ -15,7 +15,7 @@ export async function scrape(baseUrl: string): Promise<string> {
 }
 
 /** Every sample of `name` (not of `name_bucket` and the like) on a /metrics page. */
-export function samplesOf(text: string, name: string): Sample[] {
+function samplesOf(text: string, name: string): Sample[] {
   const out: Sample[] = [];
   for (const line of text.split('\n')) {
     const next = line[name.length];

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_DETECTOR } from '../processors/detect/baseline.ts';
+import { DEFAULT_DETECTOR } from '../processors/runtime/baseline.ts';
 import { gaussian, seededRandom } from '../test/helpers/random.ts';
 import { detectStream } from './detect.ts';
 

@@ -4,7 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../processors/detect/baseline.ts';
+import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../processors/runtime/baseline.ts';
 
 /**
  * `autopilot detect`: backtest the stream processor's detector on a CSV of one
@@ -117,26 +117,31 @@ export async function detectCommand(argv: string[]): Promise<void> {
   }
 }
 
+/** The flags as node's parseArgs reads them; its own message for an unknown or malformed one. */
+function readFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowNegative: true,
+    options: {
+      input: { type: 'string' },
+      window: { type: 'string' },
+      'min-samples': { type: 'string' },
+      threshold: { type: 'string' },
+      method: { type: 'string' },
+      'shift-after': { type: 'string' },
+      'min-relative-scale': { type: 'string' },
+      'min-absolute-scale': { type: 'string' },
+      'learn-anomalies': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
+}
+
 /** The input path and detector config, or undefined when help was asked for. */
 function parseOptions(argv: string[]): { input: string; cfg: DetectorConfig } | undefined {
-  let values;
+  let values: ReturnType<typeof readFlags>;
   try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowNegative: true,
-      options: {
-        input: { type: 'string' },
-        window: { type: 'string' },
-        'min-samples': { type: 'string' },
-        threshold: { type: 'string' },
-        method: { type: 'string' },
-        'shift-after': { type: 'string' },
-        'min-relative-scale': { type: 'string' },
-        'min-absolute-scale': { type: 'string' },
-        'learn-anomalies': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    values = readFlags(argv);
   } catch (err) {
     throw new OptionError(err instanceof Error ? err.message : String(err));
   }
@@ -180,7 +185,7 @@ function openInput(input: string): { stream: Readable; size?: number } {
     const stat = fstatSync(0);
     return { stream: process.stdin, size: stat.isFile() ? stat.size : undefined };
   }
-  let stat;
+  let stat: ReturnType<typeof statSync>;
   try {
     stat = statSync(input);
   } catch (err) {

@@ -43,7 +43,7 @@ async function runQuery(query: string, config: Config): Promise<Result> {
   }
 }
 
-export function formatTable({ meta, data }: Result): string {
+function formatTable({ meta, data }: Result): string {
   const names = meta.length ? meta.map((m) => m.name) : Object.keys(data[0] ?? {});
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const rows = data.map((r) => names.map((n) => cell(r[n])));

@@ -3,17 +3,11 @@ import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { requestId } from 'hono/request-id';
 import { routePath } from 'hono/route';
-import type { ClickHouseClient } from '@clickhouse/client';
-import type { Registry } from 'prom-client';
-import type { Config } from '../lib/config.ts';
 import { AutopilotError } from '../lib/errors.ts';
-import type { HealthCheck } from '../lib/health.ts';
-import type { Logger } from '../lib/log.ts';
-import { opsRoutes } from '../lib/ops-routes.ts';
+import { opsRoutes } from '../platform/ops-routes.ts';
 import { bearerTenant, type TenantEnv } from './middleware/auth.ts';
-import type { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { openApiDocument } from './openapi.ts';
-import type { Publisher } from './publish.ts';
+import type { GatewayDeps } from './deps.ts';
 import { alertmanagerRoutes } from './routes/alertmanager.ts';
 import { alertRuleRoutes } from './routes/alert-rules.ts';
 import { experimentRoutes } from './routes/experiments.ts';
@@ -23,23 +17,6 @@ import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { lokiRoutes } from './routes/loki.ts';
 import { remoteWriteRoutes } from './routes/remote-write.ts';
-import type { GatewayStores } from './stores.ts';
-import type { GatewayTelemetry } from './telemetry.ts';
-
-export interface GatewayDeps {
-  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'> & Partial<Pick<Config, 'metricsTenantLabels'>>;
-  publisher: Publisher;
-  limiter: TenantRateLimiter;
-  telemetry: GatewayTelemetry;
-  registry: Registry;
-  checks: HealthCheck[];
-  clickhouse?: ClickHouseClient;
-  /** The incidents and configuration API's storage; absent when this process has no ClickHouse. */
-  stores?: GatewayStores;
-  /** NOTIFY_ALLOW_LOOPBACK: whether a notification target may point at this host. */
-  allowLoopbackTargets?: boolean;
-  log: Logger;
-}
 
 /** The gateway as a Hono app built from its dependencies; tests call `app.request()` on it with no server. */
 export function createApp(deps: GatewayDeps): Hono<TenantEnv> {

@@ -48,7 +48,7 @@ function protoKeyPath(root: unknown): string | undefined {
     if (value === null || typeof value !== 'object') continue;
     const at = (key: string) => (path ? `${path}.${key}` : key);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => pending.push({ value: item, path: at(String(i)) }));
+      for (const [i, item] of value.entries()) pending.push({ value: item, path: at(String(i)) });
       continue;
     }
     if (Object.hasOwn(value, '__proto__')) return path;

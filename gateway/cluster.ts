@@ -82,7 +82,12 @@ export async function runGatewayCluster(config: Config, log: Logger): Promise<vo
     stoppingSince = Date.now();
     log.info({ signal, workers: exits.size }, 'stopping gateway workers');
     // Each worker stops accepting, answers what it has in flight (after Kafka's ack) and closes its producer.
-    const codes = await Promise.all([...exits].map(([worker, exited]) => (worker.process.kill(signal), exited)));
+    const codes = await Promise.all(
+      [...exits].map(([worker, exited]) => {
+        worker.process.kill(signal);
+        return exited;
+      }),
+    );
     const failed = codes.filter((c) => c !== 0).length;
     if (failed) log.error({ failed }, 'gateway workers did not stop cleanly');
     else log.info('stopped cleanly');

@@ -5,7 +5,8 @@ import { parseLabelSet } from './protocols/label-set.ts';
 import { toLogEntries } from './protocols/loki.ts';
 import { protoType } from './protocols/protobuf.ts';
 import { decodeRemoteWrite } from './protocols/remote-write.ts';
-import { deploymentInput, logInput, metricInput, sortKeys, toRecord } from './records.ts';
+import { deploymentInput, logInput, metricInput, toRecord } from './records.ts';
+import { sortKeys } from '../lib/labels.ts';
 
 /**
  * Label maps built from what senders write. A label is kept, or the request

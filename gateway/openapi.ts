@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../lib/errors.ts';
-import { ruleInputSchema } from '../processors/alert/rules.ts';
-import { experimentSchema } from '../processors/analyze/experiments.ts';
-import { createPromptVersionSchema, promptNameSchema, tagNameSchema } from '../processors/analyze/prompt-registry.ts';
-import { notificationTargetSchema } from '../processors/notify/targets.ts';
+import { ruleInputSchema } from '../tenant-config/alert-rules.ts';
+import { experimentSchema } from '../tenant-config/experiments.ts';
+import { createPromptVersionSchema, promptNameSchema, tagNameSchema } from '../tenant-config/prompts.ts';
+import { notificationTargetSchema } from '../tenant-config/notification-targets.ts';
 import { alertmanagerWebhook } from './protocols/alertmanager.ts';
 import { INPUTS } from './records.ts';
 import { feedbackBody } from './routes/incidents.ts';

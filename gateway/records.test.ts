@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentInput, logInput, metricInput, RETENTION_MS } from './records.ts';
+import { DEPLOYMENT_STATUSES, deploymentInput, logInput, metricInput, RETENTION_MS } from './records.ts';
 
 describe('metric input', () => {
   const base = { timestamp: Date.now(), metric_name: 'http.latency_ms', value: 1, labels: { service: 'api' } };
@@ -49,5 +49,36 @@ describe('log and deployment input', () => {
     expect(out.metadata).toEqual({ commit: 'abc', pr: '7' });
     expect(Object.keys(out.metadata)).toEqual(['commit', 'pr']);
     expect(deploymentInput.safeParse({ timestamp: Date.now(), service: 's', version: '1', status: 'deployed' }).success).toBe(false);
+  });
+});
+
+describe('deployment status spellings', () => {
+  const status = (s: unknown) => deploymentInput.safeParse({ timestamp: Date.now(), service: 's', version: '1', status: s });
+
+  // Before the spelling table only the four canonical values passed: the product brief's own "success" was a 400.
+  it.each([
+    ['success', 'succeeded'], ['succeeded', 'succeeded'], ['successful', 'succeeded'], ['SUCCESS', 'succeeded'], ['Succeeded', 'succeeded'],
+    ['failure', 'failed'], ['failed', 'failed'], ['error', 'failed'], ['FAILURE', 'failed'], ['Error', 'failed'], ['timed_out', 'failed'], ['TERMINAL', 'failed'],
+    ['in_progress', 'started'], ['started', 'started'], ['running', 'started'], ['Running', 'started'], ['in-progress', 'started'], ['In Progress', 'started'],
+    ['rolled_back', 'rolled_back'], ['rollback', 'rolled_back'], ['rolled back', 'rolled_back'], ['Rolled-Back', 'rolled_back'],
+    ['cancelled', 'cancelled'], ['canceled', 'cancelled'], ['CANCELED', 'cancelled'], ['ABORTED', 'cancelled'],
+    ['  success\n', 'succeeded'],
+  ])('stores %j as %s', (sent, stored) => {
+    const out = status(sent);
+    expect(out.success).toBe(true);
+    expect(out.data!.status).toBe(stored);
+  });
+
+  it('stores only canonical values, each of which is accepted as itself', () => {
+    for (const canonical of DEPLOYMENT_STATUSES) expect(status(canonical).data?.status).toBe(canonical);
+  });
+
+  it('refuses health and queue states, unknown words and non-strings, naming the accepted spellings', () => {
+    for (const sent of ['Healthy', 'Degraded', 'queued', 'pending', 'deployed', 'succes', '', '   ', 'success!', 1, null, true]) {
+      expect(status(sent).success, JSON.stringify(sent)).toBe(false);
+    }
+    const refused = status('Degraded');
+    expect(refused.error!.issues[0]!.path).toEqual(['status']);
+    expect(refused.error!.issues[0]!.message).toContain('"success"');
   });
 });

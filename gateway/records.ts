@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sortKeys } from '../lib/labels.ts';
 import type { DeploymentEvent, LogEntry, MetricPoint } from '../schemas/topics.ts';
 
 /**
@@ -47,11 +48,6 @@ const labelName = z.string().min(1).max(MAX_LABEL_NAME);
 /** Maps with sorted keys: the series key and ClickHouse's Map compare them in order. */
 const sortedMap = z.record(labelName, labelValue).transform(sortKeys);
 
-export function sortKeys(map: Record<string, string>): Record<string, string> {
-  // fromEntries defines own properties: a key named __proto__ stays a key, where `out[k] = v` would set the prototype and lose it.
-  return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]!]));
-}
-
 export const MAX_SERVICE = 256;
 const service = z.string().min(1).max(MAX_SERVICE);
 
@@ -80,13 +76,42 @@ export const logInput = z.strictObject({
   labels: sortedMap.default({}),
 });
 
-export const DEPLOYMENT_STATUSES = ['started', 'succeeded', 'failed', 'rolled_back'] as const;
+/** What a deployment's status is stored as, one spelling each (correlate, the analyst and Grafana read these). */
+export const DEPLOYMENT_STATUSES = ['started', 'succeeded', 'failed', 'rolled_back', 'cancelled'] as const;
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+/**
+ * The spellings CI/CD tools send, after trimming, lower-casing and turning
+ * spaces and dashes into `_`: GitHub Actions (conclusion success, failure,
+ * cancelled, timed_out; status in_progress) and its Deployments API (success,
+ * failure, error, in_progress); GitLab (running, success, failed, canceled);
+ * Jenkins (SUCCESS, FAILURE, ABORTED); Argo CD's sync phase (Running,
+ * Succeeded, Failed, Error); Spinnaker (RUNNING, SUCCEEDED, TERMINAL,
+ * CANCELED). Health states (Argo's Healthy, Degraded) and queue states
+ * (queued, pending) say nothing about how a deployment went, so they are
+ * refused like any unknown word.
+ */
+const DEPLOYMENT_STATUS_SPELLINGS = {
+  started: 'started', in_progress: 'started', running: 'started',
+  succeeded: 'succeeded', success: 'succeeded', successful: 'succeeded',
+  failed: 'failed', failure: 'failed', error: 'failed', timed_out: 'failed', terminal: 'failed',
+  rolled_back: 'rolled_back', rollback: 'rolled_back',
+  cancelled: 'cancelled', canceled: 'cancelled', aborted: 'cancelled',
+} as const satisfies Record<string, DeploymentStatus>;
+
+const deploymentStatus = z
+  .string()
+  .transform((s) => s.trim().toLowerCase().replace(/[\s-]+/g, '_'))
+  .pipe(z.enum(Object.keys(DEPLOYMENT_STATUS_SPELLINGS) as [keyof typeof DEPLOYMENT_STATUS_SPELLINGS]))
+  .transform((s): DeploymentStatus => DEPLOYMENT_STATUS_SPELLINGS[s])
+  // The OpenAPI document shows the input side, a plain string: say there what it may be.
+  .describe(`${Object.keys(DEPLOYMENT_STATUS_SPELLINGS).join(', ')} (any case); stored as ${DEPLOYMENT_STATUSES.join(', ')}`);
 
 export const deploymentInput = z.strictObject({
   timestamp,
   service,
   version: z.string().min(1).max(256),
-  status: z.enum(DEPLOYMENT_STATUSES),
+  status: deploymentStatus,
   metadata: sortedMap.default({}),
 });
 

@@ -2,13 +2,13 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { Registry } from 'prom-client';
 import type { Config } from '../lib/config.ts';
 import type { Logger } from '../lib/log.ts';
-import type { Services } from '../lib/services.ts';
+import type { Services } from '../platform/services.ts';
 import type { Hono } from 'hono';
 import { createApp } from './app.ts';
 import type { TenantEnv } from './middleware/auth.ts';
 import { TenantRateLimiter } from './middleware/rate-limit.ts';
-import { createPublisher, type Publisher } from './publish.ts';
-import { notifyConfig } from '../processors/notify/config.ts';
+import { createPublisher, type Publisher } from '../platform/publisher.ts';
+import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 import { createStores } from './stores.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
@@ -43,7 +43,7 @@ export async function buildGateway(
     clickhouse: services.clickhouse,
     stores: services.clickhouse && createStores(services.clickhouse),
     // Targets are checked with the notifier's own rule for loopback URLs.
-    allowLoopbackTargets: notifyConfig(env).allowLoopback,
+    allowLoopbackTargets: allowLoopbackTargets(env),
     log,
   });
   return { app, publisher };

@@ -3,9 +3,9 @@ import { unavailable } from '../lib/errors.ts';
 import { DocumentStore } from '../sql/stores/documents.ts';
 import { IncidentStore } from '../sql/stores/incidents.ts';
 import { PromptStore } from '../sql/stores/prompts.ts';
-import type { Experiment } from '../processors/analyze/experiments.ts';
-import type { Rule } from '../processors/alert/rules.ts';
-import type { NotificationTarget } from '../processors/notify/targets.ts';
+import type { Experiment } from '../tenant-config/experiments.ts';
+import type { Rule } from '../tenant-config/alert-rules.ts';
+import type { NotificationTarget } from '../tenant-config/notification-targets.ts';
 
 /** What the read/config API keeps in ClickHouse. */
 export interface GatewayStores {

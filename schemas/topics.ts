@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { AnomalySeverity } from '../lib/severity.ts';
 
 /**
  * The contract between the gateway and the processors: each kind of record
@@ -61,7 +62,7 @@ export interface Anomaly {
   baseline_median: number;
   z_score: number;
   deviation_percent: number;
-  severity: 'medium' | 'high' | 'critical';
+  severity: AnomalySeverity;
   level_shift: boolean;
   consecutive: number;
   detected_at: number;

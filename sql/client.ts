@@ -19,7 +19,7 @@ export async function createClickHouse(opts: { url?: string; dataDir: string }):
   return client;
 }
 
-export const embeddedFolder = (dataDir: string) => path.join(dataDir, 'clickhouse');
+const embeddedFolder = (dataDir: string) => path.join(dataDir, 'clickhouse');
 
 /**
  * The read-only twin of a client made by `createClickHouse`: a separate

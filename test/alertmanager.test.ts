@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startDaemon, type Daemon } from './helpers/daemon.ts';
 import { eventually, listen, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 
@@ -18,7 +18,7 @@ describe('webhooks from a real Alertmanager', () => {
     p = await startTestPipeline('alertmanager', { processors: ['sink', 'correlate'] });
     gateway = await listen(p.app);
     alertmanager = await startDaemon({
-      binary: 'prometheus-alertmanager',
+      binary: inject('debianTools').alertmanager,
       readyPath: '/-/ready',
       config: () => `
 route:

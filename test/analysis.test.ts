@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VALID_ANSWER } from '../processors/analyze/test-fixtures.ts';
-import { sampleAnalysis } from '../processors/notify/fixtures.ts';
+import { VALID_ANSWER } from './fixtures/analysis.ts';
+import { sampleAnalysis } from './fixtures/notifications.ts';
 import { startOllamaStandIn, type OllamaStandIn } from './helpers/ollama-stand-in.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';

@@ -213,3 +213,14 @@ describe('dead letters', () => {
     await eventually(() => count('log_entries', p.tenants.a), (c) => c === 4);
   });
 });
+
+// The product brief's own DeploymentEvent example says "success"; before the spelling table it was a 400.
+it('the brief\'s deployment example ("status": "success") is accepted and stored as succeeded', async () => {
+  const res = await p.post('/v1/deployments', { timestamp: new Date(now).toISOString(), service: 'brief-example', version: 'v1.4.2', status: 'success' });
+  expect(res.status).toBe(202);
+  const rows = await eventually(
+    () => p.rows<{ status: string }>(`SELECT status FROM deployments FINAL WHERE tenant = {t:String} AND service = 'brief-example'`, { t: p.tenants.a }),
+    (r) => r.length === 1,
+  );
+  expect(rows).toEqual([{ status: 'succeeded' }]);
+});

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import snappy from 'snappy';
 import type { KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_RECORD_BYTES, recordBytes } from '../gateway/publish.ts';
+import { MAX_RECORD_BYTES, recordBytes } from '../platform/publisher.ts';
 import { protoType } from '../gateway/protocols/protobuf.ts';
-import { keyPartitioner } from '../lib/kafka.ts';
+import { keyPartitioner } from '../platform/kafka.ts';
 import { sendToDeadLetter } from '../processors/runtime/dead-letter.ts';
 import { DEAD_LETTER_TOPIC, TOPICS, type LogEntry } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, topicEnd, type TestPipeline } from './helpers/pipeline.ts';
@@ -152,12 +152,6 @@ describe('Alertmanager times and labels out of bounds: 400 naming the alert, not
 });
 
 describe('dead letters stay under Kafka\'s message limit', () => {
-  let producer: Producer;
-  beforeAll(async () => {
-    producer = p.services.kafka.producer({ idempotent: true, maxInFlightRequests: 5, createPartitioner: keyPartitioner });
-    await producer.connect();
-  });
-  afterAll(async () => producer?.disconnect());
 
   const rejected = (offset: number, value: Buffer, key = 'same-partition') => ({
     message: { key: Buffer.from(key), value, headers: { origin: 'test' }, offset: String(offset), timestamp: String(now), attributes: 0 } satisfies KafkaMessage,
@@ -168,13 +162,13 @@ describe('dead letters stay under Kafka\'s message limit', () => {
   it('a batch of many large rejected records is sent in several sends, all of it (before: one 2.4 MB batch, refused)', async () => {
     const before = await topicEnd(p.services.kafka, DEAD_LETTER_TOPIC);
     const batch = Array.from({ length: 12 }, (_, i) => rejected(i, Buffer.alloc(200 * 1024, i)));
-    await sendToDeadLetter(producer, `oversize-${p.tenants.a}`, TOPICS.logs.topic, batch);
+    await sendToDeadLetter(p.publisher, `oversize-${p.tenants.a}`, TOPICS.logs.topic, batch);
     expect(await topicEnd(p.services.kafka, DEAD_LETTER_TOPIC)).toBe(before + 12);
   });
 
   it('a rejected record too large to ever fit goes as a placeholder with the reason and source position (before: refused)', async () => {
     const processor = `oversize-placeholder-${p.tenants.a}`;
-    await sendToDeadLetter(producer, processor, TOPICS.logs.topic, [rejected(41, Buffer.alloc(MAX_RECORD_BYTES, 1), 'x')]);
+    await sendToDeadLetter(p.publisher, processor, TOPICS.logs.topic, [rejected(41, Buffer.alloc(MAX_RECORD_BYTES, 1), 'x')]);
 
     const consumer = p.services.kafka.consumer({ groupId: `dlq-reader-${p.tenants.a}` });
     const seen: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];

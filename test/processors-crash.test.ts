@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adminSql, adminUrl, runComponent } from './helpers/child.ts';
-import { DEFAULT_DETECTOR, emptyBaseline, judge } from '../processors/detect/baseline.ts';
+import { DEFAULT_DETECTOR, emptyBaseline, judge } from '../processors/runtime/baseline.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
 

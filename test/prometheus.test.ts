@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildGateway } from '../gateway/server.ts';
 import { createLogger } from '../lib/log.ts';
 import { createRegistry } from '../lib/metrics.ts';
@@ -32,7 +32,7 @@ describe('remote-write from a real Prometheus', () => {
     p = await startTestPipeline('prometheus', { processors: ['sink'] });
     gateway = await startGateway();
     prometheus = await startDaemon({
-      binary: 'prometheus',
+      binary: inject('debianTools').prometheus,
       readyPath: '/-/ready',
       config: (port) => `
 global:

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import snappy from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { protoType } from '../gateway/protocols/protobuf.ts';
-import { sortKeys } from '../gateway/records.ts';
+import { sortKeys } from '../lib/labels.ts';
 import { partitionOf, TOPICS } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sortKeys } from '../gateway/records.ts';
+import { sortKeys } from '../lib/labels.ts';
 import { partitionOf, TOPICS } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, topicEnd, type TestPipeline } from './helpers/pipeline.ts';
 

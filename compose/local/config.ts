@@ -19,7 +19,7 @@ export interface StackConfig {
 }
 
 /** compose/local/ -> repository root; the default data folder lives there. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Folder of this module: pom.xml and log4j2.properties are read from here. */
 export const LOCAL_STACK_DIR = fileURLToPath(new URL('./', import.meta.url));

@@ -9,7 +9,7 @@ import type { LaunchSpec } from './process.ts';
 import type { Progress, ServiceDefinition } from './service.ts';
 
 /** Latest 4.1 patch on Maven Central; runs on Java 17. */
-export const KAFKA_VERSION = '4.1.1';
+const KAFKA_VERSION = '4.1.1';
 
 const LOG4J_CONFIG = join(LOCAL_STACK_DIR, 'log4j2.properties');
 

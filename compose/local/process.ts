@@ -113,7 +113,7 @@ export async function stopProcessGroup(pid: number, graceMs: number): Promise<'t
 
 /** Last lines of a log file (only what was written after `fromOffset`), for error messages. */
 export async function tailFile(file: string, lines = 40, fromOffset = 0): Promise<string> {
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(file, 'r');
     const { size } = await handle.stat();

@@ -12,7 +12,7 @@ import type { Progress, ServiceDefinition } from './service.ts';
  * Apicurio Registry 3.0.9: the newest 3.x on Maven Central that runs on Java 17
  * (3.1.x is not published there; 3.2+ needs Java 21).
  */
-export const APICURIO_VERSION = '3.0.9';
+const APICURIO_VERSION = '3.0.9';
 const ARTIFACT = `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`;
 
 function registryHome(cfg: StackConfig): string {

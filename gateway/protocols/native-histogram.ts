@@ -50,7 +50,7 @@ export interface HistogramMsg {
   custom_values: number[];
 }
 
-export const isFloatHistogram = (h: HistogramMsg): boolean => h.count === 'count_float';
+const isFloatHistogram = (h: HistogramMsg): boolean => h.count === 'count_float';
 
 export const histogramCount = (h: HistogramMsg): number => (isFloatHistogram(h) ? h.count_float : num(h.count_int));
 

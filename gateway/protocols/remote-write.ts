@@ -1,6 +1,6 @@
 import { AutopilotError, badRequest } from '../../lib/errors.ts';
 import type { MetricPoint } from '../../schemas/topics.ts';
-import { sortKeys } from '../records.ts';
+import { sortKeys } from '../../lib/labels.ts';
 import { contentEncoding, parseMediaType } from './media-type.ts';
 import { histogramCount, histogramProblem, type HistogramMsg } from './native-histogram.ts';
 import { MAX_PROBLEMS, noteProblem, type Rejections } from './partial-write.ts';

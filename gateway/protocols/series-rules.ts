@@ -9,7 +9,7 @@ import { hasInvalidUtf8, printable } from './protobuf.ts';
  */
 
 /** As records.ts `timestamp`: more than a day ahead is a clock problem, not data. */
-export const FUTURE_MS = DAY_MS;
+const FUTURE_MS = DAY_MS;
 
 export function inWindow(timestamp: number, now: number): boolean {
   return timestamp >= now - RETENTION_MS && timestamp <= now + FUTURE_MS;

@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
-import { parseRule, toRuleInput, type Rule } from '../../processors/alert/rules.ts';
-import type { GatewayDeps } from '../app.ts';
+import { parseRule, toRuleInput, type Rule } from '../../tenant-config/alert-rules.ts';
+import type { GatewayDeps } from '../deps.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores } from '../stores.ts';
 import { documentRoutes } from './documents.ts';

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { GatewayDeps } from '../app.ts';
+import type { GatewayDeps } from '../deps.ts';
 import { readJson } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { parseAlertmanagerWebhook, toAlertRecords } from '../protocols/alertmanager.ts';

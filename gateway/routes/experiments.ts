@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { AutopilotError, badRequest } from '../../lib/errors.ts';
-import { experimentReport, parseExperiment } from '../../processors/analyze/experiments.ts';
+import { experimentReport, parseExperiment } from '../../tenant-config/experiments.ts';
 import type { StoredDocument } from '../../sql/stores/documents.ts';
-import type { Experiment } from '../../processors/analyze/experiments.ts';
-import type { GatewayDeps } from '../app.ts';
+import type { Experiment } from '../../tenant-config/experiments.ts';
+import type { GatewayDeps } from '../deps.ts';
 import { readJson } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores, type GatewayStores } from '../stores.ts';

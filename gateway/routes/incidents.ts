@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AutopilotError } from '../../lib/errors.ts';
-import type { GatewayDeps } from '../app.ts';
+import type { GatewayDeps } from '../deps.ts';
 import { parseWith, readBody } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores } from '../stores.ts';

@@ -4,7 +4,7 @@ import { AutopilotError, badRequest } from '../../lib/errors.ts';
 import { readJson } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { INPUTS, toRecord, type IngestKind } from '../records.ts';
-import type { GatewayDeps } from '../app.ts';
+import type { GatewayDeps } from '../deps.ts';
 
 const MAX_ISSUES = 100;
 

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { AutopilotError, badRequest } from '../../lib/errors.ts';
-import { PROMPT_VARIABLES } from '../../processors/analyze/prompt.ts';
-import { checkPromptName, checkTagName, parsePromptVersion, unifiedDiff } from '../../processors/analyze/prompt-registry.ts';
-import type { GatewayDeps } from '../app.ts';
+import { checkPromptName, PROMPT_VARIABLES, checkTagName, parsePromptVersion, unifiedDiff } from '../../tenant-config/prompts.ts';
+import type { GatewayDeps } from '../deps.ts';
 import { parseWith, readBody, readJson } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores } from '../stores.ts';

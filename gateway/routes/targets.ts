@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
-import { parseTarget, redactTarget, type NotificationTarget } from '../../processors/notify/targets.ts';
-import type { GatewayDeps } from '../app.ts';
+import { parseTarget, redactTarget, type NotificationTarget } from '../../tenant-config/notification-targets.ts';
+import type { GatewayDeps } from '../deps.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores } from '../stores.ts';
 import { documentRoutes } from './documents.ts';

@@ -12,7 +12,7 @@ import {
   seriesKeyOf,
   type AlertState,
 } from './evaluate.ts';
-import { parseRule, type RuleInput, type StoredRule } from './rules.ts';
+import { parseRule, type RuleInput, type StoredRule } from '../../tenant-config/alert-rules.ts';
 
 const T = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MIN = 60_000;

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sortKeys } from '../../gateway/records.ts';
+import { sortKeys } from '../../lib/labels.ts';
+import { scaleRank } from '../../lib/severity.ts';
 import type { AlertRecord, Anomaly, MetricRollup } from '../../schemas/topics.ts';
-import { formatDuration } from './duration.ts';
-import type { AnomalyRule, StoredRule, ThresholdRule } from './rules.ts';
+import { formatDuration } from '../../tenant-config/duration.ts';
+import type { AnomalyRule, StoredRule, ThresholdRule } from '../../tenant-config/alert-rules.ts';
 
 /**
  * Alert rule evaluation for one (rule, series). Pure: the processor loads the
@@ -111,13 +112,11 @@ export function matchesRollup(rule: StoredRule, r: MetricRollup): boolean {
   return true;
 }
 
-const RANK = { medium: 1, high: 2, critical: 3 } as const;
-
 /** Whether an anomaly counts for an anomaly rule: same tenant and service, metric if the rule names one, severity at least min_severity. */
 export function matchesAnomaly(rule: StoredRule, a: Anomaly): boolean {
   if (rule.kind !== 'anomaly' || a.tenant !== rule.tenant || a.service !== rule.service) return false;
   if (rule.metric !== null && a.metric_name !== rule.metric) return false;
-  return (RANK[a.severity] ?? 0) >= RANK[rule.min_severity];
+  return scaleRank(a.severity) >= scaleRank(rule.min_severity);
 }
 
 /** Evaluates a threshold rule on one rollup of its series (anything else is ignored); `receivedAt` is the wall clock, for staleness. */

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { everyInterval, serialQueue } from '../../lib/serial.ts';
-import type { Publisher } from '../../gateway/publish.ts';
-import type { DocumentStore } from '../../sql/stores/documents.ts';
+import type { Publisher } from '../../platform/publisher.ts';
+import { DocumentStore } from '../../sql/stores/documents.ts';
 import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { advance, emptyAlertState, evaluate, expireStale, matchesAnomaly, matchesRollup, retire, seriesKeyOf, type AlertState } from './evaluate.ts';
-import type { Rule, StoredRule } from './rules.ts';
+import type { Rule, StoredRule } from '../../tenant-config/alert-rules.ts';
+import { defineProcessor } from '../runtime/factory.ts';
+import { alertConfig } from './config.ts';
 
 /**
  * The alert processor: tenants' alert rules evaluated on the rollup and
@@ -111,3 +113,10 @@ export function alertProcessor(deps: {
 
 /** A state key starts with its rule's id (see seriesKeyOf). */
 const ruleIdOf = (key: string) => key.split('\u0000', 1)[0]!;
+
+export const alert = defineProcessor({
+  name: 'alert',
+  needsClickHouse: true,
+  config: alertConfig,
+  create: (config, s) => alertProcessor({ redis: s.redis, publisher: s.publisher, rules: new DocumentStore(s.clickhouse(), 'alert_rules'), ...config, groupId: s.groupId }),
+});

@@ -4,7 +4,7 @@ import { AnalysisAnswer } from './answer.ts';
 import { analysisId, analyzeIncident, type AnalyzeDeps } from './analyze.ts';
 import { askModel } from './llm.ts';
 import { DEFAULT_PROMPT } from './prompt.ts';
-import { context, incident, MIN, T, VALID_ANSWER } from './test-fixtures.ts';
+import { context, incident, MIN, T, VALID_ANSWER } from '../../test/fixtures/analysis.ts';
 
 let ollama: OllamaStandIn;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AnalysisAnswer, ANSWER_JSON_SCHEMA } from './answer.ts';
-import { VALID_ANSWER as VALID } from './test-fixtures.ts';
+import { VALID_ANSWER as VALID } from '../../test/fixtures/analysis.ts';
 
 
 describe('AnalysisAnswer', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SEVERITIES } from '../../lib/severity.ts';
 
 /**
  * What the model must answer: a root cause with an honest confidence, ranked
@@ -20,8 +21,7 @@ const caseless = <const T extends readonly [string, ...string[]]>(values: T) =>
 
 const text = z.string().trim().min(1);
 
-export const RISKS = ['low', 'medium', 'high'] as const;
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+const RISKS = ['low', 'medium', 'high'] as const;
 
 export const AnalysisAnswer = z.object({
   root_cause: z.object({

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, type ClickHouseClient } from '../../sql/client.ts';
 import { migrate } from '../../sql/migrate.ts';
 import { loadContext, renderContext } from './context.ts';
-import { context, incident, MIN, T } from './test-fixtures.ts';
+import { context, incident, MIN, T } from '../../test/fixtures/analysis.ts';
 
 // A quote in the tenant proves every value travels as a query parameter.
 const TENANT = "o'brien";

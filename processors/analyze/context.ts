@@ -1,4 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { scaleRank } from '../../lib/severity.ts';
+import { isoTimeShort } from '../../lib/time.ts';
 import { selectRows } from '../../sql/rows.ts';
 import type { IncidentRecord } from '../../schemas/topics.ts';
 import { redact } from './redact.ts';
@@ -30,7 +32,7 @@ export interface ContextAnomaly {
 
 const MINUTE = 60_000;
 /** Error logs read before the incident's last signal. */
-export const LOG_LOOKBACK_MS = 10 * MINUTE;
+const LOG_LOOKBACK_MS = 10 * MINUTE;
 /** Deployments read before the incident opened (the correlator's suspect look-back). */
 export const DEPLOYMENT_LOOKBACK_MS = 30 * MINUTE;
 /** Row caps: the rendering keeps far fewer; these only bound what one analysis reads. */
@@ -139,19 +141,22 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
   const inc = ctx.incident;
   const head = [
     `Incident ${inc.incident_id} on service ${inc.service}: ${inc.status}, severity ${inc.severity}, ` +
-      `opened ${iso(inc.opened_at)}, last signal ${iso(inc.updated_at)}` +
-      `${inc.resolved_at !== null ? `, resolved ${iso(inc.resolved_at)}` : ''}, ${inc.signal_count} signals.`,
+      `opened ${isoTimeShort(inc.opened_at)}, last signal ${isoTimeShort(inc.updated_at)}` +
+      `${inc.resolved_at !== null ? `, resolved ${isoTimeShort(inc.resolved_at)}` : ''}, ${inc.signal_count} signals.`,
     inc.suspect_deployment
-      ? `Suspect deployment (named by the correlator): ${inc.suspect_deployment.version} at ${iso(inc.suspect_deployment.at)}, ` +
+      ? `Suspect deployment (named by the correlator): ${inc.suspect_deployment.version} at ${isoTimeShort(inc.suspect_deployment.at)}, ` +
         `${inc.suspect_deployment.minutes_before} min before the first anomaly.`
       : 'The correlator named no suspect deployment.',
   ];
   const deployments = section(`Deployments (${ctx.deployments.length}):`, ctx.deployments.map((d) =>
-    `- ${iso(d.at)} ${d.version} ${d.status}${formatMap(d.metadata)}`));
+    `- ${isoTimeShort(d.at)} ${d.version} ${d.status}${formatMap(d.metadata)}`));
   const alerts = section(`Firing alerts (${ctx.alerts.length}):`, ctx.alerts.map((a) =>
-    `- since ${iso(a.at)} ${a.name} [${a.severity}]${a.summary ? `: ${oneLine(a.summary)}` : ''}`));
+    `- since ${isoTimeShort(a.at)} ${a.name} [${a.severity}]${a.summary ? `: ${oneLine(a.summary)}` : ''}`));
 
-  const timeline = inc.signals.map((s) => ({ at: s.at, text: `- ${iso(s.at)} ${s.kind}${s.severity ? ` [${s.severity}]` : ''} ${oneLine(s.summary)}` }));
+  const timeline = inc.signals.map((s) => ({
+    at: s.at,
+    text: `- ${isoTimeShort(s.at)} ${s.kind}${s.severity ? ` [${s.severity}]` : ''} ${oneLine(s.summary)}`,
+  }));
   const series = seriesOf(ctx.anomalies);
   const logs = dedupeLogs(ctx.errorLogs);
 
@@ -213,19 +218,17 @@ function seriesOf(anomalies: ContextAnomaly[]): Item[] {
     .map(([key, list]) => {
       const latest = list.at(-1)!;
       const peak = list.reduce((m, a) => (Math.abs(a.z) > Math.abs(m.z) ? a : m));
-      const span = list.length > 1 ? `${list.length}× ${iso(list[0]!.at)}..${iso(latest.at)}` : iso(latest.at);
+      const span = list.length > 1 ? `${list.length}× ${isoTimeShort(list[0]!.at)}..${isoTimeShort(latest.at)}` : isoTimeShort(latest.at);
       const kind = latest.kind === 'error_rate' ? ' (error rate)' : '';
       return {
         at: list[0]!.at,
-        rank: Math.abs(peak.z) + (RANK[peak.severity] ?? 0) * 1000,
+        rank: Math.abs(peak.z) + scaleRank(peak.severity) * 1000,
         text: `- ${key}${kind} ${span}: latest ${num(latest.value)} vs baseline ${num(latest.baseline)}, peak z ${num(peak.z)} [${peak.severity}]`,
       };
     })
     .sort((a, b) => a.rank - b.rank)
     .map(({ at, text }) => ({ at, text }));
 }
-
-const RANK: Record<string, number> = { medium: 1, high: 2, critical: 3 };
 
 /** Identical messages (after redaction, so they differ only in what was hidden) become one line with a count; oldest last-seen first. */
 function dedupeLogs(logs: IncidentContext['errorLogs']): Item[] {
@@ -247,11 +250,10 @@ function dedupeLogs(logs: IncidentContext['errorLogs']): Item[] {
     .sort((a, b) => a.last - b.last)
     .map((g) => ({
       at: g.last,
-      text: `- ${g.count > 1 ? `${g.count}× ${iso(g.first)}..${iso(g.last)}` : iso(g.last)} ${g.level}: ${truncate(g.message, 500)}${formatMap(g.labels)}`,
+      text: `- ${g.count > 1 ? `${g.count}× ${isoTimeShort(g.first)}..${isoTimeShort(g.last)}` : isoTimeShort(g.last)} ${g.level}: ${truncate(g.message, 500)}${formatMap(g.labels)}`,
     }));
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => String(Math.round(n * 100) / 100);
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 const truncate = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);

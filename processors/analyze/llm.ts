@@ -1,5 +1,6 @@
 import { Ollama, type ChatResponse } from 'ollama';
 import { z } from 'zod';
+import { backOff } from '../../lib/backoff.ts';
 import { AnalysisAnswer, ANSWER_JSON_SCHEMA } from './answer.ts';
 
 /**
@@ -71,7 +72,7 @@ export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
       if (!failure.retriable || attempt > opts.retries) {
         throw new ModelFailure(failure.reason, failure.message, { retriable: failure.retriable, attempts: attempt, status: failure.status, cause: failure.cause });
       }
-      await sleep((opts.retryDelayMs ?? 250) * 2 ** (attempt - 1));
+      await backOff(attempt - 1, { initialMs: opts.retryDelayMs ?? 250, maxMs: Infinity, jitter: 'none' });
     }
   }
 }
@@ -167,4 +168,3 @@ function networkCode(err: unknown): string | undefined {
 }
 
 const snippet = (s: string) => (s.length > 200 ? `${JSON.stringify(s.slice(0, 200))}…` : JSON.stringify(s));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,17 +1,18 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
-import type { Publisher } from '../../gateway/publish.ts';
-import type { DocumentStore } from '../../sql/stores/documents.ts';
-import type { PromptStore } from '../../sql/stores/prompts.ts';
+import type { Publisher } from '../../platform/publisher.ts';
+import { DocumentStore } from '../../sql/stores/documents.ts';
+import { PromptStore } from '../../sql/stores/prompts.ts';
 import { TOPICS, type AnalysisRecord, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import type { ProcessorTelemetry } from '../runtime/telemetry.ts';
 import { analyzeIncident } from './analyze.ts';
-import type { AnalyzeConfig } from './config.ts';
+import { analyzeConfig, type AnalyzeConfig } from './config.ts';
 import { loadContext } from './context.ts';
-import { assignVariant, type Experiment } from './experiments.ts';
+import { assignVariant, type Experiment } from '../../tenant-config/experiments.ts';
 import { askModel } from './llm.ts';
 import { DEFAULT_PROMPT, type PromptTemplate } from './prompt.ts';
+import { defineProcessor } from '../runtime/factory.ts';
+import { analyzeTelemetry, type AnalyzeTelemetry } from './telemetry.ts';
 
 /**
  * The analyze processor: each new incident gets one root-cause analysis, from
@@ -33,7 +34,7 @@ export function analyzeProcessor(deps: {
   prompts: PromptStore;
   experiments: DocumentStore<Experiment>;
   config: AnalyzeConfig;
-  telemetry: Pick<ProcessorTelemetry, 'analysisSeconds' | 'analysisFallbacks'>;
+  telemetry: AnalyzeTelemetry;
   groupId: string;
 }): ProcessorSpec {
   const doneKey = (incidentId: string) => `${deps.groupId}:analyzed:${incidentId}`;
@@ -107,3 +108,20 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+export const analyze = defineProcessor({
+  name: 'analyze',
+  needsClickHouse: true,
+  config: analyzeConfig,
+  create: (config, s) =>
+    analyzeProcessor({
+      clickhouse: s.clickhouse(),
+      redis: s.redis,
+      publisher: s.publisher,
+      prompts: new PromptStore(s.clickhouse()),
+      experiments: new DocumentStore(s.clickhouse(), 'experiments'),
+      config,
+      telemetry: analyzeTelemetry(s.registry),
+      groupId: s.groupId,
+    }),
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutopilotError } from '../../lib/errors.ts';
 import { DEFAULT_PROMPT, promptVariables, renderTemplate, templateVariables } from './prompt.ts';
-import { incident } from './test-fixtures.ts';
+import { incident } from '../../test/fixtures/analysis.ts';
 
 describe('prompt templates', () => {
   it('the built-in prompt renders with the variables every analysis offers', () => {

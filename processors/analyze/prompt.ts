@@ -1,5 +1,7 @@
 import { badRequest } from '../../lib/errors.ts';
+import { isoTimeShort } from '../../lib/time.ts';
 import type { IncidentRecord } from '../../schemas/topics.ts';
+import type { PROMPT_VARIABLES } from '../../tenant-config/prompts.ts';
 import { ANSWER_JSON_SCHEMA } from './answer.ts';
 
 /**
@@ -65,9 +67,6 @@ export function renderTemplate(template: string, vars: Record<string, string | n
   return template.replace(PLACEHOLDER, (_m, name: string) => String(vars[name]));
 }
 
-/** The variables a template may use (what promptVariables offers); a new prompt version is checked against them. */
-export const PROMPT_VARIABLES = ['service', 'tenant', 'incident_id', 'status', 'severity', 'opened_at', 'signal_count', 'suspect_version', 'context', 'answer_schema'] as const;
-
 /** The variables every analysis offers a template. */
 export function promptVariables(incident: IncidentRecord, context: string): Record<(typeof PROMPT_VARIABLES)[number], string | number> {
   return {
@@ -76,7 +75,7 @@ export function promptVariables(incident: IncidentRecord, context: string): Reco
     incident_id: incident.incident_id,
     status: incident.status,
     severity: incident.severity,
-    opened_at: new Date(incident.opened_at).toISOString().replace('.000Z', 'Z'),
+    opened_at: isoTimeShort(incident.opened_at),
     signal_count: incident.signal_count,
     suspect_version: incident.suspect_deployment?.version ?? 'none',
     context,

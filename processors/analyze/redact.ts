@@ -14,8 +14,8 @@ import { isIPv6 } from 'node:net';
  * times (12:30:45), UUIDs, commit hashes and trace ids are left alone: they are
  * what an incident is analysed with.
  */
-export const REDACTION_KINDS = ['private_key', 'jwt', 'token', 'credential', 'aws_key', 'secret', 'email', 'ip'] as const;
-export type RedactionKind = (typeof REDACTION_KINDS)[number];
+const REDACTION_KINDS = ['private_key', 'jwt', 'token', 'credential', 'aws_key', 'secret', 'email', 'ip'] as const;
+type RedactionKind = (typeof REDACTION_KINDS)[number];
 
 const mark = (kind: RedactionKind) => `[REDACTED:${kind}]`;
 

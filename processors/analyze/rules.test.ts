@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AnalysisAnswer } from './answer.ts';
 import type { ContextAnomaly, IncidentContext } from './context.ts';
 import { analyzeByRules, componentOf } from './rules.ts';
-import { context, incident, MIN, T } from './test-fixtures.ts';
+import { context, incident, MIN, T } from '../../test/fixtures/analysis.ts';
 
 const anomaly = (metric: string, at: number, over: Partial<ContextAnomaly> = {}): ContextAnomaly => ({
   metric, kind: 'metric', labels: {}, value: 812, baseline: 120, z: 8.1, severity: 'critical', at, ...over,
@@ -75,6 +75,18 @@ describe('rule-based analysis', () => {
       deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0'), deployment(T + 7 * MIN, 'v2.3.9', 'rollback')],
     }));
     expect(answer.recommended_actions[0]!.action).toBe('Confirm that the rollback to v2.3.9 at 2026-11-23T12:07:00Z brought checkout back to its baseline');
+  });
+
+  it('neither rolls back to a version whose deployment was cancelled or failed, nor takes a cancelled rollback for one', () => {
+    // Before, the target was v2.3.10 (the latest other version, though it never went out).
+    const answer = analyze(context({
+      anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+      deployments: [
+        deployment(T - 40 * MIN, 'v2.3.9'), deployment(T - 25 * MIN, 'v2.3.10', 'failed'), deployment(T - 20 * MIN, 'v2.3.11', 'cancelled'),
+        deployment(T, 'v2.4.0'), deployment(T + 7 * MIN, 'v2.3.9', 'cancelled'),
+      ],
+    }));
+    expect(answer.recommended_actions[0]).toMatchObject({ action: 'Roll back checkout from v2.4.0 to v2.3.9', risk: 'low' });
   });
 
   it('without a deployment, blames the component the error logs name most (labels, component= and [tags])', () => {

@@ -1,3 +1,5 @@
+import { isSeverity, moreSevere } from '../../lib/severity.ts';
+import { isoTimeShort } from '../../lib/time.ts';
 import type { AnalysisAnswer } from './answer.ts';
 import type { ContextAnomaly, IncidentContext } from './context.ts';
 import { DEPLOYMENT_LOOKBACK_MS } from './context.ts';
@@ -59,8 +61,10 @@ function suspectOf(ctx: IncidentContext, firstProblemAt: number) {
   if (!named && !found) return null;
   const version = named?.version ?? found!.version;
   const at = named?.at ?? found!.at;
-  const previous = ctx.deployments.filter((d) => d.at < at && d.version !== version).at(-1)?.version ?? null;
-  const rollback = ctx.deployments.find((d) => d.at > at && (/roll.?back/i.test(d.status) || (previous !== null && d.version === previous))) ?? null;
+  // A deployment that failed or was cancelled put no version in place: it is neither the version to go back to nor a rollback done.
+  const wentOut = (d: { status: string }) => d.status !== 'failed' && d.status !== 'cancelled';
+  const previous = ctx.deployments.filter((d) => d.at < at && d.version !== version && wentOut(d)).at(-1)?.version ?? null;
+  const rollback = ctx.deployments.find((d) => d.at > at && wentOut(d) && (/roll.?back/i.test(d.status) || (previous !== null && d.version === previous))) ?? null;
   return {
     version,
     at,
@@ -83,7 +87,7 @@ function deploymentCause(f: Facts): Cause {
   if (d.status && /fail|error/i.test(d.status)) confidence += 5;
 
   const observed = [
-    `deployment ${d.version}${d.status ? ` (${d.status})` : ''}${d.commit ? ` commit ${d.commit}` : ''} at ${iso(d.at)}, ${d.gapMinutes} min before the first anomaly at ${iso(f.firstProblemAt)}`,
+    `deployment ${d.version}${d.status ? ` (${d.status})` : ''}${d.commit ? ` commit ${d.commit}` : ''} at ${isoTimeShort(d.at)}, ${d.gapMinutes} min before the first anomaly at ${isoTimeShort(f.firstProblemAt)}`,
     describeSeries(f),
     describeErrors(f),
     describeAlerts(f),
@@ -91,7 +95,7 @@ function deploymentCause(f: Facts): Cause {
   const target = d.previous ?? 'the previous version';
   const actions: AnalysisAnswer['recommended_actions'] = d.rollback
     ? [{
-        action: `Confirm that the rollback to ${d.rollback.version} at ${iso(d.rollback.at)} brought ${f.service} back to its baseline`,
+        action: `Confirm that the rollback to ${d.rollback.version} at ${isoTimeShort(d.rollback.at)} brought ${f.service} back to its baseline`,
         reasoning: `A deployment after ${d.version} is already in the context (${d.rollback.version}, ${d.rollback.status}); if the anomalies persist after it, ${d.version} is not the cause.`,
         risk: 'low',
         priority: 1,
@@ -110,7 +114,7 @@ function deploymentCause(f: Facts): Cause {
   });
   return {
     root_cause: {
-      description: `The deployment of ${d.version} to ${f.service} at ${iso(d.at)}, ${d.gapMinutes} min before the first anomaly, is the likely cause.`,
+      description: `The deployment of ${d.version} to ${f.service} at ${isoTimeShort(d.at)}, ${d.gapMinutes} min before the first anomaly, is the likely cause.`,
       confidence: clamp(confidence, 85),
       reasoning: `Rule-based analysis (no model). Observed: ${observed.join('; ')}. Hypothesis: a change in ${d.version} caused the anomalies; the evidence is the timing and the anomalies that followed, not a confirmed mechanism.`,
     },
@@ -187,7 +191,7 @@ function observedOnly(f: Facts): Cause {
     },
     recommended_actions: [
       {
-        action: top ? `Investigate ${top.metric} on ${f.service} around ${iso(f.firstProblemAt)}` : `Check ${f.service}'s dashboards around ${iso(f.firstProblemAt)}`,
+        action: top ? `Investigate ${top.metric} on ${f.service} around ${isoTimeShort(f.firstProblemAt)}` : `Check ${f.service}'s dashboards around ${isoTimeShort(f.firstProblemAt)}`,
         reasoning: 'It deviates most from its baseline.',
         risk: 'low',
         priority: 1,
@@ -281,13 +285,11 @@ function impactOf(f: Facts): string {
   if (/cpu|memory|mem_|heap|queue|saturation|disk|connections/i.test(metrics)) parts.push(`${f.service} is short of capacity, which customers may feel as slowness or errors`);
   if (parts.length === 0) return `Unknown from the signals: no error or latency signal for ${f.service} (estimate by rules, not measured).`;
   const sentence = parts.join('; ');
-  return `${sentence[0]!.toUpperCase()}${sentence.slice(1)} since about ${iso(f.firstProblemAt)} (estimate by rules, not measured).`;
+  return `${sentence[0]!.toUpperCase()}${sentence.slice(1)} since about ${isoTimeShort(f.firstProblemAt)} (estimate by rules, not measured).`;
 }
 
-const SEVERITY_RANK: Record<string, number> = { low: 0, medium: 1, high: 2, critical: 3 };
-const worst = (severities: string[]) => severities.reduce((w, s) => ((SEVERITY_RANK[s] ?? 0) > (SEVERITY_RANK[w] ?? 0) ? s : w), 'medium');
-const severityOf = (s: string): AnalysisAnswer['severity'] => (s === 'low' || s === 'medium' || s === 'high' || s === 'critical' ? s : 'medium');
+const worst = (severities: string[]) => severities.reduce<string>((w, s) => moreSevere(w, s), 'medium');
+const severityOf = (s: string): AnalysisAnswer['severity'] => (isSeverity(s) ? s : 'medium');
 const clamp = (n: number, max: number) => Math.max(0, Math.min(max, Math.round(n)));
-const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
 const num = (n: number) => String(Math.round(n * 100) / 100);
 const truncate = (s: string, max: number) => (s.length > max ? `${s.slice(0, max)}…` : s);

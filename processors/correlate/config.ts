@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { variablesWithPrefix } from '../../lib/config.ts';
+import { ANOMALY_SEVERITIES } from '../../lib/severity.ts';
 import { DEFAULT_CORRELATION, type CorrelationConfig } from './incidents.ts';
 
 /** Correlation settings from CORRELATE_* variables, in minutes; unknown ones are refused. */
@@ -11,11 +12,11 @@ const schema = z.strictObject({
   CORRELATE_QUIET_MINUTES: minutes(DEFAULT_CORRELATION.quietPeriodMs),
   CORRELATE_COOLDOWN_MINUTES: minutes(DEFAULT_CORRELATION.cooldownMs),
   CORRELATE_MIN_SIGNALS: z.coerce.number().int().min(1).default(DEFAULT_CORRELATION.minSignals),
-  CORRELATE_OPEN_SEVERITY: z.enum(['medium', 'high', 'critical']).default(DEFAULT_CORRELATION.openSeverity),
+  CORRELATE_OPEN_SEVERITY: z.enum(ANOMALY_SEVERITIES).default(DEFAULT_CORRELATION.openSeverity),
   CORRELATE_SWEEP_SECONDS: z.coerce.number().positive().default(30),
 });
 
-export function correlationConfig(env: NodeJS.ProcessEnv = process.env): CorrelationConfig & { sweepMs: number } {
+export function correlateConfig(env: NodeJS.ProcessEnv = process.env): CorrelationConfig & { sweepMs: number } {
   const c = schema.parse(variablesWithPrefix(env, 'CORRELATE_'));
   return {
     windowMs: c.CORRELATE_WINDOW_MINUTES,

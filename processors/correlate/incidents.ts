@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { moreSevere, scaleRank, type AnomalySeverity } from '../../lib/severity.ts';
 
 /**
  * Incident correlation for one tenant and service. Pure: the processor loads
@@ -23,7 +24,7 @@ export interface CorrelationConfig {
   suspectLookbackMs: number;
   quietPeriodMs: number;
   cooldownMs: number;
-  openSeverity: 'medium' | 'high' | 'critical';
+  openSeverity: AnomalySeverity;
 }
 
 const MINUTE = 60_000;
@@ -43,7 +44,7 @@ export interface Signal {
   kind: SignalKind;
   at: number;
   summary: string;
-  severity?: 'medium' | 'high' | 'critical';
+  severity?: AnomalySeverity;
   /** For deployments: the version deployed. */
   version?: string;
   /** For anomalies: how many in a row on its series, this one included (a level shift counts as a run). */
@@ -61,7 +62,7 @@ export interface Incident {
   opened_at: number;
   updated_at: number;
   resolved_at: number | null;
-  severity: 'medium' | 'high' | 'critical';
+  severity: AnomalySeverity;
   /** The timeline, capped at TIMELINE_LIMIT: the first signals and the latest ones (deployments always kept). */
   signals: Signal[];
   /** Every signal the incident absorbed, including those the capped timeline no longer lists. */
@@ -81,7 +82,6 @@ export interface ServiceState {
 export const emptyServiceState = (): ServiceState => ({ recent: [], open: null, lastResolvedAt: null, seen: [] });
 
 const SEEN_LIMIT = 5000;
-const RANK = { medium: 1, high: 2, critical: 3 } as const;
 
 /** Applies one signal; returns the incident versions to emit (a resolution and/or an opening or update). */
 export function applySignal(state: ServiceState, tenant: string, service: string, s: Signal, cfg = DEFAULT_CORRELATION): Incident[] {
@@ -101,7 +101,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     capTimeline(inc);
     inc.version++;
     inc.updated_at = Math.max(inc.updated_at, s.at);
-    if (s.severity && RANK[s.severity] > RANK[inc.severity]) inc.severity = s.severity;
+    if (s.severity) inc.severity = moreSevere(inc.severity, s.severity);
     // Topics are read independently: a deployment can arrive after the anomalies it caused,
     // and an earlier anomaly (another processor's) after the signal that opened the incident.
     if (s.kind === 'deployment') nameSuspect(inc, s, cfg);
@@ -147,7 +147,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
     opened_at: timeline[0]!.at,
     updated_at: end,
     resolved_at: null,
-    severity: timeline.reduce<'medium' | 'high' | 'critical'>((m, p) => (p.severity && RANK[p.severity] > RANK[m] ? p.severity : m), 'medium'),
+    severity: timeline.reduce<AnomalySeverity>((m, p) => (p.severity ? moreSevere(m, p.severity) : m), 'medium'),
     signals: timeline,
     signal_count: timeline.length,
     suspect_deployment: suspect ? suspectOf(suspect, firstProblem.at) : null,
@@ -182,7 +182,8 @@ function capTimeline(inc: Incident): void {
 const sustained = (r: Signal) => r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2;
 
 /** Anomalies and alerts are judged by their severity (an info alert opens nothing); deployments and error spikes always count. */
-const isSevere = (r: Signal, cfg: CorrelationConfig) => (r.kind !== 'anomaly' && r.kind !== 'alert') || RANK[r.severity ?? 'medium'] >= RANK[cfg.openSeverity];
+const isSevere = (r: Signal, cfg: CorrelationConfig) =>
+  (r.kind !== 'anomaly' && r.kind !== 'alert') || scaleRank(r.severity ?? 'medium') >= scaleRank(cfg.openSeverity);
 
 /** The trouble started earlier than thought: re-measure the suspect from there, or pick an earlier one. */
 function moveFirstProblem(inc: Incident, at: number, cfg: CorrelationConfig): void {

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { variablesWithPrefix } from '../../lib/config.ts';
+import { allowLoopbackSetting } from '../../tenant-config/url-guard.ts';
 
-/** Notification settings from NOTIFY_* variables; unknown ones are refused. The gateway reads NOTIFY_ALLOW_LOOPBACK too, to validate targets. */
+/** Notification settings from NOTIFY_* variables; unknown ones are refused. The gateway reads NOTIFY_ALLOW_LOOPBACK too (allowLoopbackTargets), to validate targets. */
 const schema = z.strictObject({
   /** One notification per tenant, service and reason within this. */
   NOTIFY_COOLDOWN_SECONDS: z.coerce.number().min(0).default(300),
@@ -9,7 +10,7 @@ const schema = z.strictObject({
   NOTIFY_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   NOTIFY_BACKOFF_MS: z.coerce.number().int().min(0).default(500),
   /** Loopback targets (localhost) are refused unless this is true: tests and single-host setups. */
-  NOTIFY_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  NOTIFY_ALLOW_LOOPBACK: allowLoopbackSetting,
   /** Base of the incident links in notifications: where people reach this gateway. */
   NOTIFY_PUBLIC_URL: z.string().url().default('http://localhost:8080'),
 });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliver, parseRetryAfter, waitBeforeRetry, type DeliverOptions } from './deliver.ts';
-import type { LookupAll } from './url-guard.ts';
+import type { LookupAll } from '../../tenant-config/url-guard.ts';
 
 /** A local receiver on 127.0.0.1 answering request n with `script(n)`; it records what it got. */
 interface Receiver {

@@ -1,7 +1,8 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
+import { backoffDelay } from '../../lib/backoff.ts';
 import { AutopilotError, describeError } from '../../lib/errors.ts';
 import { guardedPost, type PostFn } from './post.ts';
-import { checkOutgoingUrl, type LookupAll } from './url-guard.ts';
+import { checkOutgoingUrl, type LookupAll } from '../../tenant-config/url-guard.ts';
 
 export interface DeliverOptions {
   /** Per attempt, reading the answer included. */
@@ -96,9 +97,7 @@ export async function deliver(
  * Retry-After; never more than `maxWaitMs`.
  */
 export function waitBeforeRetry(n: number, backoffMs: number, retryAfterMs: number | null, maxWaitMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxWaitMs, backoffMs * 2 ** (n - 1));
-  const jittered = base / 2 + (random() * base) / 2;
-  return Math.min(maxWaitMs, Math.max(jittered, retryAfterMs ?? 0));
+  return backoffDelay(n - 1, { initialMs: backoffMs, maxMs: maxWaitMs, jitter: 'equal' }, { atLeastMs: retryAfterMs, random });
 }
 
 /** Retry-After as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from `now`; null when absent or unreadable. */

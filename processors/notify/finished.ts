@@ -5,7 +5,7 @@ import type { NotificationDelivery } from '../../schemas/topics.ts';
  * Seven days: Kafka's default retention. A notice older than that cannot be
  * replayed, so its mark has nothing left to guard.
  */
-export const FINISHED_TTL_MS = 7 * 24 * 3600_000;
+const FINISHED_TTL_MS = 7 * 24 * 3600_000;
 
 /**
  * The outcome of every finished delivery (delivered, failed after its

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { resolveChecked, type GuardOptions } from './url-guard.ts';
+import { resolveChecked, type GuardOptions } from '../../tenant-config/url-guard.ts';
 
 /** What a delivery needs from an HTTP client; the global `fetch` fits it too. */
 export interface PostResponse {

@@ -1,16 +1,16 @@
 import type { KafkaMessage } from 'kafkajs';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Publisher } from '../../gateway/publish.ts';
+import type { Publisher } from '../../platform/publisher.ts';
 import { TOPICS, type AlertRecord, type AnalysisRecord, type NotificationDelivery } from '../../schemas/topics.ts';
 import type { DocumentStore, StoredDocument } from '../../sql/stores/documents.ts';
 import { startReceiver, type Receiver } from '../../test/helpers/receiver.ts';
 import { startThrowawayRedis, type ThrowawayRedis } from '../../test/helpers/redis-server.ts';
 import type { Decoded } from '../runtime/processor.ts';
 import { Cooldown } from './cooldown.ts';
-import { sampleAlert, sampleAnalysis } from './fixtures.ts';
+import { sampleAlert, sampleAnalysis } from '../../test/fixtures/notifications.ts';
 import { notifyProcessor } from './processor.ts';
-import type { NotificationTarget } from './targets.ts';
+import type { NotificationTarget } from '../../tenant-config/notification-targets.ts';
 
 /**
  * The notify processor's handler on a real Redis and a local receiver, fed

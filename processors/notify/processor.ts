@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
-import type { Publisher } from '../../gateway/publish.ts';
-import type { DocumentStore } from '../../sql/stores/documents.ts';
+import type { Publisher } from '../../platform/publisher.ts';
+import { DocumentStore } from '../../sql/stores/documents.ts';
 import { TOPICS, type AlertRecord, type AnalysisRecord, type NotificationDelivery } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import type { NotifyConfig } from './config.ts';
+import { notifyConfig, type NotifyConfig } from './config.ts';
 import { Cooldown } from './cooldown.ts';
 import { deliver } from './deliver.ts';
 import { FinishedDeliveries } from './finished.ts';
 import { slackAlertMessage, slackMessage } from './slack.ts';
-import { wantsSeverity, type NotificationTarget } from './targets.ts';
+import { wantsSeverity, type NotificationTarget } from '../../tenant-config/notification-targets.ts';
+import { ruleAlertNoticeSeverity } from '../../lib/severity.ts';
 import { alertPayload, incidentAnalyzedPayload } from './webhook.ts';
+import { defineProcessor } from '../runtime/factory.ts';
+import { notifyTelemetry } from './telemetry.ts';
 
 /**
  * The notify processor: each analysed incident, and each alert an Autopilot
@@ -64,7 +67,7 @@ export function notifyProcessor(deps: {
     if (alert.source !== 'rule') return null;
     return {
       tenant: alert.tenant, service: alert.service, reason: `alert_${alert.status}:${alert.alert_name}`, subject_id: alert.alert_id, notice_id: alert.alert_id,
-      severity: alert.severity === 'critical' ? 'critical' : 'high',
+      severity: ruleAlertNoticeSeverity(alert.severity),
       slack: () => slackAlertMessage(alert),
       webhook: () => alertPayload(alert),
     };
@@ -119,3 +122,11 @@ export function notifyProcessor(deps: {
 function deliveryIdOf(n: Notice, targetId: string): string {
   return createHash('sha256').update(`${n.reason}\u0000${n.subject_id}\u0000${targetId}`).digest('hex').slice(0, 32);
 }
+
+export const notify = defineProcessor({
+  name: 'notify',
+  needsClickHouse: true,
+  config: notifyConfig,
+  create: (config, s) =>
+    notifyProcessor({ redis: s.redis, publisher: s.publisher, targets: new DocumentStore(s.clickhouse(), 'notification_targets'), config, outcomes: notifyTelemetry(s.registry).outcomes, groupId: s.groupId }),
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sampleAlert, sampleAnalysis } from './fixtures.ts';
-import { cut, escape, SLACK_LIMITS, slackAlertMessage, slackMessage, type SlackBlock, type SlackMessage } from './slack.ts';
+import { sampleAlert, sampleAnalysis } from '../../test/fixtures/notifications.ts';
+import { cut, escapeMrkdwn, SLACK_LIMITS, slackAlertMessage, slackMessage, type SlackBlock, type SlackMessage } from './slack.ts';
 
 const URL = 'https://autopilot.example.com/incidents/inc-42';
 
@@ -116,7 +116,7 @@ describe('slackAlertMessage', () => {
 
 describe('escape and cut', () => {
   it('escapes &, < and >', () => {
-    expect(escape('a < b && c > d')).toBe('a &lt; b &amp;&amp; c &gt; d');
+    expect(escapeMrkdwn('a < b && c > d')).toBe('a &lt; b &amp;&amp; c &gt; d');
   });
   it('cuts to the limit with an ellipsis, not inside an escape or a surrogate pair', () => {
     expect(cut('abcdef', 6)).toBe('abcdef');

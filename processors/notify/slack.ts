@@ -1,5 +1,6 @@
 import type { AlertRecord, AnalysisRecord } from '../../schemas/topics.ts';
-import { severityRank } from './targets.ts';
+import { severityRank } from '../../lib/severity.ts';
+import { isoTimeSeconds } from '../../lib/time.ts';
 
 /**
  * Slack incoming-webhook messages: a `text` fallback (what notifications and
@@ -27,7 +28,7 @@ const COLORS = ['#2F80ED', '#F2C744', '#E8590C', '#B00020', '#8A8F98'];
 const EMOJI = [':large_blue_circle:', ':large_yellow_circle:', ':large_orange_circle:', ':red_circle:', ':white_circle:'];
 const RESOLVED_COLOR = '#2EB67D';
 
-export const severityColor = (severity: string) => COLORS[severityRank(severity)]!;
+const severityColor = (severity: string) => COLORS[severityRank(severity)]!;
 const severityEmoji = (severity: string) => EMOJI[severityRank(severity)]!;
 
 /** The message for an analyzed incident. */
@@ -44,8 +45,8 @@ export function slackMessage(analysis: AnalysisRecord, incidentUrl: string): Sla
     ]),
     section(
       `*Root cause* · ${Math.round(clamp01(a.root_cause.confidence) * 100)}% confidence · ${analysisSource(a)}\n` +
-        cut(escape(a.root_cause.description), 1500) +
-        (a.root_cause.reasoning.trim() ? `\n_${cut(escape(a.root_cause.reasoning), 1000)}_` : ''),
+        cut(escapeMrkdwn(a.root_cause.description), 1500) +
+        (a.root_cause.reasoning.trim() ? `\n_${cut(escapeMrkdwn(a.root_cause.reasoning), 1000)}_` : ''),
     ),
   ];
   if (a.signals.length > 0) blocks.push(section(listItems('*Anomalies and signals*', a.signals.map(signalLine))));
@@ -53,12 +54,12 @@ export function slackMessage(analysis: AnalysisRecord, incidentUrl: string): Sla
     const actions = [...a.recommended_actions].sort((x, y) => x.priority - y.priority);
     blocks.push(section(listItems('*Recommended actions*', actions.map(actionLine))));
   }
-  if (a.estimated_customer_impact.trim()) blocks.push(section(`*Customer impact*\n${cut(escape(a.estimated_customer_impact), 2500)}`));
+  if (a.estimated_customer_impact.trim()) blocks.push(section(`*Customer impact*\n${cut(escapeMrkdwn(a.estimated_customer_impact), 2500)}`));
   const button = linkButton('Open incident', incidentUrl, 'primary');
   if (button) blocks.push(button);
 
   return {
-    text: cut(`${sev} incident on ${escape(a.service)}: ${escape(a.root_cause.description)}`, SLACK_LIMITS.text),
+    text: cut(`${sev} incident on ${escapeMrkdwn(a.service)}: ${escapeMrkdwn(a.root_cause.description)}`, SLACK_LIMITS.text),
     attachments: [{ color: severityColor(a.severity), blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
   };
 }
@@ -69,9 +70,9 @@ export function slackAlertMessage(alert: AlertRecord): SlackMessage {
   const state = firing ? 'FIRING' : 'RESOLVED';
   const summary = alert.annotations.summary ?? alert.annotations.description ?? '';
   const fields = [
-    `*Service*\n${escape(alert.service)}`,
-    `*Severity*\n${escape(alert.severity)}`,
-    `*Source*\n${alert.source === 'rule' ? `rule ${escape(alert.rule_id ?? '')}` : 'Alertmanager'}`,
+    `*Service*\n${escapeMrkdwn(alert.service)}`,
+    `*Severity*\n${escapeMrkdwn(alert.severity)}`,
+    `*Source*\n${alert.source === 'rule' ? `rule ${escapeMrkdwn(alert.rule_id ?? '')}` : 'Alertmanager'}`,
     `*Started*\n${slackDate(alert.starts_at)}`,
   ];
   if (!firing && alert.ends_at !== null) fields.push(`*Ended*\n${slackDate(alert.ends_at)}`);
@@ -82,36 +83,36 @@ export function slackAlertMessage(alert: AlertRecord): SlackMessage {
     { type: 'section', fields: fields.map((f) => mrkdwn(cut(f, 2000))) },
   ];
   if (alert.annotations.summary && alert.annotations.description) {
-    blocks.push(section(`*${cut(escape(alert.annotations.summary), 500)}*\n${escape(alert.annotations.description)}`));
+    blocks.push(section(`*${cut(escapeMrkdwn(alert.annotations.summary), 500)}*\n${escapeMrkdwn(alert.annotations.description)}`));
   } else if (summary) {
-    blocks.push(section(escape(summary)));
+    blocks.push(section(escapeMrkdwn(summary)));
   }
   const labels = Object.entries(alert.labels).map(([k, v]) => `${k}=${v}`);
-  if (labels.length > 0) blocks.push(context([`*Labels* ${escape(labels.join(', '))}`]));
+  if (labels.length > 0) blocks.push(context([`*Labels* ${escapeMrkdwn(labels.join(', '))}`]));
   const button = alert.generator_url ? linkButton('Source', alert.generator_url) : null;
   if (button) blocks.push(button);
 
   return {
-    text: cut(`[${state}] ${escape(alert.alert_name)} on ${escape(alert.service)} (${escape(alert.severity)})${summary ? `: ${escape(summary)}` : ''}`, SLACK_LIMITS.text),
+    text: cut(`[${state}] ${escapeMrkdwn(alert.alert_name)} on ${escapeMrkdwn(alert.service)} (${escapeMrkdwn(alert.severity)})${summary ? `: ${escapeMrkdwn(summary)}` : ''}`, SLACK_LIMITS.text),
     attachments: [{ color: firing ? severityColor(alert.severity) : RESOLVED_COLOR, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
   };
 }
 
 function analysisSource(a: AnalysisRecord): string {
-  const experiment = a.variant ? `, variant ${escape(a.variant)}` : '';
-  if (a.source === 'llm') return `source: llm (${escape(a.model ?? 'unknown model')}, prompt ${escape(a.prompt_name)} v${a.prompt_version}${experiment})`;
-  return `source: rules${a.fallback_reason ? ` (fallback: ${escape(a.fallback_reason)})` : ''}`;
+  const experiment = a.variant ? `, variant ${escapeMrkdwn(a.variant)}` : '';
+  if (a.source === 'llm') return `source: llm (${escapeMrkdwn(a.model ?? 'unknown model')}, prompt ${escapeMrkdwn(a.prompt_name)} v${a.prompt_version}${experiment})`;
+  return `source: rules${a.fallback_reason ? ` (fallback: ${escapeMrkdwn(a.fallback_reason)})` : ''}`;
 }
 
 function signalLine(s: AnalysisRecord['signals'][number]): string {
-  const sev = s.severity ? `[${escape(s.severity)}] ` : '';
-  return `${sev}${escape(s.kind)}: ${cut(escape(s.summary), 300)} · ${slackDate(s.at)}`;
+  const sev = s.severity ? `[${escapeMrkdwn(s.severity)}] ` : '';
+  return `${sev}${escapeMrkdwn(s.kind)}: ${cut(escapeMrkdwn(s.summary), 300)} · ${slackDate(s.at)}`;
 }
 
 function actionLine(a: AnalysisRecord['recommended_actions'][number]): string {
   const risk = a.risk === 'high' ? ':warning: high' : a.risk;
-  const reasoning = a.reasoning.trim() ? ` — ${cut(escape(a.reasoning), 500)}` : '';
-  return `*${cut(escape(a.action), 300)}* (risk: ${risk}, priority ${a.priority})${reasoning}`;
+  const reasoning = a.reasoning.trim() ? ` — ${cut(escapeMrkdwn(a.reasoning), 500)}` : '';
+  return `*${cut(escapeMrkdwn(a.action), 300)}* (risk: ${risk}, priority ${a.priority})${reasoning}`;
 }
 
 /**
@@ -150,7 +151,7 @@ function linkButton(label: string, url: string, style?: 'primary'): SlackBlock |
  * answer would page a whole channel, `<http://x|y>` would disguise a link.
  * Escaped, they show as typed.
  */
-export function escape(text: string): string {
+export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
@@ -164,8 +165,7 @@ export function cut(text: string, max: number): string {
 
 /** Slack shows the date in the reader's time zone; the fallback is UTC. */
 function slackDate(ms: number): string {
-  const iso = new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${iso}>`;
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${isoTimeSeconds(ms)}>`;
 }
 
 const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);

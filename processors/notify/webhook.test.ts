@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sampleAlert, sampleAnalysis } from './fixtures.ts';
+import { sampleAlert, sampleAnalysis } from '../../test/fixtures/notifications.ts';
 import { alertPayload, incidentAnalyzedPayload } from './webhook.ts';
 
 describe('webhook payloads', () => {

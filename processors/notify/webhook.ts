@@ -1,58 +1,38 @@
+import { isoTime } from '../../lib/time.ts';
 import type { AlertRecord, AnalysisRecord } from '../../schemas/topics.ts';
 
 /**
  * Generic webhook payloads: plain JSON with a `type` to switch on and an
  * `id` that stays the same across retries of one event, so a receiver can
- * drop duplicates. Times are ISO 8601 in UTC.
+ * drop duplicates. Fields are the records' own (schemas/topics.ts), except
+ * times: epoch ms there, ISO 8601 in UTC here.
  */
-export interface IncidentAnalyzedPayload {
+export interface IncidentAnalyzedPayload
+  extends Pick<
+    AnalysisRecord,
+    'tenant' | 'service' | 'incident_id' | 'incident_severity' | 'severity' | 'root_cause' | 'recommended_actions' | 'estimated_customer_impact'
+  > {
   type: 'incident.analyzed';
-  id: string;
-  tenant: string;
-  service: string;
-  incident_id: string;
+  id: AnalysisRecord['analysis_id'];
   incident_url: string;
-  incident_severity: string;
   incident_opened_at: string;
-  severity: string;
-  root_cause: AnalysisRecord['root_cause'];
-  recommended_actions: AnalysisRecord['recommended_actions'];
-  estimated_customer_impact: string;
-  signals: { kind: string; at: string; summary: string; severity: string | null }[];
-  analysis: {
-    analysis_id: string;
-    source: 'llm' | 'rules';
-    model: string | null;
-    prompt_name: string;
-    prompt_version: number;
-    experiment_id: string | null;
-    variant: string | null;
-    fallback_reason: string | null;
-    duration_ms: number;
-    created_at: string;
-  };
+  signals: (Omit<AnalysisRecord['signals'][number], 'at'> & { at: string })[];
+  analysis: Pick<
+    AnalysisRecord,
+    'analysis_id' | 'source' | 'model' | 'prompt_name' | 'prompt_version' | 'experiment_id' | 'variant' | 'fallback_reason' | 'duration_ms'
+  > & { created_at: string };
 }
 
-export interface AlertPayload {
-  type: 'alert.firing' | 'alert.resolved';
-  id: string;
-  tenant: string;
-  service: string;
-  alert_name: string;
-  source: AlertRecord['source'];
-  status: AlertRecord['status'];
-  severity: string;
-  fingerprint: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
+export interface AlertPayload
+  extends Pick<
+    AlertRecord,
+    'tenant' | 'service' | 'alert_name' | 'source' | 'status' | 'severity' | 'fingerprint' | 'labels' | 'annotations' | 'generator_url' | 'rule_id' | 'value'
+  > {
+  type: `alert.${AlertRecord['status']}`;
+  id: AlertRecord['alert_id'];
   starts_at: string;
   ends_at: string | null;
-  generator_url: string | null;
-  rule_id: string | null;
-  value: number | null;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 export function incidentAnalyzedPayload(a: AnalysisRecord, incidentUrl: string): IncidentAnalyzedPayload {
   return {
@@ -63,12 +43,12 @@ export function incidentAnalyzedPayload(a: AnalysisRecord, incidentUrl: string):
     incident_id: a.incident_id,
     incident_url: incidentUrl,
     incident_severity: a.incident_severity,
-    incident_opened_at: iso(a.incident_opened_at),
+    incident_opened_at: isoTime(a.incident_opened_at),
     severity: a.severity,
     root_cause: a.root_cause,
     recommended_actions: [...a.recommended_actions].sort((x, y) => x.priority - y.priority),
     estimated_customer_impact: a.estimated_customer_impact,
-    signals: a.signals.map((s) => ({ kind: s.kind, at: iso(s.at), summary: s.summary, severity: s.severity })),
+    signals: a.signals.map((s) => ({ kind: s.kind, at: isoTime(s.at), summary: s.summary, severity: s.severity })),
     analysis: {
       analysis_id: a.analysis_id,
       source: a.source,
@@ -79,7 +59,7 @@ export function incidentAnalyzedPayload(a: AnalysisRecord, incidentUrl: string):
       variant: a.variant,
       fallback_reason: a.fallback_reason,
       duration_ms: a.duration_ms,
-      created_at: iso(a.created_at),
+      created_at: isoTime(a.created_at),
     },
   };
 }
@@ -97,8 +77,8 @@ export function alertPayload(alert: AlertRecord): AlertPayload {
     fingerprint: alert.fingerprint,
     labels: alert.labels,
     annotations: alert.annotations,
-    starts_at: iso(alert.starts_at),
-    ends_at: alert.ends_at === null ? null : iso(alert.ends_at),
+    starts_at: isoTime(alert.starts_at),
+    ends_at: alert.ends_at === null ? null : isoTime(alert.ends_at),
     generator_url: alert.generator_url,
     rule_id: alert.rule_id,
     value: alert.value,

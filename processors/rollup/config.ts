@@ -1,15 +1,6 @@
-import { z } from 'zod';
-import { variablesWithPrefix } from '../../lib/config.ts';
-import { DEFAULT_WINDOWS, type WindowConfig } from './windows.ts';
+import { windowConfig } from '../runtime/window-config.ts';
+import type { WindowConfig } from '../runtime/windows.ts';
 
-/** Rollup settings from the environment; unknown ROLLUP_* variables are refused, not ignored. */
-const schema = z.strictObject({
-  ROLLUP_WINDOW_MS: z.coerce.number().int().min(1000).default(DEFAULT_WINDOWS.windowMs),
-  ROLLUP_LATENESS_MS: z.coerce.number().int().min(0).default(DEFAULT_WINDOWS.latenessMs),
-  ROLLUP_RELATIVE_ACCURACY: z.coerce.number().gt(0).max(0.05).default(DEFAULT_WINDOWS.relativeAccuracy),
-});
-
-export function rollupConfig(env: NodeJS.ProcessEnv = process.env): WindowConfig {
-  const c = schema.parse(variablesWithPrefix(env, 'ROLLUP_'));
-  return { windowMs: c.ROLLUP_WINDOW_MS, latenessMs: c.ROLLUP_LATENESS_MS, relativeAccuracy: c.ROLLUP_RELATIVE_ACCURACY };
-}
+/** ROLLUP_WINDOW_MS, ROLLUP_LATENESS_MS, ROLLUP_RELATIVE_ACCURACY (see runtime/window-config.ts, shared with error-rate). */
+export type RollupConfig = WindowConfig;
+export const rollupConfig = (env: NodeJS.ProcessEnv): RollupConfig => windowConfig(env);

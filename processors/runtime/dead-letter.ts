@@ -1,5 +1,5 @@
-import type { IHeaders, KafkaMessage, Message, Producer } from 'kafkajs';
-import { MAX_RECORD_BYTES, produceRequests, recordBytes } from '../../gateway/publish.ts';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { MAX_RECORD_BYTES, recordBytes, type Publisher } from '../../platform/publisher.ts';
 import { DEAD_LETTER_TOPIC } from '../../schemas/topics.ts';
 
 export interface Rejected {
@@ -14,7 +14,7 @@ export interface Rejected {
  * acknowledged (acks=all) before the source offset is committed, so a rejected
  * record is never simply gone.
  *
- * Sends are cut below Kafka's message limit like the gateway's (a batch of
+ * Sends are cut below Kafka's message limit by the publisher (a batch of
  * many large rejected records would otherwise be refused on every retry, and
  * the partition would never move on). A record that cannot fit even alone
  * (a source record near the limit plus our headers, or a source topic allowing
@@ -23,11 +23,9 @@ export interface Rejected {
  * would leave bytes that look like a record and decode as nothing; the
  * original stays readable at its source position until that topic's retention.
  */
-export async function sendToDeadLetter(producer: Producer, processor: string, sourceTopic: string, rejected: Rejected[]): Promise<void> {
+export async function sendToDeadLetter(publisher: Publisher, processor: string, sourceTopic: string, rejected: Rejected[]): Promise<void> {
   if (rejected.length === 0) return;
-  const messages = rejected.map((r) => fitted(deadLetter(r, processor, sourceTopic)));
-  const requests = produceRequests([{ topic: DEAD_LETTER_TOPIC, messages }]);
-  await Promise.all(requests.map((topicMessages) => producer.sendBatch({ acks: -1, topicMessages })));
+  await publisher.sendRaw(DEAD_LETTER_TOPIC, rejected.map((r) => fitted(deadLetter(r, processor, sourceTopic))));
 }
 
 function deadLetter(r: Rejected, processor: string, sourceTopic: string): Message & { headers: Record<string, Buffer | string> } {

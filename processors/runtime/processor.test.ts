@@ -5,7 +5,8 @@ import { loadConfig } from '../../lib/config.ts';
 import { unavailable } from '../../lib/errors.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createRegistry } from '../../lib/metrics.ts';
-import { connectServices, type Services } from '../../lib/services.ts';
+import { createPublisher, type Publisher } from '../../platform/publisher.ts';
+import { connectServices, type Services } from '../../platform/services.ts';
 import type { DeploymentEvent } from '../../schemas/topics.ts';
 import { readDeadLetters } from '../../test/helpers/dead-letters.ts';
 import { eventually } from '../../test/helpers/pipeline.ts';
@@ -32,6 +33,7 @@ describe('consume loop under failure', () => {
   const handled: { partition: number; version: string }[] = [];
   let services: Services;
   let producer: Producer;
+  let publisher: Publisher;
   let processor: RunningProcessor;
 
   const send = async (partition: number, version: string) => {
@@ -50,6 +52,7 @@ describe('consume loop under failure', () => {
     await admin.disconnect();
     producer = services.kafka.producer();
     await producer.connect();
+    publisher = await createPublisher(services.kafka, services.catalog, log);
     processor = await startProcessor(
       {
         name: 'flaky',
@@ -66,7 +69,7 @@ describe('consume loop under failure', () => {
       {
         kafka: services.kafka,
         catalog: services.catalog,
-        producer,
+        publisher,
         log,
         telemetry,
         runtime: { maxAttempts: 3, maxBackoffMs: 200, stallAfterMs: 1500, lagIntervalMs: 200 },
@@ -76,6 +79,7 @@ describe('consume loop under failure', () => {
   afterAll(async () => {
     await processor?.stop();
     await producer?.disconnect();
+    await publisher?.close();
     await services?.close();
   });
 

@@ -1,14 +1,15 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { withDeadline } from '../../lib/deadline.ts';
 import { describeError } from '../../lib/errors.ts';
 import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
+import type { Publisher } from '../../platform/publisher.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
 import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
 import { PartitionProgress, watchProgress } from './progress.ts';
-import { backoffDelay } from './retry.ts';
+import { backoffDelay } from '../../lib/backoff.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
 /** A Kafka record after Avro decoding, with where it came from. */
@@ -93,14 +94,14 @@ export async function startProcessor(
   deps: {
     kafka: Kafka;
     catalog: SchemaCatalog;
-    producer: Producer;
+    publisher: Publisher;
     log: Logger;
     telemetry: ProcessorTelemetry;
     runtime?: RuntimeConfig;
     fromBeginning?: boolean;
   },
 ): Promise<RunningProcessor> {
-  const { kafka, catalog, producer, telemetry } = deps;
+  const { kafka, catalog, publisher, telemetry } = deps;
   const cfg = deps.runtime ?? DEFAULT_RUNTIME;
   const log = deps.log.child({ processor: spec.name });
   const consumer: Consumer = kafka.consumer({
@@ -199,7 +200,7 @@ export async function startProcessor(
 
   const deadLetter = async (refused: Rejected[], labels: { processor: string; topic: string }) => {
     if (refused.length === 0) return;
-    await sendToDeadLetter(producer, spec.name, labels.topic, refused);
+    await sendToDeadLetter(publisher, spec.name, labels.topic, refused);
     for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });
     log.warn({ topic: labels.topic, partition: refused[0]!.partition, count: refused.length, first: refused[0]!.reason }, 'records sent to the dead-letter topic');
   };

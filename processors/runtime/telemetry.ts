@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
  */
 export function processorTelemetry(registry: Registry) {
   const labelNames = ['processor', 'topic'] as const;
-  const metric = <T>(existing: string, make: () => T): T => (registry.getSingleMetric(existing) as T) ?? make();
+  const metric = <T>(name: string, make: () => T) => registered(registry, name, make);
   return {
     received: metric('autopilot_processor_received_total', () =>
       new Counter({ name: 'autopilot_processor_received_total', help: 'Records read from Kafka', labelNames, registers: [registry] })),
@@ -20,14 +20,6 @@ export function processorTelemetry(registry: Registry) {
       new Counter({ name: 'autopilot_processor_errors_total', help: 'Failed write attempts (retried)', labelNames, registers: [registry] })),
     writeSeconds: metric('autopilot_processor_write_seconds', () =>
       new Histogram({ name: 'autopilot_processor_write_seconds', help: 'Time to write one batch downstream', labelNames, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] })),
-    latePoints: metric('autopilot_processor_late_points_total', () =>
-      new Counter({ name: 'autopilot_processor_late_points_total', help: 'Points that arrived after their window closed (kept in metric_late_points)', labelNames, registers: [registry] })),
-    notifications: metric('autopilot_notifications_total', () =>
-      new Counter({ name: 'autopilot_notifications_total', help: 'Notification deliveries by outcome (delivered, failed, suppressed), target kind and reason', labelNames: ['outcome', 'target_kind', 'reason'], registers: [registry] })),
-    analysisSeconds: metric('autopilot_analysis_seconds', () =>
-      new Histogram({ name: 'autopilot_analysis_seconds', help: 'Time to analyse an incident, context and model included, by source (llm, rules)', labelNames: ['source'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] })),
-    analysisFallbacks: metric('autopilot_analysis_fallbacks_total', () =>
-      new Counter({ name: 'autopilot_analysis_fallbacks_total', help: 'Analyses the rules answered because the model failed, by reason', labelNames: ['reason'], registers: [registry] })),
     lag: metric('autopilot_processor_consumer_lag', () =>
       new Gauge({ name: 'autopilot_processor_consumer_lag', help: 'Records behind the partition high watermark, read from Kafka every few seconds', labelNames: [...labelNames, 'partition'], registers: [registry] })),
     stalled: metric('autopilot_processor_stalled', () =>
@@ -39,3 +31,8 @@ export function processorTelemetry(registry: Registry) {
   };
 }
 export type ProcessorTelemetry = ReturnType<typeof processorTelemetry>;
+
+/** The registry's metric of that name, made on first use: several processors in one process share a registry. */
+export function registered<T>(registry: Registry, name: string, make: () => T): T {
+  return (registry.getSingleMetric(name) as T) ?? make();
+}

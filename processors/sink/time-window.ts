@@ -1,7 +1,9 @@
+import { isoTime } from '../../lib/time.ts';
+
 const DAY_MS = 24 * 3600 * 1000;
 
 /** How far ahead of the sink's clock an event time may be: senders' clocks drift, a day is generous. */
-export const FUTURE_SKEW_MS = DAY_MS;
+const FUTURE_SKEW_MS = DAY_MS;
 
 /**
  * ClickHouse refuses an insert that touches more than 100 partitions
@@ -16,8 +18,8 @@ const toMs = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v
 export function timeWindowError(value: unknown, retentionDays: number, now: number): string | undefined {
   const ms = toMs(value);
   if (!Number.isFinite(ms)) return `is not a time (${String(value)})`;
-  if (ms < now - retentionDays * DAY_MS) return `${new Date(ms).toISOString()} is older than the table's ${retentionDays}-day retention`;
-  if (ms > now + FUTURE_SKEW_MS) return `${new Date(ms).toISOString()} is more than a day in the future`;
+  if (ms < now - retentionDays * DAY_MS) return `${isoTime(ms)} is older than the table's ${retentionDays}-day retention`;
+  if (ms > now + FUTURE_SKEW_MS) return `${isoTime(ms)} is more than a day in the future`;
   return undefined;
 }
 

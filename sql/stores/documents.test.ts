@@ -46,6 +46,6 @@ describe('DocumentStore beside failing statements on the embedded engine', () =>
           : rules.get(tenant, 'no-such-id').then((doc) => (doc === undefined ? 'absent' : 'found')),
     );
     const results = await Promise.all(work);
-    results.forEach((r, i) => expect(r, `statement ${i}`).toBe(i % 3 === 0 ? 'failed' : i % 3 === 1 ? names.join(',') : 'absent'));
+    for (const [i, r] of results.entries()) expect(r, `statement ${i}`).toBe(i % 3 === 0 ? 'failed' : i % 3 === 1 ? names.join(',') : 'absent');
   });
 });

@@ -6,9 +6,10 @@ import path from 'node:path';
 import { eventually } from './pipeline.ts';
 
 /**
- * A real Prometheus or Alertmanager (Debian's packages, installed by
- * .ci/run) as a child of the test: its config written to a folder of its
- * own, started on a free loopback port, ready once `readyPath` answers 200.
+ * A real Prometheus or Alertmanager (Debian's packages; test/global-setup.ts
+ * installs them and provides their paths) as a child of the test: its config
+ * written to a folder of its own, started on a free loopback port, ready once
+ * `readyPath` answers 200.
  */
 export interface Daemon {
   url: string;

@@ -4,13 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Kafka } from 'kafkajs';
-import type { Publisher } from '../../gateway/publish.ts';
+import type { Publisher } from '../../platform/publisher.ts';
 import { buildGateway } from '../../gateway/server.ts';
 import { loadConfig, type Config } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createRegistry } from '../../lib/metrics.ts';
-import { startSelfMonitor } from '../../lib/self-monitor.ts';
-import { connectServices, type Services } from '../../lib/services.ts';
+import { startSelfMonitor } from '../../platform/self-monitor.ts';
+import { connectServices, type Services } from '../../platform/services.ts';
 import { startProcessors, type ProcessorName, type RunningProcessors } from '../../processors/start.ts';
 
 /**

@@ -1,0 +1,25 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Registry } from 'prom-client';
+import type { Config } from '../lib/config.ts';
+import type { HealthCheck } from '../lib/health.ts';
+import type { Logger } from '../lib/log.ts';
+import type { TenantRateLimiter } from './middleware/rate-limit.ts';
+import type { Publisher } from '../platform/publisher.ts';
+import type { GatewayStores } from './stores.ts';
+import type { GatewayTelemetry } from './telemetry.ts';
+
+/** What the gateway app is built from (app.ts), and what each route file takes: a leaf, so routes never import the app. */
+export interface GatewayDeps {
+  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'> & Partial<Pick<Config, 'metricsTenantLabels'>>;
+  publisher: Publisher;
+  limiter: TenantRateLimiter;
+  telemetry: GatewayTelemetry;
+  registry: Registry;
+  checks: HealthCheck[];
+  clickhouse?: ClickHouseClient;
+  /** The incidents and configuration API's storage; absent when this process has no ClickHouse. */
+  stores?: GatewayStores;
+  /** NOTIFY_ALLOW_LOOPBACK: whether a notification target may point at this host. */
+  allowLoopbackTargets?: boolean;
+  log: Logger;
+}

@@ -1,0 +1,58 @@
+import { Kafka, logLevel, type ICustomPartitioner, type LogEntry as KafkaLogEntry } from 'kafkajs';
+import { DEAD_LETTER_TOPIC, partitionOf, TOPICS } from '../schemas/topics.ts';
+import type { Logger } from '../lib/log.ts';
+
+/**
+ * Warnings kafkajs prints on every start that say nothing about this run: the
+ * partitioner notice (we pass the partitioner explicitly), and the note on
+ * bounded retries for idempotent producers (bounded on purpose: a request
+ * waiting on a dead broker gets a 503, it does not hang).
+ */
+const QUIET = ['KafkaJS v2.0.0 switched default partitioner', 'Limiting retries for the idempotent producer'];
+
+/** One Kafka client factory, so every component logs kafkajs through pino and names itself the same way. */
+export function createKafka(brokers: string[], clientId: string, log: Logger): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 10_000,
+    // Short retries: callers decide what a failure means (503 at the gateway, pause in processors).
+    retry: { retries: 4, initialRetryTime: 200, maxRetryTime: 2000 },
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: KafkaLogEntry) => {
+      const { message, ...rest } = entry.log;
+      if (QUIET.some((q) => message.startsWith(q))) return;
+      const fields = { kafka: entry.namespace, ...rest };
+      if (entry.level <= logLevel.ERROR) log.error(fields, message);
+      else log.warn(fields, message);
+    },
+  });
+}
+
+const ALL_TOPICS = [...Object.values(TOPICS).map((t) => t.topic), DEAD_LETTER_TOPIC];
+
+/** Creates the topics Autopilot owns (replication: the broker default); existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, partitions: number, topics = ALL_TOPICS): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Every Autopilot producer places records with `partitionOf(key)`, so a
+ * service's logs, deployments, anomalies and incidents share a partition
+ * number across topics, whichever process wrote them.
+ */
+export const keyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
+  partitionOf(String(message.key ?? ''), partitionMetadata.length);

@@ -1,0 +1,181 @@
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { withDeadline } from '../lib/deadline.ts';
+import { keyPartitioner } from './kafka.ts';
+import { AutopilotError, describeError, unavailable } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import type { SchemaCatalog } from '../schemas/catalog.ts';
+import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+
+/**
+ * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
+ * acknowledged every record (acks=all, idempotent producer), and only then may
+ * the gateway answer 2xx. A record Kafka could never take (over its message
+ * size limit) refuses the whole call with `payload_too_large` (413) before
+ * anything is sent; any other failure is a retriable `unavailable` error (503).
+ */
+export interface Publisher {
+  publish<K extends RecordKind>(kind: K, records: RecordOf<K>[]): Promise<void>;
+  /** Several kinds in one produce request (one request per broker), acknowledged together. */
+  publishAll(batches: { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind][]): Promise<void>;
+  /**
+   * Records already in wire format, sent as they are (dead letters: the bytes
+   * as they came, with headers), cut into sends below Kafka's limit like
+   * `publishAll`'s, acknowledged by all replicas. Kafka's own error on failure.
+   */
+  sendRaw(topic: string, messages: Message[]): Promise<void>;
+  readonly connected: boolean;
+  close(): Promise<void>;
+}
+
+export interface PublisherOptions {
+  /** Longest a request waits for Kafka before it gets a 503. */
+  timeoutMs?: number;
+  onProduced?: (kind: RecordKind, count: number, seconds: number) => void;
+}
+
+export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log: Logger, opts: PublisherOptions = {}): Promise<Publisher> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 5, // the most Kafka keeps ordered for an idempotent producer
+    createPartitioner: keyPartitioner,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  let connected = false;
+  producer.on(producer.events.CONNECT, () => (connected = true));
+  producer.on(producer.events.DISCONNECT, () => (connected = false));
+  await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
+
+  const publisher: Publisher = {
+    get connected() {
+      return connected;
+    },
+
+    async publish(kind, records) {
+      await publisher.publishAll([{ kind, records } as Parameters<Publisher['publishAll']>[0][number]]);
+    },
+
+    async publishAll(batches) {
+      const nonEmpty = batches.filter((b) => b.records.length > 0);
+      if (nonEmpty.length === 0) return;
+      // Encoding first: a record the schema refuses fails the whole request before anything is sent.
+      const topicMessages = nonEmpty.map(({ kind, records }) => {
+        const spec = TOPICS[kind];
+        return { topic: spec.topic, messages: records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) })) };
+      });
+      // …and so does one Kafka would refuse for its size: a send of it fails on every retry, and its batch's other sends would land.
+      refuseOversized(nonEmpty.map(({ kind }, i) => ({ kind, messages: topicMessages[i]!.messages })));
+      const started = performance.now();
+      try {
+        await withDeadline(
+          Promise.all(produceRequests(topicMessages).map((request) => producer.sendBatch({ acks: -1, topicMessages: request }))),
+          timeoutMs,
+          `no acknowledgement from Kafka within ${timeoutMs} ms`,
+        );
+      } catch (err) {
+        throw unavailable(`Kafka did not acknowledge the batch: ${describeError(err)}`, err, 5);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      for (const { kind, records } of nonEmpty) opts.onProduced?.(kind, records.length, seconds);
+    },
+
+    async sendRaw(topic, messages) {
+      if (messages.length === 0) return;
+      await Promise.all(produceRequests([{ topic, messages }]).map((request) => producer.sendBatch({ acks: -1, topicMessages: request })));
+    },
+
+    async close() {
+      await producer.disconnect();
+    },
+  };
+  return publisher;
+}
+
+/**
+ * The largest record batch a broker takes: Kafka's default `message.max.bytes`
+ * (1 MiB + 12 bytes of log overhead), which Autopilot's topics keep. A batch
+ * over it is refused as too large on every retry, so nothing may be sent that
+ * cannot fit: sends are cut well below it (CHUNK_BYTES), and a single record
+ * that can never fit is refused before anything of its request is sent.
+ */
+export const KAFKA_MESSAGE_MAX_BYTES = 1024 * 1024;
+
+/** Room a record batch needs around its records: the v2 batch header is 61 bytes. */
+const BATCH_OVERHEAD_BYTES = 128;
+/** Per record: its length, attributes, time and offset deltas and field lengths (varints), rounded up. */
+const RECORD_OVERHEAD_BYTES = 64;
+/** Per header: its name and value lengths (varints), rounded up. */
+const HEADER_OVERHEAD_BYTES = 10;
+
+/** The largest record, as `recordBytes` counts it, that fits in a batch of its own. */
+export const MAX_RECORD_BYTES = KAFKA_MESSAGE_MAX_BYTES - BATCH_OVERHEAD_BYTES;
+
+const bytesOf = (v: Buffer | string | null | undefined) => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+
+/** A record's size in a batch, overhead included (an upper bound, never less than Kafka counts). */
+export function recordBytes(m: Message): number {
+  let bytes = bytesOf(m.key) + bytesOf(m.value) + RECORD_OVERHEAD_BYTES;
+  for (const [name, value] of Object.entries(m.headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) bytes += Buffer.byteLength(name) + bytesOf(v) + HEADER_OVERHEAD_BYTES;
+  }
+  return bytes;
+}
+
+const MAX_OVERSIZED_DETAILS = 10;
+
+/** A 413 naming each record (kind and index among the call's records of that kind) that can never fit, or nothing. */
+function refuseOversized(batches: { kind: RecordKind; messages: Message[] }[]): void {
+  const oversized: { kind: RecordKind; index: number; bytes: number; limit: number }[] = [];
+  let count = 0;
+  for (const { kind, messages } of batches) {
+    messages.forEach((m, index) => {
+      const bytes = recordBytes(m);
+      if (bytes <= MAX_RECORD_BYTES) return;
+      if (count++ < MAX_OVERSIZED_DETAILS) oversized.push({ kind, index, bytes, limit: MAX_RECORD_BYTES });
+    });
+  }
+  if (count === 0) return;
+  const first = oversized[0]!;
+  throw new AutopilotError(
+    'payload_too_large',
+    `${count === 1 ? 'a record is' : `${count} records are`} too large for Kafka (${first.kind} record ${first.index}: ${first.bytes} bytes encoded, over the limit of ${MAX_RECORD_BYTES}); nothing was written`,
+    { details: count > oversized.length ? [...oversized, { truncated: count - oversized.length }] : oversized },
+  );
+}
+
+/**
+ * Kafka refuses a record batch over its message size limit, and kafkajs puts
+ * everything one send has for a partition into one batch: a large
+ * remote-write request got a 503 on every retry, forever (found by the
+ * remote-write benchmark). So a request's records are cut into sends of at
+ * most CHUNK_BYTES, each naming a topic once (kafkajs keeps one entry per
+ * topic per send). A record over CHUNK_BYTES travels alone, and fits as long
+ * as it is within MAX_RECORD_BYTES (callers check). Smaller sends also keep
+ * kafkajs's per-partition grouping, which copies the partition's list for
+ * every message, from growing quadratically with the request.
+ */
+export const CHUNK_BYTES = KAFKA_MESSAGE_MAX_BYTES / 4;
+
+type TopicMessages<M extends Message> = { topic: string; messages: M[] };
+
+export function produceRequests<M extends Message>(topicMessages: TopicMessages<M>[]): TopicMessages<M>[][] {
+  const requests: TopicMessages<M>[][] = [];
+  for (const { topic, messages } of topicMessages) {
+    let chunk: M[] = [];
+    let bytes = 0;
+    let index = 0; // the n-th chunk of each topic goes into the n-th request
+    const flush = () => {
+      (requests[index++] ??= []).push({ topic, messages: chunk });
+      chunk = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const size = recordBytes(m);
+      if (bytes + size > CHUNK_BYTES && chunk.length) flush();
+      chunk.push(m);
+      bytes += size;
+    }
+    if (chunk.length) flush();
+  }
+  return requests;
+}

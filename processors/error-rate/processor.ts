@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Publisher } from '../../platform/publisher.ts';
+import { TOPICS, type Anomaly, type LogEntry, type MetricPoint } from '../../schemas/topics.ts';
+import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { judge } from '../runtime/baseline.ts';
+import { BaselineStore, execOrThrow } from '../runtime/baseline-store.ts';
+import { defineProcessor } from '../runtime/factory.ts';
+import { errorRateConfig, type ErrorRateConfig } from './config.ts';
+
+/**
+ * Error-rate spikes: ERROR and FATAL log lines per service per event-time
+ * minute, judged against that service's own history of per-minute counts.
+ *
+ * Counting uses the rollup's windows (a log line is a point of value 1 or 0),
+ * so the watermark, lateness and record-by-record closing are the same. Open
+ * minutes are rebuilt by replay: the commit names the first offset an open
+ * minute needs, and a checkpoint {watermark, processed} is saved in Redis in
+ * the same MULTI as the baselines it produced. A replayed line whose minute
+ * had closed by that checkpoint was already counted and is skipped.
+ *
+ * A line is counted once however often it is sent: a copy with the same
+ * stream (level and labels), timestamp and text, as a retried push writes it,
+ * is a duplicate within its minute.
+ */
+const ERROR_LEVELS = new Set(['error', 'fatal']);
+
+export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; config: ErrorRateConfig; groupId: string }): ProcessorSpec {
+  const checkpointKey = (partition: number) => `${deps.groupId}:checkpoint:${partition}`;
+  const topic = TOPICS.logs.topic;
+  const { detector, windows: windowCfg } = deps.config;
+  // Per partition, dropped on rebalance or rewind: the checkpoint and baselines in Redis are the truth again.
+  let baselines = new Map<number, BaselineStore>();
+  let partitions = new Map<number, Promise<PartitionWindows>>();
+
+  async function restore(partition: number): Promise<PartitionWindows> {
+    const raw = await deps.redis.get(checkpointKey(partition));
+    return new PartitionWindows(windowCfg, raw ? (JSON.parse(raw) as WindowCheckpoint) : undefined);
+  }
+
+  const handle = async (batch: Decoded[]) => {
+    const partition = batch[0]!.partition;
+    if (!partitions.has(partition)) partitions.set(partition, restore(partition));
+    const windows = await partitions.get(partition)!;
+
+    for (const d of batch) {
+      const log = d.value as LogEntry;
+      const point: MetricPoint = {
+        tenant: log.tenant,
+        timestamp: log.timestamp,
+        metric_name: 'error_rate',
+        value: ERROR_LEVELS.has(log.level) ? 1 : 0,
+        labels: { service: log.service },
+      };
+      windows.add(point, BigInt(d.offset), lineIdentity(log)); // a late line is simply not counted: its minute was judged
+    }
+
+    const closed = windows.closeReady();
+    const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
+    const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
+    baselines.set(partition, store);
+    await store.load(closed.map(id));
+    const anomalies: Anomaly[] = [];
+    for (const w of closed.sort((a, b) => a.window_start - b.window_start)) {
+      const v = judge(store.use(id(w)), w.sum, detector);
+      if (!v.anomaly) continue;
+      anomalies.push({
+        anomaly_id: `er_${w.tenant}_${w.service}_${w.window_start}`,
+        tenant: w.tenant,
+        service: w.service,
+        metric_name: 'error_rate',
+        labels: { service: w.service },
+        kind: 'error_rate',
+        current_value: w.sum,
+        baseline_mean: v.mean,
+        baseline_std_dev: v.stdDev,
+        baseline_median: v.centre,
+        z_score: v.z!,
+        deviation_percent: v.centre === 0 ? 0 : ((w.sum - v.centre) / Math.abs(v.centre)) * 100,
+        severity: v.severity!,
+        level_shift: v.levelShift,
+        consecutive: v.consecutive,
+        detected_at: w.window_end,
+        source_topic: topic,
+        source_partition: partition,
+        source_offset: 0,
+      });
+    }
+    await deps.publisher.publish('anomalies', anomalies);
+
+    const last = BigInt(batch[batch.length - 1]!.offset);
+    const tx = deps.redis.multi();
+    store.writeTo(tx);
+    tx.set(checkpointKey(partition), JSON.stringify(windows.checkpoint(last)));
+    await execOrThrow(tx);
+    return { rejected: [], commitOffset: windows.committableOffset(last + 1n).toString() };
+  };
+
+  return {
+    name: 'error-rate',
+    groupId: deps.groupId,
+    topics: [topic],
+    handle,
+    onRebalance: () => {
+      partitions = new Map();
+      baselines = new Map();
+    },
+    onRewind: (_topic, partition) => {
+      partitions.delete(partition);
+      baselines.delete(partition);
+    },
+  };
+}
+
+/** What makes a log line the same line: its stream, timestamp and text (hashed: open minutes keep one per line). */
+function lineIdentity(l: LogEntry): string {
+  return createHash('sha1').update(JSON.stringify([l.timestamp, l.level, l.labels, l.message])).digest('base64');
+}
+
+export const errorRate = defineProcessor({
+  name: 'error-rate',
+  needsClickHouse: false,
+  config: errorRateConfig,
+  create: (config, s) => errorRateProcessor({ redis: s.redis, publisher: s.publisher, config, groupId: s.groupId }),
+});

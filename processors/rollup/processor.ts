@@ -1,0 +1,120 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Kafka } from 'kafkajs';
+import type { Counter } from 'prom-client';
+import type { Publisher } from '../../platform/publisher.ts';
+import { TOPICS, type MetricPoint } from '../../schemas/topics.ts';
+import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from '../runtime/windows.ts';
+import { defineProcessor } from '../runtime/factory.ts';
+import { rollupConfig } from './config.ts';
+import { rollupTelemetry } from './telemetry.ts';
+
+/**
+ * The rollup processor: windowed count/sum/min/max/p50/p90/p95/p99 per series.
+ *
+ * Exactly once without a state store: open windows live in memory and are
+ * rebuilt by replay. Each commit names the first offset an open window still
+ * needs, and carries {watermark, processed} as Kafka offset metadata (stored
+ * atomically with the offset). On restart, a replayed point whose window had
+ * already closed by then was counted (in that window, or as late) and is
+ * skipped; anything else is folded in as the first time. Closed windows are
+ * upserts keyed by (series, window start), so re-closing one writes the same row.
+ *
+ * A failed write is not retried in place: the runtime rewinds the partition
+ * to its last commit and the windows are rebuilt by the replay, so windows
+ * that closed in the failed batch close again and are written then (retried
+ * in place, they had already left the open set and were lost).
+ */
+export function rollupProcessor(deps: {
+  clickhouse: ClickHouseClient;
+  kafka: Kafka;
+  publisher: Publisher;
+  config: WindowConfig;
+  latePoints: Counter<'processor' | 'topic'>;
+  groupId: string;
+}): ProcessorSpec {
+  const groupId = deps.groupId;
+  const topic = TOPICS.metrics.topic;
+  let partitions = new Map<number, Promise<PartitionWindows>>();
+
+  async function restore(partition: number): Promise<PartitionWindows> {
+    const admin = deps.kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const meta = offsets?.partitions.find((p) => p.partition === partition)?.metadata;
+      return new PartitionWindows(deps.config, meta ? (JSON.parse(meta) as WindowCheckpoint) : undefined);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  const handle = async (batch: Decoded[]) => {
+    const partition = batch[0]!.partition;
+    if (!partitions.has(partition)) partitions.set(partition, restore(partition));
+    const windows = await partitions.get(partition)!;
+    const late: Record<string, unknown>[] = [];
+
+    for (const d of batch) {
+      const point = d.value as MetricPoint;
+      // NaN and ±Inf are stored raw (Prometheus keeps them) but have no percentile: a DDSketch throws on ±Inf.
+      if (!Number.isFinite(point.value)) continue;
+      // The sample's timestamp: a sender's retry (same series and timestamp) is counted once.
+      if (windows.add(point, BigInt(d.offset), point.timestamp) === 'late') {
+        late.push({
+          tenant: point.tenant,
+          service: point.labels.service ?? '',
+          metric_name: point.metric_name,
+          labels: point.labels,
+          window_start: windowStartOf(point.timestamp, deps.config),
+          timestamp: point.timestamp,
+          value: point.value,
+          watermark: windows.watermark,
+          kafka_partition: partition,
+          kafka_offset: d.offset,
+        });
+      }
+    }
+
+    const closed = windows.closeReady();
+    await writeClosed(closed, late);
+    deps.latePoints.inc({ processor: 'rollup', topic }, late.length);
+
+    const last = BigInt(batch[batch.length - 1]!.offset);
+    return {
+      rejected: [],
+      commitOffset: windows.committableOffset(last + 1n).toString(),
+      commitMetadata: JSON.stringify(windows.checkpoint(last)),
+    };
+  };
+
+  async function writeClosed(closed: ClosedWindow[], late: Record<string, unknown>[]): Promise<void> {
+    if (closed.length) {
+      await deps.clickhouse.insert({ table: 'metric_rollups', values: closed, format: 'JSONEachRow' });
+      // Through the publisher: it cuts a burst of windows into sends below Kafka's message limit.
+      await deps.publisher.publish('rollups', closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w));
+    }
+    if (late.length) await deps.clickhouse.insert({ table: 'metric_late_points', values: late, format: 'JSONEachRow' });
+  }
+
+  return {
+    name: 'rollup',
+    groupId,
+    topics: [topic],
+    handle,
+    onRebalance: () => {
+      partitions = new Map();
+    },
+    onRewind: (_topic, partition) => {
+      partitions.delete(partition);
+    },
+  };
+}
+
+export const rollup = defineProcessor({
+  name: 'rollup',
+  needsClickHouse: true,
+  config: rollupConfig,
+  create: (config, s) =>
+    rollupProcessor({ clickhouse: s.clickhouse(), kafka: s.kafka, publisher: s.publisher, config, latePoints: rollupTelemetry(s.registry).latePoints, groupId: s.groupId }),
+});

@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import type { GatewayStores } from '../../gateway/stores.ts';
+import type { DocumentStore, StoredDocument } from '../../sql/stores/documents.ts';
+import type { IncidentDetail, IncidentFilter, IncidentStore, IncidentSummary } from '../../sql/stores/incidents.ts';
+import type { NewPromptVersion, PromptStore, PromptVersion } from '../../sql/stores/prompts.ts';
+import type { Experiment } from '../../tenant-config/experiments.ts';
+import type { Rule } from '../../tenant-config/alert-rules.ts';
+import type { NotificationTarget } from '../../tenant-config/notification-targets.ts';
+
+/**
+ * In-memory stand-ins for the ClickHouse stores (sql/stores/), so the CRUD
+ * routes can be tested with `app.request()` and no database. Each keeps what
+ * its real store promises the routes and nothing more: every read names the
+ * tenant (one tenant's id is another's "not found"), a deleted document is
+ * gone, prompt versions count from 1 per tenant and name, lists come in the
+ * real store's order. SQL itself is tested against ClickHouse elsewhere
+ * (test/api.test.ts, sql/stores/*.test.ts).
+ */
+
+/** A class's public members: what a route can call. The real stores' private ClickHouse client is not part of it. */
+type PublicOf<C> = { [K in keyof C]: C[K] };
+
+/** The one cast: the real classes' private fields make their types nominal; the compiler has checked the public shape. */
+const asStore = <C>(stub: PublicOf<C>): C => stub as C;
+
+export class MemoryDocumentStore<T> implements PublicOf<DocumentStore<T>> {
+  /** Latest version of each document by tenant and id, deleted ones flagged, as `FINAL` reads the table. */
+  private readonly docs = new Map<string, StoredDocument<T> & { deleted: boolean }>();
+
+  async list(tenant: string): Promise<StoredDocument<T>[]> {
+    return this.live().filter((d) => d.tenant === tenant);
+  }
+
+  async get(tenant: string, id: string): Promise<StoredDocument<T> | undefined> {
+    const doc = this.docs.get(keyOf(tenant, id));
+    return doc && !doc.deleted ? withoutDeleted(doc) : undefined;
+  }
+
+  async all(opts: { deletedWithinMs?: number } = {}): Promise<StoredDocument<T>[]> {
+    if (opts.deletedWithinMs === undefined) return this.live();
+    const since = Date.now() - opts.deletedWithinMs;
+    return sorted([...this.docs.values()].filter((d) => !d.deleted || d.updated_at >= since)).map((d) => structuredClone(d));
+  }
+
+  async create(tenant: string, definition: T, extra: { status?: string } = {}): Promise<StoredDocument<T>> {
+    const now = Date.now();
+    return this.write({ id: randomUUID(), tenant, created_at: now, updated_at: now, definition, ...extra }, false);
+  }
+
+  async replace(existing: StoredDocument<T>, definition: T, extra: { status?: string } = {}): Promise<StoredDocument<T>> {
+    return this.write({ ...existing, ...extra, definition, updated_at: Math.max(Date.now(), existing.updated_at + 1) }, false);
+  }
+
+  async delete(existing: StoredDocument<T>): Promise<void> {
+    this.write({ ...existing, updated_at: Math.max(Date.now(), existing.updated_at + 1) }, true);
+  }
+
+  private write(doc: StoredDocument<T>, deleted: boolean): StoredDocument<T> {
+    // Stored as a copy, as a row in a table is: what a route does with the object later changes nothing here.
+    this.docs.set(keyOf(doc.tenant, doc.id), { ...structuredClone(doc), deleted });
+    return doc;
+  }
+
+  private live(): StoredDocument<T>[] {
+    return sorted([...this.docs.values()].filter((d) => !d.deleted)).map(withoutDeleted);
+  }
+}
+
+export class MemoryPromptStore implements PublicOf<PromptStore> {
+  private readonly rows: PromptVersion[] = [];
+  private readonly tagRows = new Map<string, { tenant: string; name: string; tag: string; version: number; deleted: boolean }>();
+
+  async create(tenant: string, name: string, input: NewPromptVersion): Promise<PromptVersion> {
+    // Numbered with no await in between, so two creations at once cannot take one number (the real store queues them).
+    const version: PromptVersion = { tenant, name, version: this.latest(tenant, name) + 1, ...structuredClone(input), created_at: Date.now() };
+    this.rows.push(version);
+    return structuredClone(version);
+  }
+
+  async latestVersion(tenant: string, name: string): Promise<number> {
+    return this.latest(tenant, name);
+  }
+
+  async version(tenant: string, name: string, version: number): Promise<PromptVersion | undefined> {
+    return this.of(tenant, name).find((v) => v.version === version);
+  }
+
+  async versions(tenant: string, name: string): Promise<PromptVersion[]> {
+    return this.of(tenant, name).sort((a, b) => a.version - b.version);
+  }
+
+  async list(tenant: string): Promise<{ name: string; latest_version: number; tags: Record<string, number> }[]> {
+    const names = [...new Set(this.rows.filter((r) => r.tenant === tenant).map((r) => r.name))].sort();
+    return Promise.all(names.map(async (name) => ({ name, latest_version: await this.latestVersion(tenant, name), tags: await this.tags(tenant, name) })));
+  }
+
+  async tags(tenant: string, name: string): Promise<Record<string, number>> {
+    const live = [...this.tagRows.values()].filter((t) => t.tenant === tenant && t.name === name && !t.deleted);
+    return Object.fromEntries(live.sort((a, b) => a.tag.localeCompare(b.tag)).map((t) => [t.tag, t.version]));
+  }
+
+  async setTag(tenant: string, name: string, tag: string, version: number, deleted = false): Promise<void> {
+    this.tagRows.set(keyOf(tenant, name, tag), { tenant, name, tag, version, deleted });
+  }
+
+  async tagged(tenant: string, name: string, tag: string): Promise<PromptVersion | undefined> {
+    const version = (await this.tags(tenant, name))[tag];
+    return version === undefined ? undefined : this.version(tenant, name, version);
+  }
+
+  private latest(tenant: string, name: string): number {
+    return Math.max(0, ...this.of(tenant, name).map((v) => v.version));
+  }
+
+  private of(tenant: string, name: string): PromptVersion[] {
+    return this.rows.filter((r) => r.tenant === tenant && r.name === name).map((r) => structuredClone(r));
+  }
+}
+
+/** An incident as a test seeds it: the summary, optionally its signals and analysis. */
+export type SeededIncident = IncidentSummary & Partial<Pick<IncidentDetail, 'signals' | 'analysis'>>;
+
+export class MemoryIncidentStore implements PublicOf<IncidentStore> {
+  private readonly incidents: (SeededIncident & { tenant: string })[] = [];
+  private readonly feedback: { tenant: string; incident_id: string; feedback_id: string; helpful: boolean; comment?: string; created_at: number }[] = [];
+  private readonly assignments: { tenant: string; incident_id: string; experiment_id: string; variant: string }[] = [];
+
+  /** What the correlate processor would have written. */
+  seed(tenant: string, incident: SeededIncident): void {
+    this.incidents.push({ ...structuredClone(incident), tenant });
+  }
+
+  /** An analysis by an experiment's variant, as the analyst would have written it. */
+  seedAssignment(tenant: string, incident_id: string, experiment_id: string, variant: string): void {
+    this.assignments.push({ tenant, incident_id, experiment_id, variant });
+  }
+
+  /** Feedback kept for a tenant's incident (what addFeedback wrote). */
+  feedbackOf(tenant: string, incident_id: string) {
+    return this.feedback.filter((f) => f.tenant === tenant && f.incident_id === incident_id);
+  }
+
+  async list(tenant: string, f: IncidentFilter): Promise<IncidentSummary[]> {
+    const before = (i: IncidentSummary, after: NonNullable<IncidentFilter['after']>) =>
+      i.opened_at < after.opened_at || (i.opened_at === after.opened_at && i.incident_id < after.incident_id);
+    return this.incidents
+      .filter((i) => i.tenant === tenant)
+      .filter((i) => (f.service === undefined || i.service === f.service) && (f.status === undefined || i.status === f.status))
+      .filter((i) => (f.since === undefined || i.updated_at >= f.since) && (f.after === undefined || before(i, f.after)))
+      .sort((a, b) => b.opened_at - a.opened_at || (a.incident_id < b.incident_id ? 1 : a.incident_id > b.incident_id ? -1 : 0))
+      .slice(0, f.limit)
+      .map(({ tenant: _, signals: __, analysis: ___, ...summary }) => structuredClone(summary));
+  }
+
+  async get(tenant: string, incidentId: string): Promise<IncidentDetail | undefined> {
+    const found = this.incidents.find((i) => i.tenant === tenant && i.incident_id === incidentId);
+    if (!found) return undefined;
+    const { tenant: _, ...incident } = structuredClone(found);
+    const feedback = this.feedbackOf(tenant, incidentId);
+    return {
+      ...incident,
+      signals: incident.signals ?? [],
+      analysis: incident.analysis ?? null,
+      feedback: { count: feedback.length, helpful: feedback.filter((x) => x.helpful).length },
+    };
+  }
+
+  async exists(tenant: string, incidentId: string): Promise<boolean> {
+    return this.incidents.some((i) => i.tenant === tenant && i.incident_id === incidentId);
+  }
+
+  async addFeedback(tenant: string, incidentId: string, input: { helpful: boolean; comment?: string }): Promise<{ feedback_id: string; created_at: number }> {
+    const row = { tenant, incident_id: incidentId, feedback_id: randomUUID(), ...input, created_at: Date.now() };
+    this.feedback.push(row);
+    return { feedback_id: row.feedback_id, created_at: row.created_at };
+  }
+
+  async experimentCounts(tenant: string, experimentId: string): Promise<{ variant: string; incidents: number; feedback: number; helpful: number }[]> {
+    const arms = new Map<string, string>(); // incident → variant: the first analysis decides, as any(variant) does
+    for (const a of this.assignments)
+      if (a.tenant === tenant && a.experiment_id === experimentId && !arms.has(a.incident_id)) arms.set(a.incident_id, a.variant);
+    const counts = new Map<string, { variant: string; incidents: number; feedback: number; helpful: number }>();
+    for (const [incident, variant] of arms) {
+      const c = counts.get(variant) ?? { variant, incidents: 0, feedback: 0, helpful: 0 };
+      const feedback = this.feedbackOf(tenant, incident);
+      counts.set(variant, {
+        variant,
+        incidents: c.incidents + 1,
+        feedback: c.feedback + feedback.length,
+        helpful: c.helpful + feedback.filter((x) => x.helpful).length,
+      });
+    }
+    return [...counts.values()];
+  }
+}
+
+/** The five stores in memory, each also returned as itself so a test can seed or inspect it. */
+export function memoryStores() {
+  const memory = {
+    incidents: new MemoryIncidentStore(),
+    prompts: new MemoryPromptStore(),
+    rules: new MemoryDocumentStore<Rule>(),
+    targets: new MemoryDocumentStore<NotificationTarget>(),
+    experiments: new MemoryDocumentStore<Experiment>(),
+  };
+  const stores: GatewayStores = {
+    incidents: asStore<IncidentStore>(memory.incidents),
+    prompts: asStore<PromptStore>(memory.prompts),
+    rules: asStore<DocumentStore<Rule>>(memory.rules),
+    targets: asStore<DocumentStore<NotificationTarget>>(memory.targets),
+    experiments: asStore<DocumentStore<Experiment>>(memory.experiments),
+  };
+  return { stores, memory };
+}
+
+const keyOf = (...parts: string[]) => parts.join('\u0000');
+const sorted = <D extends StoredDocument<unknown>>(docs: D[]) => docs.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+const withoutDeleted = <T>({ deleted: _, ...doc }: StoredDocument<T> & { deleted: boolean }): StoredDocument<T> => structuredClone(doc);
