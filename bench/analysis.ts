@@ -74,7 +74,8 @@ const warmup = Number(values.warmup);
 const timeoutMs = Number(values['timeout-ms']);
 const slowMs = Number(values['slow-ms']);
 const pollMs = Number(values['poll-ms']);
-if (!(count > 0 && rate > 0 && warmup >= 0 && timeoutMs > 0 && pollMs > 0)) throw new Error('--count, --rate, --timeout-ms and --poll-ms must be positive, --warmup at least 0');
+if (!(count > 0 && rate > 0 && warmup >= 0 && timeoutMs > 0 && pollMs > 0))
+  throw new Error('--count, --rate, --timeout-ms and --poll-ms must be positive, --warmup at least 0');
 if (slowMs <= timeoutMs) throw new Error(`--slow-ms (${slowMs}) must exceed --timeout-ms (${timeoutMs}), or the timeout mode is not one`);
 
 const DATA_DIR = path.join(REPO, '.data', 'bench-analysis');
@@ -85,7 +86,20 @@ const ADMIN_KEY = 'bench-admin-key';
 const TENANT = 'bench'; // the tenant of `bench-key` in every bench stack
 /** How long analyses still missing after the last publish may take (beyond one model timeout) before they count as missed. */
 const GRACE_MS = 30_000;
-const SERVICES = ['checkout', 'payments', 'search', 'catalog', 'cart', 'auth', 'inventory', 'shipping', 'pricing', 'reviews', 'recommendations', 'notifications'];
+const SERVICES = [
+  'checkout',
+  'payments',
+  'search',
+  'catalog',
+  'cart',
+  'auth',
+  'inventory',
+  'shipping',
+  'pricing',
+  'reviews',
+  'recommendations',
+  'notifications',
+];
 
 type Mode = 'instant' | 'timeout';
 const BEHAVIOUR: Record<Mode, Behaviour> = {
@@ -130,16 +144,19 @@ try {
   ollama = await startOllamaStandIn({ model: 'llama3.2:3b' });
   const processorsUrl = `http://localhost:${PROCESSORS_PORT}`;
   const out = openSync(path.join(LOG_DIR, 'processors.log'), 'a');
-  child = spawnProcessors({
-    ...env,
-    PORT: String(PROCESSORS_PORT),
-    AUTOPILOT_ADMIN_KEY: ADMIN_KEY,
-    OLLAMA_HOST: ollama.url,
-    ANALYZE_MODEL: 'llama3.2:3b',
-    ANALYZE_TIMEOUT_MS: String(timeoutMs),
-    // One model call per incident: the figure is one timeout, and each scripted behaviour meets one incident.
-    ANALYZE_RETRIES: '0',
-  }, out);
+  child = spawnProcessors(
+    {
+      ...env,
+      PORT: String(PROCESSORS_PORT),
+      AUTOPILOT_ADMIN_KEY: ADMIN_KEY,
+      OLLAMA_HOST: ollama.url,
+      ANALYZE_MODEL: 'llama3.2:3b',
+      ANALYZE_TIMEOUT_MS: String(timeoutMs),
+      // One model call per incident: the figure is one timeout, and each scripted behaviour meets one incident.
+      ANALYZE_RETRIES: '0',
+    },
+    out,
+  );
   say('bench: starting sink and analyze…');
   await waitReady(`${processorsUrl}/health/ready`, child, 'sink + analyze');
 
@@ -255,7 +272,10 @@ try {
   if (warmup > 0) {
     say(`bench: warm-up, ${warmup} incidents answered at once (not measured)…`);
     const w = await runMode('instant', warmup);
-    if (w.acknowledged < warmup || w.missed > 0) throw new Error(`warm-up: ${w.acknowledged} of ${warmup} incidents acknowledged, ${w.missed} not analysed in time: the pipeline does not work (log: ${path.relative(REPO, LOG_DIR)}/processors.log)${w.firstFailure ? `; first failure: ${w.firstFailure}` : ''}`);
+    if (w.acknowledged < warmup || w.missed > 0)
+      throw new Error(
+        `warm-up: ${w.acknowledged} of ${warmup} incidents acknowledged, ${w.missed} not analysed in time: the pipeline does not work (log: ${path.relative(REPO, LOG_DIR)}/processors.log)${w.firstFailure ? `; first failure: ${w.firstFailure}` : ''}`,
+      );
   }
 
   const modes: Partial<Record<Mode, ReturnType<typeof figure>>> = {};
@@ -268,7 +288,9 @@ try {
     modes[mode] = f;
     const problems = check(mode, r);
     invalid.push(...problems.map((p) => `${mode}: ${p}`));
-    say(`bench: ${mode}: opened → stored p50 ${f.opened_to_stored_ms.p50} ms, p99 ${f.opened_to_stored_ms.p99} ms; sources ${JSON.stringify(r.sources)}${problems.length ? ' (INVALID)' : ''}`);
+    say(
+      `bench: ${mode}: opened → stored p50 ${f.opened_to_stored_ms.p50} ms, p99 ${f.opened_to_stored_ms.p99} ms; sources ${JSON.stringify(r.sources)}${problems.length ? ' (INVALID)' : ''}`,
+    );
   }
 
   const result = {
@@ -295,7 +317,9 @@ try {
     console.log(JSON.stringify(result, null, 2));
   }
   if (invalid.length) {
-    process.stderr.write(`bench: INVALID RUN, these are not figures:\n${invalid.map((p) => `  - ${p}`).join('\n')}\n(log: ${path.relative(REPO, LOG_DIR)}/processors.log)\n`);
+    process.stderr.write(
+      `bench: INVALID RUN, these are not figures:\n${invalid.map((p) => `  - ${p}`).join('\n')}\n(log: ${path.relative(REPO, LOG_DIR)}/processors.log)\n`,
+    );
     process.exitCode = 1;
   }
 } finally {
@@ -336,9 +360,27 @@ function incidentRecord(i: number): IncidentRecord {
     updated_at: now,
     resolved_at: null,
     signals: [
-      { id: deployment, kind: 'deployment', at: deployedAt, summary: `deployed ${version} (succeeded) commit ${randomBytes(4).toString('hex').slice(0, 7)}`, severity: null },
-      { id: `an_${randomBytes(6).toString('hex')}`, kind: 'anomaly', at: now - 60_000, summary: `http_request_duration_ms = ${780 + (i % 50)} vs baseline 120 (z 8.1)`, severity: 'critical' },
-      { id: `an_${randomBytes(6).toString('hex')}`, kind: 'error_spike', at: now - 30_000, summary: 'error_rate = 0.21 vs baseline 0.01 (z 6.3)', severity: 'high' },
+      {
+        id: deployment,
+        kind: 'deployment',
+        at: deployedAt,
+        summary: `deployed ${version} (succeeded) commit ${randomBytes(4).toString('hex').slice(0, 7)}`,
+        severity: null,
+      },
+      {
+        id: `an_${randomBytes(6).toString('hex')}`,
+        kind: 'anomaly',
+        at: now - 60_000,
+        summary: `http_request_duration_ms = ${780 + (i % 50)} vs baseline 120 (z 8.1)`,
+        severity: 'critical',
+      },
+      {
+        id: `an_${randomBytes(6).toString('hex')}`,
+        kind: 'error_spike',
+        at: now - 30_000,
+        summary: 'error_rate = 0.21 vs baseline 0.01 (z 6.3)',
+        severity: 'high',
+      },
     ],
     signal_count: 3,
     suspect_deployment: { id: deployment, version, at: deployedAt, minutes_before: 3 },
@@ -380,7 +422,8 @@ function check(mode: Mode, r: ModeRun): string[] {
   const timedOut = r.fallbackReasons.timeout ?? 0;
   const got = `got llm ${llm}, rules ${rules} (fallback reasons ${JSON.stringify(r.fallbackReasons)})`;
   if (mode === 'instant' && (llm !== r.acknowledged || rules !== 0)) problems.push(`expected all ${r.acknowledged} analyses from the model, ${got}`);
-  if (mode === 'timeout' && (rules !== r.acknowledged || timedOut !== r.acknowledged || llm !== 0)) problems.push(`expected all ${r.acknowledged} analyses from the rules after a timeout, ${got}`);
+  if (mode === 'timeout' && (rules !== r.acknowledged || timedOut !== r.acknowledged || llm !== 0))
+    problems.push(`expected all ${r.acknowledged} analyses from the rules after a timeout, ${got}`);
   if (r.modelCalls !== r.acknowledged) problems.push(`the stand-in was asked ${r.modelCalls} times for ${r.acknowledged} incidents (one call each expected)`);
   return problems;
 }

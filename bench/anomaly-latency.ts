@@ -68,10 +68,17 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
   const probeSeries = Math.ceil((opts.seconds * 1000) / opts.probeEveryMs) + 10;
   const headers = { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' };
   const ingest = (points: FleetSample[]) => fetch(`${opts.gatewayUrl}/v1/metrics`, { method: 'POST', headers, body: JSON.stringify(points) });
-  const probeSample = (p: number, value: number): FleetSample => ({ timestamp: Date.now(), metric_name: 'bench_probe', value, labels: { instance: `probe-${p}`, service: PROBE_SERVICE } });
+  const probeSample = (p: number, value: number): FleetSample => ({
+    timestamp: Date.now(),
+    metric_name: 'bench_probe',
+    value,
+    labels: { instance: `probe-${p}`, service: PROBE_SERVICE },
+  });
 
   // Every probe series' baseline in one request: in order within a series, and known acknowledged before any spike.
-  const warm = Array.from({ length: WARM_SAMPLES }, (_, k) => Array.from({ length: probeSeries }, (_, p) => probeSample(p, WARM_CYCLE[k % WARM_CYCLE.length]!))).flat();
+  const warm = Array.from({ length: WARM_SAMPLES }, (_, k) =>
+    Array.from({ length: probeSeries }, (_, p) => probeSample(p, WARM_CYCLE[k % WARM_CYCLE.length]!)),
+  ).flat();
   const res = await ingest(warm);
   if (res.status !== 202) throw new Error(`warming the probe series: ${res.status} ${await res.text()}`);
 
@@ -126,9 +133,7 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
     return counts;
   };
 
-  const query =
-    `SELECT DISTINCT labels['instance'] AS probe FROM anomalies ` +
-    `WHERE tenant = 'bench' AND service = '${PROBE_SERVICE}' AND current_value >= ${SPIKE / 2}`;
+  const query = `SELECT DISTINCT labels['instance'] AS probe FROM anomalies WHERE tenant = 'bench' AND service = '${PROBE_SERVICE}' AND current_value >= ${SPIKE / 2}`;
   const poll = async () => {
     const r = await fetch(`${opts.sqlUrl}/admin/sql`, {
       method: 'POST',

@@ -43,10 +43,19 @@ try {
   let n = 0;
   // Distinct bodies with fresh timestamps, built ahead so the generator spends its CPU on sending.
   const bodies = Array.from({ length: 64 }, () =>
-    Buffer.from(JSON.stringify(Array.from({ length: batch }, () => {
-      const s = n++ % series;
-      return { timestamp: Date.now(), metric_name: 'http_request_duration_ms', value: Math.round(Math.random() * 100_000) / 100, labels: { service: `svc-${s % 50}`, environment: 'prod', instance: `i-${s}` } };
-    }))),
+    Buffer.from(
+      JSON.stringify(
+        Array.from({ length: batch }, () => {
+          const s = n++ % series;
+          return {
+            timestamp: Date.now(),
+            metric_name: 'http_request_duration_ms',
+            value: Math.round(Math.random() * 100_000) / 100,
+            labels: { service: `svc-${s % 50}`, environment: 'prod', instance: `i-${s}` },
+          };
+        }),
+      ),
+    ),
   );
   let next = 0;
   const load = (seconds: number) =>

@@ -108,10 +108,15 @@ try {
   if (values.json) console.log(JSON.stringify(result));
   else {
     for (const [name, f] of Object.entries(figures)) {
-      const line = 'skipped' in f ? `skipped: ${f.skipped}` : `${String(f.points_per_s).padStart(8)} records/s  ${String(f.points_per_cpu_s).padStart(8)} per CPU-second  (${f.written} of ${f.input} in ${f.seconds}s)`;
+      const line =
+        'skipped' in f
+          ? `skipped: ${f.skipped}`
+          : `${String(f.points_per_s).padStart(8)} records/s  ${String(f.points_per_cpu_s).padStart(8)} per CPU-second  (${f.written} of ${f.input} in ${f.seconds}s)`;
       console.log(`${name.padEnd(10)} ${line}`);
     }
-    console.log(`e2e        ${e2e.rate_per_s} points/s in (target ${e2e.target_rate_per_s}): 202 → anomaly row p50 ${e2e.latency_ms.p50} ms, p99 ${e2e.latency_ms.p99} ms over ${e2e.probes} probes (${e2e.missed} missed)`);
+    console.log(
+      `e2e        ${e2e.rate_per_s} points/s in (target ${e2e.target_rate_per_s}): 202 → anomaly row p50 ${e2e.latency_ms.p50} ms, p99 ${e2e.latency_ms.p99} ms over ${e2e.probes} probes (${e2e.missed} missed)`,
+    );
     console.log(JSON.stringify(result, null, 2));
   }
 } finally {
@@ -155,7 +160,9 @@ async function throughputPhase(env: NodeJS.ProcessEnv): Promise<Partial<Record<P
     say(`bench: ${name} on ${records} records of ${topic}…`);
     const f = await throughput(env, name, topic, records);
     figures[name] = f;
-    say(`bench: ${name}: ${f.points_per_s} records/s, ${f.points_per_cpu_s} per CPU-second${f.stalled ? ' (stalled)' : f.incomplete ? ' (did not finish)' : ''}`);
+    say(
+      `bench: ${name}: ${f.points_per_s} records/s, ${f.points_per_cpu_s} per CPU-second${f.stalled ? ' (stalled)' : f.incomplete ? ' (did not finish)' : ''}`,
+    );
   }
   return figures;
 }

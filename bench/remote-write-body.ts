@@ -26,7 +26,12 @@ const TARGET_SERIES: { job: string; name: string; extra: Record<string, string> 
   { job: 'node', name: 'node_load1', extra: {} },
   { job: 'node', name: 'node_network_receive_bytes_total', extra: { device: 'eth0' } },
   { job: 'node', name: 'node_filesystem_avail_bytes', extra: { device: '/dev/vda1', fstype: 'ext4', mountpoint: '/' } },
-  ...[['GET', '200'], ['GET', '404'], ['POST', '201'], ['GET', '500']].map(([method, code]) => ({
+  ...[
+    ['GET', '200'],
+    ['GET', '404'],
+    ['POST', '201'],
+    ['GET', '500'],
+  ].map(([method, code]) => ({
     job: 'api',
     name: 'http_requests_total',
     extra: { code: code!, handler: '/api/v1/orders', method: method! },
@@ -227,7 +232,8 @@ export function verifyBody(bodies: StampedBodies, k: number): void {
     timeseries: { labels: Label[]; samples: { value: number; timestamp: number }[] }[];
   };
   const n = bodies.opts.samplesPerSeries;
-  if (decoded.timeseries.length !== bodies.series.length) throw new Error(`request ${k} holds ${decoded.timeseries.length} series, expected ${bodies.series.length}`);
+  if (decoded.timeseries.length !== bodies.series.length)
+    throw new Error(`request ${k} holds ${decoded.timeseries.length} series, expected ${bodies.series.length}`);
   decoded.timeseries.forEach((ts, s) => {
     const want = bodies.series[s]!;
     if (ts.labels.length !== want.length || ts.labels.some((l, i) => l.name !== want[i]!.name || l.value !== want[i]!.value)) {
@@ -237,7 +243,9 @@ export function verifyBody(bodies: StampedBodies, k: number): void {
     ts.samples.forEach((sample, j) => {
       const index = k * n + j;
       if (sample.timestamp !== bodies.sampleTime(index) || sample.value !== bodies.sampleValue(s, index)) {
-        throw new Error(`request ${k}, series ${s}, sample ${j}: (${sample.timestamp}, ${sample.value}), expected (${bodies.sampleTime(index)}, ${bodies.sampleValue(s, index)})`);
+        throw new Error(
+          `request ${k}, series ${s}, sample ${j}: (${sample.timestamp}, ${sample.value}), expected (${bodies.sampleTime(index)}, ${bodies.sampleValue(s, index)})`,
+        );
       }
     });
   });

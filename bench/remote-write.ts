@@ -91,13 +91,17 @@ const startMs = Date.now() - 15 * 60_000;
 // Connection c sends series c, c + concurrency, …: a sender's shard, which alone ever sends those series.
 const senders = Array.from(
   { length: concurrency },
-  (_, c) => new StampedBodies(series.filter((_, i) => i % concurrency === c), { samplesPerSeries, startMs, stepMs: 100, seed: c + 1 }),
+  (_, c) =>
+    new StampedBodies(
+      series.filter((_, i) => i % concurrency === c),
+      { samplesPerSeries, startMs, stepMs: 100, seed: c + 1 },
+    ),
 );
 for (const sender of senders) {
   verifyBody(sender, 0);
   verifyBody(sender, 1);
 }
-const samplesPerRequest = round(seriesCount * samplesPerSeries / concurrency, 1);
+const samplesPerRequest = round((seriesCount * samplesPerSeries) / concurrency, 1);
 const bodyBytes = Math.round(senders.reduce((sum, s) => sum + s.byteLength, 0) / concurrency);
 
 const headers = {

@@ -48,7 +48,10 @@ describe('patchableBlock', () => {
 
   it('keeps bytes that snappy copied from a chosen byte as they were', () => {
     // Each record: an 8-byte field, then the same 8 bytes as fixed text, which snappy copies from the field.
-    const raw = Buffer.from(Array.from({ length: 200 }, (_, i) => `FIELD_${String(i % 100).padStart(2, '0')}FIELD_${String(i % 100).padStart(2, '0')}:fixed text;`).join(''), 'latin1');
+    const raw = Buffer.from(
+      Array.from({ length: 200 }, (_, i) => `FIELD_${String(i % 100).padStart(2, '0')}FIELD_${String(i % 100).padStart(2, '0')}:fixed text;`).join(''),
+      'latin1',
+    );
     const size = raw.length / 200;
     const changeable = new Uint8Array(raw.length);
     for (let i = 0; i < 200; i++) changeable.fill(1, i * size, i * size + 8);

@@ -32,8 +32,12 @@ function writeCsv(name: string, text: string): string {
   return file;
 }
 
-const scoresOf = (stdout: string) => stdout.trim().split('\n').slice(1).map((line) => Number(line.split(',')[2]));
-
+const scoresOf = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => Number(line.split(',')[2]));
 
 // 2000 minutes of 100 ± 2 (Gaussian), a +30 spike at SPIKE and a +20 level shift from SHIFT on.
 const SPIKE = 1200;
@@ -108,7 +112,11 @@ describe('autopilot detect', () => {
   });
 
   it('exits non-zero on a bad option, naming it', async () => {
-    for (const [option, value] of [['--threshold', 'abc'], ['--method', 'fancy'], ['--window', '0']] as const) {
+    for (const [option, value] of [
+      ['--threshold', 'abc'],
+      ['--method', 'fancy'],
+      ['--window', '0'],
+    ] as const) {
       const { code, stderr } = await detect(['--input', FIXTURE, option, value]);
       expect(code, option).toBe(2);
       expect(stderr).toContain(option);

@@ -89,7 +89,8 @@ function parseRow(line: string, lineNo: number): { timestamp: string; valueText:
   if (fields.length !== 2) throw new RowError(`line ${lineNo}: expected 2 columns (timestamp,value), got ${fields.length}`);
   const timestamp = fields[0]!.trim();
   const valueText = fields[1]!.trim();
-  if (!/^\d+$/.test(timestamp) && Number.isNaN(Date.parse(timestamp))) throw new RowError(`line ${lineNo}: timestamp '${timestamp}' is neither ISO 8601 nor epoch ms`);
+  if (!/^\d+$/.test(timestamp) && Number.isNaN(Date.parse(timestamp)))
+    throw new RowError(`line ${lineNo}: timestamp '${timestamp}' is neither ISO 8601 nor epoch ms`);
   // Number('') is 0, so an empty field is caught by name, not by the finiteness check.
   const value = valueText ? Number(valueText) : NaN;
   if (!Number.isFinite(value)) throw new RowError(`line ${lineNo}: value '${valueText}' is not a finite number`);

@@ -1,7 +1,17 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config.ts';
-import { SERVICE_NAMES, stackConfigFromEnv, stackDown, stackFetch, stackStatus, stackUp, startService, stopService, type ServiceName } from '../compose/local/stack.ts';
+import {
+  SERVICE_NAMES,
+  stackConfigFromEnv,
+  stackDown,
+  stackFetch,
+  stackStatus,
+  stackUp,
+  startService,
+  stopService,
+  type ServiceName,
+} from '../compose/local/stack.ts';
 import { runGatewayCluster } from '../gateway/cluster.ts';
 import { createLogger } from '../lib/log.ts';
 import { detectCommand } from './detect.ts';
@@ -27,7 +37,11 @@ const say = (msg: string) => process.stderr.write(`${msg}\n`);
 async function main(argv: string[]): Promise<void> {
   // detect has options of its own, which the strict parse below would reject.
   if (argv[0] === 'detect') return detectCommand(argv.slice(1));
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return void console.log(HELP);
 
@@ -79,7 +93,9 @@ async function stackCommand(action: string | undefined, service: string | undefi
 async function printStatus(cfg: ReturnType<typeof stackConfigFromEnv>): Promise<void> {
   for (const s of await stackStatus(cfg)) {
     const state = s.running ? 'running' : 'stopped';
-    console.log(`${s.name.padEnd(9)} ${state.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no '}  pid ${s.pid ?? '-'}  log ${s.log}`);
+    console.log(
+      `${s.name.padEnd(9)} ${state.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no '}  pid ${s.pid ?? '-'}  log ${s.log}`,
+    );
   }
 }
 

@@ -29,15 +29,15 @@ export async function runComponents(components: Component[], config: Config, onR
   const name = components.length > 1 ? 'autopilot' : components[0]!;
   const log = createLogger(name);
   const registry = cluster.isWorker ? workerRegistry(name) : createRegistry(name);
-  const processors: ProcessorName[] = components.includes('processors')
-    ? [...PROCESSOR_NAMES]
-    : PROCESSOR_NAMES.filter((p) => components.includes(p));
+  const processors: ProcessorName[] = components.includes('processors') ? [...PROCESSOR_NAMES] : PROCESSOR_NAMES.filter((p) => components.includes(p));
   const gateway = components.includes('gateway');
   // The embedded engine belongs to one process: the gateway alone only opens ClickHouse when it is a server.
   const needsClickHouse = processors.some((p) => NEEDS_CLICKHOUSE.includes(p)) || Boolean(config.clickhouseUrl);
 
   const services = await connectServices(config, log, { clientId: `autopilot-${name}`, clickhouse: needsClickHouse });
-  const running = processors.length ? await startProcessors(processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart }) : undefined;
+  const running = processors.length
+    ? await startProcessors(processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart })
+    : undefined;
 
   let url: string;
   let stopHttp: () => Promise<void>;
@@ -47,7 +47,16 @@ export async function runComponents(components: Component[], config: Config, onR
     stopHttp = g.stop;
   } else {
     // A processor-only process still serves health, metrics and admin SQL.
-    const app = new Hono().route('/', opsRoutes({ registry, checks: services.checks, clickhouse: services.clickhouse, adminKey: config.adminKey, metricsTenantLabels: config.metricsTenantLabels }));
+    const app = new Hono().route(
+      '/',
+      opsRoutes({
+        registry,
+        checks: services.checks,
+        clickhouse: services.clickhouse,
+        adminKey: config.adminKey,
+        metricsTenantLabels: config.metricsTenantLabels,
+      }),
+    );
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const s = serve({ fetch: app.fetch, port: config.port }, () => resolve(s));
     });

@@ -48,7 +48,11 @@ function formatTable({ meta, data }: Result): string {
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const rows = data.map((r) => names.map((n) => cell(r[n])));
   const widths = names.map((n, i) => Math.max(n.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   const out = [line(names), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
   return `${out.join('\n')}\n(${data.length} row${data.length === 1 ? '' : 's'})\n`;
 }

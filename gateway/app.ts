@@ -31,7 +31,16 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     deps.telemetry.requestSeconds.observe({ route }, (performance.now() - started) / 1000);
   });
 
-  app.route('/', opsRoutes({ registry: deps.registry, checks: deps.checks, clickhouse: deps.clickhouse, adminKey: deps.config.adminKey, metricsTenantLabels: deps.config.metricsTenantLabels }));
+  app.route(
+    '/',
+    opsRoutes({
+      registry: deps.registry,
+      checks: deps.checks,
+      clickhouse: deps.clickhouse,
+      adminKey: deps.config.adminKey,
+      metricsTenantLabels: deps.config.metricsTenantLabels,
+    }),
+  );
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   const limitBody = bodyLimit({

@@ -4,11 +4,18 @@ import { readJson } from './body.ts';
 
 // Bytes, not a string: for a string body, Request (like fetch) adds text/plain;charset=UTF-8 itself.
 const request = (body: string, contentType?: string) =>
-  new Request('http://gateway/v1/metrics', { method: 'POST', body: new TextEncoder().encode(body), headers: contentType === undefined ? {} : { 'content-type': contentType } });
+  new Request('http://gateway/v1/metrics', {
+    method: 'POST',
+    body: new TextEncoder().encode(body),
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+  });
 
 /** What readJson refuses `req` with: always an AutopilotError (a 4xx), never anything else. */
 async function refusal(req: Request): Promise<AutopilotError> {
-  const err = await readJson(req).then(() => undefined, (e: unknown) => e);
+  const err = await readJson(req).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(AutopilotError);
   return err as AutopilotError;
 }
@@ -22,7 +29,13 @@ describe('readJson', () => {
   });
 
   it('answers 415 for a body that says it is something else: text/plain, form data (curl -d), protobuf', async () => {
-    for (const type of ['text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'application/x-protobuf', 'multipart/form-data; boundary=x']) {
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'application/x-protobuf',
+      'multipart/form-data; boundary=x',
+    ]) {
       const err = await refusal(request('{"a": 1}', type));
       expect(err.code, type).toBe('unsupported_media_type');
       expect(err.status).toBe(415);

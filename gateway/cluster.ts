@@ -37,7 +37,10 @@ export async function runGatewayCluster(config: Config, log: Logger): Promise<vo
   cluster.on('message', (worker: Worker, msg: MetricsRequest) => {
     if (msg?.type !== CLUSTER_METRICS_REQ) return;
     const reply = (r: Omit<MetricsResponse, 'type' | 'id'>) => worker.isConnected() && worker.send({ type: CLUSTER_METRICS_RES, id: msg.id, ...r });
-    aggregator.clusterMetrics().then((text) => reply({ text }), (err: Error) => reply({ error: err.message }));
+    aggregator.clusterMetrics().then(
+      (text) => reply({ text }),
+      (err: Error) => reply({ error: err.message }),
+    );
   });
 
   const exits = new Map<Worker, Promise<number>>();

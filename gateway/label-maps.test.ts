@@ -23,9 +23,30 @@ describe('a label named __proto__ in a JSON body is refused, saying where', () =
 
   it.each([
     ['a metric label', '/v1/metrics', `{"timestamp": ${now}, "metric_name": "up", "value": 1, "labels": {"__proto__": "x", "service": "api"}}`, 'labels'],
-    ['a log label, spelt with escapes', '/v1/logs', `[{"timestamp": ${now}, "level": "info", "message": "m", "service": "api", "labels": {"\\u005f_proto__": "x"}}]`, '0.labels'],
-    ['an Alertmanager alert label', '/v1/alertmanager', JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', startsAt: new Date(now).toISOString(), fingerprint: 'f', labels: { alertname: 'A' } }] }).replace('"alertname"', '"__proto__": "p", "alertname"'), 'alerts.0.labels'],
-    ['an alert rule label', '/v1/alert-rules', '{"name": "r", "kind": "threshold", "service": "api", "metric": "m", "field": "p99", "op": "gt", "value": 1, "for": "1m", "labels": {"__proto__": "x"}}', 'labels'],
+    [
+      'a log label, spelt with escapes',
+      '/v1/logs',
+      `[{"timestamp": ${now}, "level": "info", "message": "m", "service": "api", "labels": {"\\u005f_proto__": "x"}}]`,
+      '0.labels',
+    ],
+    [
+      'an Alertmanager alert label',
+      '/v1/alertmanager',
+      JSON.stringify({
+        version: '4',
+        groupKey: 'g',
+        status: 'firing',
+        receiver: 'r',
+        alerts: [{ status: 'firing', startsAt: new Date(now).toISOString(), fingerprint: 'f', labels: { alertname: 'A' } }],
+      }).replace('"alertname"', '"__proto__": "p", "alertname"'),
+      'alerts.0.labels',
+    ],
+    [
+      'an alert rule label',
+      '/v1/alert-rules',
+      '{"name": "r", "kind": "threshold", "service": "api", "metric": "m", "field": "p99", "op": "gt", "value": 1, "for": "1m", "labels": {"__proto__": "x"}}',
+      'labels',
+    ],
   ])('%s', async (_what, path, body, where) => {
     const res = await post(path, body);
     expect(res.status).toBe(400);
@@ -63,8 +84,16 @@ describe('labels named like Object.prototype members are kept', () => {
 
   it('in Prometheus remote-write; a __proto__ there is reserved like every __ name, as in Prometheus', () => {
     const WriteRequest = protoType('prometheus-remote-write-1.proto', 'prometheus.WriteRequest');
-    const labels = [['__name__', 'up'], ['__proto__', 'p'], ['__meta_x', 'm'], ['constructor', 'c'], ['job', 'api']].map(([name, value]) => ({ name, value }));
-    const body = snappy.compressSync(WriteRequest.encode(WriteRequest.fromObject({ timeseries: [{ labels, samples: [{ value: 1, timestamp: now }] }] })).finish());
+    const labels = [
+      ['__name__', 'up'],
+      ['__proto__', 'p'],
+      ['__meta_x', 'm'],
+      ['constructor', 'c'],
+      ['job', 'api'],
+    ].map(([name, value]) => ({ name, value }));
+    const body = snappy.compressSync(
+      WriteRequest.encode(WriteRequest.fromObject({ timeseries: [{ labels, samples: [{ value: 1, timestamp: now }] }] })).finish(),
+    );
     const batch = decodeRemoteWrite(body, { contentType: 'application/x-protobuf', contentEncoding: 'snappy' }, { maxDecodedBytes: 1 << 20 });
     expect(batch.samples[0]!.labels).toEqual({ constructor: 'c', job: 'api' });
   });

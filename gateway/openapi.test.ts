@@ -72,7 +72,16 @@ describe('statuses the routes answer are the documented ones', () => {
     ['JSON ingest sent as text/plain', 'POST', '/v1/metrics', '/v1/metrics', { 'content-type': 'text/plain' }, point, 415, 'with'],
     ['over the tenant rate', 'POST', '/v1/metrics', '/v1/metrics', json, [point, point], 429, 'with'],
     ['webhook over the body limit', 'POST', '/v1/alertmanager', '/v1/alertmanager', json, webhook(Array.from({ length: 40 }, () => alert)), 413, 'with'],
-    ['webhook as form data', 'POST', '/v1/alertmanager', '/v1/alertmanager', { 'content-type': 'application/x-www-form-urlencoded' }, webhook([alert]), 415, 'with'],
+    [
+      'webhook as form data',
+      'POST',
+      '/v1/alertmanager',
+      '/v1/alertmanager',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      webhook([alert]),
+      415,
+      'with',
+    ],
     ['webhook version 3', 'POST', '/v1/alertmanager', '/v1/alertmanager', json, { ...webhook([alert]), version: '3' }, 400, 'with'],
     ['diff without versions', 'GET', '/v1/prompts/p/diff?from=one', '/v1/prompts/{name}/diff', {}, undefined, 400, 'with'],
     ['diff of versions that do not exist', 'GET', '/v1/prompts/p/diff?from=1&to=2', '/v1/prompts/{name}/diff', {}, undefined, 404, 'with'],
@@ -80,8 +89,26 @@ describe('statuses the routes answer are the documented ones', () => {
     ['version that does not exist', 'GET', '/v1/prompts/p/versions/3', '/v1/prompts/{name}/versions/{version}', {}, undefined, 404, 'with'],
     ['tag name refused', 'PUT', '/v1/prompts/p/tags/Not%20A%20Tag', '/v1/prompts/{name}/tags/{tag}', json, { version: 1 }, 400, 'with'],
     ['tag to a missing version', 'PUT', '/v1/prompts/p/tags/production', '/v1/prompts/{name}/tags/{tag}', json, { version: 1 }, 404, 'with'],
-    ['tag body as text/plain', 'PUT', '/v1/prompts/p/tags/production', '/v1/prompts/{name}/tags/{tag}', { 'content-type': 'text/plain' }, { version: 1 }, 415, 'with'],
-    ['prompt version as form data', 'POST', '/v1/prompts/p/versions', '/v1/prompts/{name}/versions', { 'content-type': 'application/x-www-form-urlencoded' }, { template: '{{context}}' }, 415, 'with'],
+    [
+      'tag body as text/plain',
+      'PUT',
+      '/v1/prompts/p/tags/production',
+      '/v1/prompts/{name}/tags/{tag}',
+      { 'content-type': 'text/plain' },
+      { version: 1 },
+      415,
+      'with',
+    ],
+    [
+      'prompt version as form data',
+      'POST',
+      '/v1/prompts/p/versions',
+      '/v1/prompts/{name}/versions',
+      { 'content-type': 'application/x-www-form-urlencoded' },
+      { template: '{{context}}' },
+      415,
+      'with',
+    ],
     ['no such rule', 'GET', '/v1/alert-rules/nope', '/v1/alert-rules/{id}', {}, undefined, 404, 'with'],
     ['rule as text/plain', 'POST', '/v1/alert-rules', '/v1/alert-rules', { 'content-type': 'text/plain' }, {}, 415, 'with'],
     ['replace no such target', 'PUT', '/v1/notification-targets/nope', '/v1/notification-targets/{id}', json, {}, 404, 'with'],
@@ -97,7 +124,11 @@ describe('statuses the routes answer are the documented ones', () => {
   it.each(cases)('%s: %s %s', async (_what, method, sent, template, headers, body, status, stores) => {
     const app = stores === 'with' ? withStores : withoutStores;
     const key: Record<string, string> = status === 401 ? {} : { authorization: `Bearer ${TEST_KEYS.a}` };
-    const res = await app.request(sent, { method, headers: { ...headers, ...key }, ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+    const res = await app.request(sent, {
+      method,
+      headers: { ...headers, ...key },
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
     expect(res.status, await res.text()).toBe(status);
     const op = doc.paths[template]?.[method.toLowerCase()] as Operation | undefined;
     expect(op, `${method} ${template} is documented`).toBeDefined();

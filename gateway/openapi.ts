@@ -52,7 +52,10 @@ function ingestPath(kind: keyof typeof INPUTS, summary: string) {
         content: { 'application/json': { schema: { oneOf: [one, { type: 'array', items: one, minItems: 1 }] } } },
       },
       responses: {
-        202: { description: 'every record acknowledged by Kafka', content: { 'application/json': { schema: { type: 'object', properties: { accepted: { type: 'integer' } } } } } },
+        202: {
+          description: 'every record acknowledged by Kafka',
+          content: { 'application/json': { schema: { type: 'object', properties: { accepted: { type: 'integer' } } } } },
+        },
         400: errorResponse('malformed JSON or invalid items (details name each); nothing written'),
         401: errorResponse('missing or unknown API key'),
         413: errorResponse('body or batch over the limit'),
@@ -88,13 +91,17 @@ function op(summary: string, answers: Record<number, string>, reads: { body?: ob
 }
 
 /** An operation on the incidents and configuration API, which lives in ClickHouse. */
-const stored = (summary: string, answers: Record<number, string>, reads: { body?: object; query?: object[] } = {}) => op(summary, answers, { ...reads, stored: true });
+const stored = (summary: string, answers: Record<number, string>, reads: { body?: object; query?: object[] } = {}) =>
+  op(summary, answers, { ...reads, stored: true });
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const binary = { type: 'string', format: 'binary' };
 const queryParameter = (name: string, schema: object, description: string, required = false) => ({ name, in: 'query', required, description, schema });
 const crudPaths = (path: string, what: string, schema: string) => ({
-  [path]: { get: stored(`List the tenant's ${what}s`, { 200: `the ${what}s` }), post: stored(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, { body: ref(schema) }) },
+  [path]: {
+    get: stored(`List the tenant's ${what}s`, { 200: `the ${what}s` }),
+    post: stored(`Create a ${what}`, { 201: 'created', 400: 'invalid; nothing saved' }, { body: ref(schema) }),
+  },
   [`${path}/{id}`]: {
     get: stored(`One ${what}`, { 200: `the ${what}`, 404: 'no such id for this tenant' }),
     put: stored(`Replace a ${what}`, { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant' }, { body: ref(schema) }),
@@ -130,7 +137,12 @@ let cached: object | undefined;
 export function openApiDocument(): object {
   cached ??= {
     openapi: '3.1.0',
-    info: { title: 'Autopilot gateway', version: '0.1.0', description: 'Ingest (JSON, Prometheus remote-write, Loki push, Alertmanager webhooks; 2xx only after Kafka acknowledged), incidents, alert rules, notification targets, prompts and experiments.' },
+    info: {
+      title: 'Autopilot gateway',
+      version: '0.1.0',
+      description:
+        'Ingest (JSON, Prometheus remote-write, Loki push, Alertmanager webhooks; 2xx only after Kafka acknowledged), incidents, alert rules, notification targets, prompts and experiments.',
+    },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key from AUTOPILOT_API_KEYS (tenant:key)' } },
       schemas: {
@@ -153,54 +165,122 @@ export function openApiDocument(): object {
       '/api/v1/write': {
         post: op(
           'Prometheus remote-write 1.0 (application/x-protobuf) or 2.0 (;proto=io.prometheus.write.v2.Request), snappy block-compressed',
-          { 204: 'every sample acknowledged by Kafka (2.0: X-Prometheus-Remote-Write-*-Written headers)', 400: 'malformed, or a partial write (the valid part was written)', 413: 'too large', 415: 'unsupported content type or encoding', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' },
+          {
+            204: 'every sample acknowledged by Kafka (2.0: X-Prometheus-Remote-Write-*-Written headers)',
+            400: 'malformed, or a partial write (the valid part was written)',
+            413: 'too large',
+            415: 'unsupported content type or encoding',
+            429: 'tenant over its rate',
+            503: 'Kafka unavailable; retry',
+          },
           { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
       '/loki/api/v1/push': {
         post: op(
           'Loki push: JSON (optionally gzip) or snappy protobuf logproto.PushRequest',
-          { 204: 'every line acknowledged by Kafka', 400: 'malformed, or a partial write', 413: 'too large', 415: 'unsupported content type', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' },
+          {
+            204: 'every line acknowledged by Kafka',
+            400: 'malformed, or a partial write',
+            413: 'too large',
+            415: 'unsupported content type',
+            429: 'tenant over its rate',
+            503: 'Kafka unavailable; retry',
+          },
           { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
       '/v1/alertmanager': {
-        post: op('Alertmanager webhook (payload version 4)', { 202: 'every alert acknowledged by Kafka', 400: 'not a version 4 payload, or an alert out of bounds (details name it)', 429: 'tenant over its rate', 503: 'Kafka unavailable; retry' }, { body: ref('AlertmanagerWebhook') }),
+        post: op(
+          'Alertmanager webhook (payload version 4)',
+          {
+            202: 'every alert acknowledged by Kafka',
+            400: 'not a version 4 payload, or an alert out of bounds (details name it)',
+            429: 'tenant over its rate',
+            503: 'Kafka unavailable; retry',
+          },
+          { body: ref('AlertmanagerWebhook') },
+        ),
       },
       '/v1/incidents': {
-        get: stored('Incidents, newest first', { 200: '{incidents, next_cursor}', 400: 'bad filter or cursor' }, {
-          query: [
-            queryParameter('service', { type: 'string', maxLength: 256 }, 'only this service'),
-            queryParameter('status', { type: 'string', enum: ['open', 'resolved'] }, 'only open or only resolved'),
-            queryParameter('since', { type: 'string' }, 'opened at or after: epoch ms or ISO 8601 with a zone'),
-            queryParameter('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'page size'),
-            queryParameter('cursor', { type: 'string' }, 'next_cursor of the previous page'),
-          ],
-        }),
+        get: stored(
+          'Incidents, newest first',
+          { 200: '{incidents, next_cursor}', 400: 'bad filter or cursor' },
+          {
+            query: [
+              queryParameter('service', { type: 'string', maxLength: 256 }, 'only this service'),
+              queryParameter('status', { type: 'string', enum: ['open', 'resolved'] }, 'only open or only resolved'),
+              queryParameter('since', { type: 'string' }, 'opened at or after: epoch ms or ISO 8601 with a zone'),
+              queryParameter('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'page size'),
+              queryParameter('cursor', { type: 'string' }, 'next_cursor of the previous page'),
+            ],
+          },
+        ),
       },
-      '/v1/incidents/{id}': { get: stored('One incident: timeline, suspect deployment, latest analysis, feedback', { 200: 'the incident', 404: 'no such incident for this tenant' }) },
-      '/v1/incidents/{id}/feedback': { post: stored('Whether the analysis helped', { 201: 'recorded', 400: 'invalid', 404: 'no such incident for this tenant' }, { body: ref('Feedback') }) },
+      '/v1/incidents/{id}': {
+        get: stored('One incident: timeline, suspect deployment, latest analysis, feedback', { 200: 'the incident', 404: 'no such incident for this tenant' }),
+      },
+      '/v1/incidents/{id}/feedback': {
+        post: stored('Whether the analysis helped', { 201: 'recorded', 400: 'invalid', 404: 'no such incident for this tenant' }, { body: ref('Feedback') }),
+      },
       ...crudPaths('/v1/alert-rules', 'alert rule', 'AlertRule'),
       ...crudPaths('/v1/notification-targets', 'notification target', 'NotificationTarget'),
       '/v1/prompts': { get: stored('Prompts: latest version and tags', { 200: 'the prompts' }) },
       '/v1/prompts/{name}': { get: stored('Versions and tags of a prompt', { 200: 'the prompt', 404: 'no such prompt' }) },
-      '/v1/prompts/{name}/versions': { post: stored('Create a version (variables checked)', { 201: 'created', 400: 'invalid prompt name, template or unknown variable' }, { body: ref('PromptVersion') }) },
-      '/v1/prompts/{name}/versions/{version}': { get: stored('One version with its template', { 200: 'the version', 400: 'the version is not a positive integer', 404: 'no such version' }) },
+      '/v1/prompts/{name}/versions': {
+        post: stored(
+          'Create a version (variables checked)',
+          { 201: 'created', 400: 'invalid prompt name, template or unknown variable' },
+          { body: ref('PromptVersion') },
+        ),
+      },
+      '/v1/prompts/{name}/versions/{version}': {
+        get: stored('One version with its template', { 200: 'the version', 400: 'the version is not a positive integer', 404: 'no such version' }),
+      },
       '/v1/prompts/{name}/diff': {
-        get: stored('Unified diff between two versions', { 200: 'the diff, as text/x-diff', 400: 'from and to missing or not positive integers', 404: 'no such version' }, {
-          query: [queryParameter('from', { type: 'integer', minimum: 1 }, 'the older version', true), queryParameter('to', { type: 'integer', minimum: 1 }, 'the newer version', true)],
-        }),
+        get: stored(
+          'Unified diff between two versions',
+          { 200: 'the diff, as text/x-diff', 400: 'from and to missing or not positive integers', 404: 'no such version' },
+          {
+            query: [
+              queryParameter('from', { type: 'integer', minimum: 1 }, 'the older version', true),
+              queryParameter('to', { type: 'integer', minimum: 1 }, 'the newer version', true),
+            ],
+          },
+        ),
       },
       '/v1/prompts/{name}/tags/{tag}': {
-        put: stored('Point a tag at a version', { 200: 'moved', 400: 'invalid tag name or body', 404: 'no such version' }, { body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } }, additionalProperties: false } }),
+        put: stored(
+          'Point a tag at a version',
+          { 200: 'moved', 400: 'invalid tag name or body', 404: 'no such version' },
+          { body: { type: 'object', required: ['version'], properties: { version: { type: 'integer', minimum: 1 } }, additionalProperties: false } },
+        ),
         delete: stored('Remove a tag', { 204: 'removed', 404: 'no such tag' }),
       },
-      '/v1/experiments': { get: stored('Experiments', { 200: 'the experiments' }), post: stored('Start an experiment (weights sum to 100)', { 201: 'running', 400: 'invalid split or unknown version' }, { body: ref('Experiment') }) },
-      '/v1/experiments/{id}': { get: stored('An experiment with its report: per variant incidents, feedback, helpful rate, z-test against the control', { 200: 'the report', 404: 'no such experiment' }) },
+      '/v1/experiments': {
+        get: stored('Experiments', { 200: 'the experiments' }),
+        post: stored('Start an experiment (weights sum to 100)', { 201: 'running', 400: 'invalid split or unknown version' }, { body: ref('Experiment') }),
+      },
+      '/v1/experiments/{id}': {
+        get: stored('An experiment with its report: per variant incidents, feedback, helpful rate, z-test against the control', {
+          200: 'the report',
+          404: 'no such experiment',
+        }),
+      },
       '/v1/experiments/{id}/stop': { post: stored('Stop an experiment', { 200: 'stopped', 404: 'no such experiment' }) },
       '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'process is up' } } } },
-      '/health/ready': { get: { summary: 'Readiness per dependency', responses: { 200: { description: 'ready' }, 503: { description: 'a dependency failed (named in checks)' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics, no key; tenants named only with AUTOPILOT_METRICS_TENANT_LABELS=true', responses: { 200: { description: 'text exposition format' } } } },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness per dependency',
+          responses: { 200: { description: 'ready' }, 503: { description: 'a dependency failed (named in checks)' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics, no key; tenants named only with AUTOPILOT_METRICS_TENANT_LABELS=true',
+          responses: { 200: { description: 'text exposition format' } },
+        },
+      },
       '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
     }),
   };

@@ -27,16 +27,17 @@ export const ALERT_MAX_AGE_MS = 365 * DAY_MS;
  * Epoch ms first: it is what high-volume senders use, and a union stops at
  * the first member that matches (the messages do not depend on the order).
  */
-export const timestamp = z.union(
-  [
-    z
-      .number()
-      .int('epoch milliseconds must be an integer')
-      .refine((n) => n >= MIN_EPOCH_MS, 'epoch milliseconds before 2000-01-01 (seconds sent instead of milliseconds?)'),
-    z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
-  ],
-  { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
-)
+export const timestamp = z
+  .union(
+    [
+      z
+        .number()
+        .int('epoch milliseconds must be an integer')
+        .refine((n) => n >= MIN_EPOCH_MS, 'epoch milliseconds before 2000-01-01 (seconds sent instead of milliseconds?)'),
+      z.iso.datetime({ offset: true }).transform((s) => Date.parse(s)),
+    ],
+    { error: 'timestamp must be ISO 8601 with a zone (2026-01-31T12:00:00Z) or epoch milliseconds' },
+  )
   .refine((ms) => ms <= Date.now() + MAX_FUTURE_MS, 'timestamp is more than a day in the future')
   .refine((ms) => ms >= Date.now() - RETENTION_MS, 'timestamp is older than the 30-day retention of the raw tables');
 
@@ -56,9 +57,12 @@ export const metricInput = z.strictObject({
   // Prometheus 3 names: any UTF-8 (no control characters, no lone surrogates), at most 200 characters.
   metric_name: z.string().regex(/^[^\p{Cc}\p{Cs}]{1,200}$/u, 'metric_name: 1 to 200 characters of UTF-8 without control characters'),
   value: z.number(), // JSON cannot carry NaN or Infinity, and z.number() refuses them anyway
-  labels: z.record(labelName, labelValue).refine((l) => typeof l.service === 'string' && l.service.length > 0, {
-    message: 'labels.service is required',
-  }).transform(sortKeys),
+  labels: z
+    .record(labelName, labelValue)
+    .refine((l) => typeof l.service === 'string' && l.service.length > 0, {
+      message: 'labels.service is required',
+    })
+    .transform(sortKeys),
 });
 
 const LEVELS = { trace: 'trace', debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error', fatal: 'fatal', critical: 'fatal' } as const;
@@ -92,16 +96,32 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
  * refused like any unknown word.
  */
 const DEPLOYMENT_STATUS_SPELLINGS = {
-  started: 'started', in_progress: 'started', running: 'started',
-  succeeded: 'succeeded', success: 'succeeded', successful: 'succeeded',
-  failed: 'failed', failure: 'failed', error: 'failed', timed_out: 'failed', terminal: 'failed',
-  rolled_back: 'rolled_back', rollback: 'rolled_back',
-  cancelled: 'cancelled', canceled: 'cancelled', aborted: 'cancelled',
+  started: 'started',
+  in_progress: 'started',
+  running: 'started',
+  succeeded: 'succeeded',
+  success: 'succeeded',
+  successful: 'succeeded',
+  failed: 'failed',
+  failure: 'failed',
+  error: 'failed',
+  timed_out: 'failed',
+  terminal: 'failed',
+  rolled_back: 'rolled_back',
+  rollback: 'rolled_back',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  aborted: 'cancelled',
 } as const satisfies Record<string, DeploymentStatus>;
 
 const deploymentStatus = z
   .string()
-  .transform((s) => s.trim().toLowerCase().replace(/[\s-]+/g, '_'))
+  .transform((s) =>
+    s
+      .trim()
+      .toLowerCase()
+      .replace(/[\s-]+/g, '_'),
+  )
   .pipe(z.enum(Object.keys(DEPLOYMENT_STATUS_SPELLINGS) as [keyof typeof DEPLOYMENT_STATUS_SPELLINGS]))
   .transform((s): DeploymentStatus => DEPLOYMENT_STATUS_SPELLINGS[s])
   // The OpenAPI document shows the input side, a plain string: say there what it may be.

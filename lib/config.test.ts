@@ -13,7 +13,10 @@ describe('configuration from the environment', () => {
 
   it('maps API keys to tenants', () => {
     const c = loadConfig({ AUTOPILOT_API_KEYS: 'acme:k1, globex:k2' });
-    expect([...c.apiKeys]).toEqual([['k1', 'acme'], ['k2', 'globex']]);
+    expect([...c.apiKeys]).toEqual([
+      ['k1', 'acme'],
+      ['k2', 'globex'],
+    ]);
   });
 
   it('names the variable that is wrong, and never echoes a key', () => {

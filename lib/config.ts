@@ -14,7 +14,10 @@ const apiKeys = z
   .default('')
   .transform((raw, ctx) => {
     const keys = new Map<string, string>(); // key -> tenant
-    for (const pair of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const pair of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const i = pair.indexOf(':');
       const tenant = pair.slice(0, i).trim();
       const key = pair.slice(i + 1).trim();
@@ -37,11 +40,18 @@ const envSchema = z.object({
   REDIS_URL: z.string().default('redis://localhost:6379'),
   CLICKHOUSE_URL: z.string().url().optional(),
   /** Consumer groups are <prefix>-<processor>; their Redis state is namespaced the same. Two pipelines on one Kafka need two prefixes. */
-  AUTOPILOT_GROUP_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]{1,100}$/).default('autopilot'),
+  AUTOPILOT_GROUP_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,100}$/)
+    .default('autopilot'),
   /** Where a consumer group without committed offsets starts: the whole log (no data left behind) or only what comes next. */
   AUTOPILOT_NEW_GROUP_START: z.enum(['earliest', 'latest']).default('earliest'),
   AUTOPILOT_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(3),
-  AUTOPILOT_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(16 * 1024 * 1024),
+  AUTOPILOT_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024 * 1024),
   AUTOPILOT_MAX_BATCH: z.coerce.number().int().min(1).default(50_000),
   /** Records per second per tenant; bursts up to one second's worth. 0 = no limit. */
   AUTOPILOT_TENANT_RATE: z.coerce.number().min(0).default(0),
@@ -52,14 +62,20 @@ const envSchema = z.object({
    */
   GATEWAY_WORKERS: z.coerce.number().int().min(1).max(256).optional(),
   /** Tenant Autopilot writes its own metrics as (lib/self-monitor.ts); unset = no self-monitoring. */
-  AUTOPILOT_SELF_TENANT: z.string().regex(/^[a-zA-Z0-9_.-]{1,64}$/).optional(),
+  AUTOPILOT_SELF_TENANT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_.-]{1,64}$/)
+    .optional(),
   AUTOPILOT_SELF_INTERVAL_SECONDS: z.coerce.number().positive().default(15),
   /**
    * Whether GET /metrics, which needs no key (Prometheus scrapes it like any
    * exporter), names tenants. Off: per-tenant series are summed over tenants
    * there. Self-monitoring always keeps the label: it is the self tenant's data.
    */
-  AUTOPILOT_METRICS_TENANT_LABELS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  AUTOPILOT_METRICS_TENANT_LABELS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export type Config = {
@@ -103,7 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     apiKeys: e.AUTOPILOT_API_KEYS,
     adminKey: e.AUTOPILOT_ADMIN_KEY,
     dataDir: path.resolve(e.AUTOPILOT_DATA_DIR),
-    kafkaBrokers: e.KAFKA_BROKERS.split(',').map((s) => s.trim()).filter(Boolean),
+    kafkaBrokers: e.KAFKA_BROKERS.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     schemaRegistryUrl: e.SCHEMA_REGISTRY_URL.replace(/\/$/, ''),
     redisUrl: e.REDIS_URL,
     clickhouseUrl: e.CLICKHOUSE_URL,

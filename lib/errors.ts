@@ -56,8 +56,7 @@ export class AutopilotError extends Error {
 }
 
 export const badRequest = (message: string, details?: unknown) => new AutopilotError('bad_request', message, { details });
-export const unavailable = (message: string, cause?: unknown, retryAfter = 1) =>
-  new AutopilotError('unavailable', message, { cause, retryAfter });
+export const unavailable = (message: string, cause?: unknown, retryAfter = 1) => new AutopilotError('unavailable', message, { cause, retryAfter });
 
 /** Message of an unknown thrown value, for logs and dead-letter reasons. */
 export function describeError(err: unknown): string {

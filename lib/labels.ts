@@ -5,5 +5,9 @@
  */
 export function sortKeys(map: Record<string, string>): Record<string, string> {
   // fromEntries defines own properties: a key named __proto__ stays a key, where `out[k] = v` would set the prototype and lose it.
-  return Object.fromEntries(Object.keys(map).sort().map((k) => [k, map[k]!]));
+  return Object.fromEntries(
+    Object.keys(map)
+      .sort()
+      .map((k) => [k, map[k]!]),
+  );
 }

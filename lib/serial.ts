@@ -27,7 +27,9 @@ export function everyInterval(ms: number, work: () => Promise<unknown>, onError:
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    work().catch(onError).finally(() => (running = false));
+    work()
+      .catch(onError)
+      .finally(() => (running = false));
   }, ms);
   timer.unref();
   return { stop: () => clearInterval(timer) };

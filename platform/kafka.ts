@@ -54,5 +54,7 @@ export async function ensureTopics(kafka: Kafka, partitions: number, topics = AL
  * service's logs, deployments, anomalies and incidents share a partition
  * number across topics, whichever process wrote them.
  */
-export const keyPartitioner: ICustomPartitioner = () => ({ partitionMetadata, message }) =>
-  partitionOf(String(message.key ?? ''), partitionMetadata.length);
+export const keyPartitioner: ICustomPartitioner =
+  () =>
+  ({ partitionMetadata, message }) =>
+    partitionOf(String(message.key ?? ''), partitionMetadata.length);

@@ -13,7 +13,13 @@ import { withoutTenantLabels } from '../lib/metrics-page.ts';
  * process that holds the embedded ClickHouse) a read-only SQL endpoint for
  * `autopilot sql`, behind the admin key.
  */
-export function opsRoutes(opts: { registry: Registry; checks: HealthCheck[]; clickhouse?: ClickHouseClient; adminKey?: string; metricsTenantLabels?: boolean }): Hono {
+export function opsRoutes(opts: {
+  registry: Registry;
+  checks: HealthCheck[];
+  clickhouse?: ClickHouseClient;
+  adminKey?: string;
+  metricsTenantLabels?: boolean;
+}): Hono {
   const app = new Hono();
 
   app.get('/health/live', (c) => c.json({ status: 'ok' }));

@@ -5,13 +5,22 @@ describe('produceRequests', () => {
   const messages = (n: number, bytes: number) => Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: Buffer.alloc(bytes) }));
 
   it('keeps a small request in one send', () => {
-    const requests = produceRequests([{ topic: 'a', messages: messages(10, 100) }, { topic: 'b', messages: messages(5, 100) }]);
+    const requests = produceRequests([
+      { topic: 'a', messages: messages(10, 100) },
+      { topic: 'b', messages: messages(5, 100) },
+    ]);
     expect(requests).toHaveLength(1);
-    expect(requests[0]!.map((t) => [t.topic, t.messages.length])).toEqual([['a', 10], ['b', 5]]);
+    expect(requests[0]!.map((t) => [t.topic, t.messages.length])).toEqual([
+      ['a', 10],
+      ['b', 5],
+    ]);
   });
 
   it('cuts a large request into sends under the batch limit, each topic once per send, nothing lost or reordered', () => {
-    const input = [{ topic: 'a', messages: messages(12_500, 300) }, { topic: 'b', messages: messages(100, 300) }];
+    const input = [
+      { topic: 'a', messages: messages(12_500, 300) },
+      { topic: 'b', messages: messages(100, 300) },
+    ];
     const requests = produceRequests(input);
     expect(requests.length).toBeGreaterThan(10);
     for (const r of requests) {
@@ -43,7 +52,7 @@ describe('produceRequests', () => {
     expect(requests.map((r) => r[0]!.messages.length)).toEqual([3, 1, 3]);
   });
 
-  it('keeps the chunk size and the largest record below Kafka\'s message limit', () => {
+  it("keeps the chunk size and the largest record below Kafka's message limit", () => {
     expect(CHUNK_BYTES).toBeLessThan(MAX_RECORD_BYTES);
     expect(MAX_RECORD_BYTES).toBeLessThan(KAFKA_MESSAGE_MAX_BYTES);
   });

@@ -25,11 +25,7 @@ export interface Services {
   close(): Promise<void>;
 }
 
-export async function connectServices(
-  config: Config,
-  log: Logger,
-  opts: { clientId: string; clickhouse: boolean; waitMs?: number },
-): Promise<Services> {
+export async function connectServices(config: Config, log: Logger, opts: { clientId: string; clickhouse: boolean; waitMs?: number }): Promise<Services> {
   const waitMs = opts.waitMs ?? 120_000;
   const kafka = createKafka(config.kafkaBrokers, opts.clientId, log);
   const catalog = SchemaCatalog.connect(config.schemaRegistryUrl);
@@ -39,7 +35,12 @@ export async function connectServices(
   let clickhouse: ClickHouseClient | undefined;
   if (opts.clickhouse) {
     clickhouse = await createClickHouse({ url: config.clickhouseUrl, dataDir: config.dataDir });
-    await waitFor('ClickHouse migrations', () => migrate(clickhouse!).then((r) => r.applied.length && log.info({ applied: r.applied }, 'migrations applied')), waitMs, log);
+    await waitFor(
+      'ClickHouse migrations',
+      () => migrate(clickhouse!).then((r) => r.applied.length && log.info({ applied: r.applied }, 'migrations applied')),
+      waitMs,
+      log,
+    );
   }
   await waitFor('Kafka topics', () => ensureTopics(kafka, config.topicPartitions), waitMs, log);
   await waitFor('schema registration', () => catalog.registerAll(), waitMs, log);
@@ -47,14 +48,35 @@ export async function connectServices(
 
   const admin = kafka.admin();
   const checks: HealthCheck[] = [
-    { name: 'kafka', check: async () => { await admin.connect(); await admin.describeCluster(); } },
-    { name: 'schema_registry', check: async () => {
-      const res = await fetch(`${config.schemaRegistryUrl}/subjects`);
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    } },
-    { name: 'redis', check: async () => { await redis.ping(); } },
+    {
+      name: 'kafka',
+      check: async () => {
+        await admin.connect();
+        await admin.describeCluster();
+      },
+    },
+    {
+      name: 'schema_registry',
+      check: async () => {
+        const res = await fetch(`${config.schemaRegistryUrl}/subjects`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      },
+    },
+    {
+      name: 'redis',
+      check: async () => {
+        await redis.ping();
+      },
+    },
   ];
-  if (clickhouse) checks.push({ name: 'clickhouse', check: async () => { const r = await clickhouse!.ping(); if (!r.success) throw r.error; } });
+  if (clickhouse)
+    checks.push({
+      name: 'clickhouse',
+      check: async () => {
+        const r = await clickhouse!.ping();
+        if (!r.success) throw r.error;
+      },
+    });
 
   return {
     kafka,

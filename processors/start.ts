@@ -53,11 +53,23 @@ export async function startProcessors(
   const factories: readonly ProcessorFactory<ProcessorName, unknown>[] = PROCESSORS;
   const specs = factories
     .filter((f) => names.includes(f.name))
-    .map((f) => buildProcessor(f, env, { kafka: services.kafka, redis: services.redis, clickhouse, publisher, registry, groupId: `${opts.groupPrefix}-${f.name}` }));
+    .map((f) =>
+      buildProcessor(f, env, { kafka: services.kafka, redis: services.redis, clickhouse, publisher, registry, groupId: `${opts.groupPrefix}-${f.name}` }),
+    );
   // Started side by side: each waits for its own group to join (seconds apiece), and all are up before
   // this returns, so nothing upstream of them (the gateway) runs before they do.
   const running: RunningProcessor[] = await Promise.all(
-    specs.map((spec) => startProcessor(spec, { kafka: services.kafka, catalog: services.catalog, publisher, log, telemetry, runtime, fromBeginning: opts.newGroupStart !== 'latest' })),
+    specs.map((spec) =>
+      startProcessor(spec, {
+        kafka: services.kafka,
+        catalog: services.catalog,
+        publisher,
+        log,
+        telemetry,
+        runtime,
+        fromBeginning: opts.newGroupStart !== 'latest',
+      }),
+    ),
   );
   // Readiness of this process includes its processors: a stalled partition turns /health/ready 503.
   services.checks.push(...running.map((p) => p.check));

@@ -39,17 +39,24 @@ const readOnlyTwins = new WeakMap<ClickHouseClient, () => Promise<ClickHouseClie
 
 function pairWithReadOnlyTwin(client: ClickHouseClient, open: () => Promise<ClickHouseClient>): void {
   let twin: Promise<ClickHouseClient> | undefined;
-  readOnlyTwins.set(client, () => (twin ??= open().catch((err: unknown) => {
-    twin = undefined;
-    throw err;
-  })));
+  readOnlyTwins.set(
+    client,
+    () =>
+      (twin ??= open().catch((err: unknown) => {
+        twin = undefined;
+        throw err;
+      })),
+  );
   const closeClient = client.close.bind(client);
   // On chdb the twin holds the same data folder: left open, it would keep the
   // folder bound after the client closed, and the process could not open another.
   client.close = async () => {
     const closing = twin;
     twin = undefined;
-    await closing?.then((t) => t.close(), () => undefined);
+    await closing?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
     await closeClient();
   };
 }

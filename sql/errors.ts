@@ -65,4 +65,3 @@ export function classifyClickHouseError(err: unknown): ClickHouseFailure {
   if (err instanceof Error && /timeout|socket hang up/i.test(err.message) && typeof e?.type !== 'string') return 'transient';
   return 'unknown';
 }
-

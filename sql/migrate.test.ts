@@ -16,7 +16,10 @@ describe('migration files', () => {
       expect(statements[0], m.name).toMatch(/IF NOT EXISTS/);
       if (statements.length === 1) continue;
       // A rebuild: the new table, the copy, the swap, and the old table dropped.
-      expect(statements.map((s) => s.split(/\s+/).slice(0, 2).join(' ')), m.name).toEqual(['CREATE TABLE', 'INSERT INTO', 'EXCHANGE TABLES', 'DROP TABLE']);
+      expect(
+        statements.map((s) => s.split(/\s+/).slice(0, 2).join(' ')),
+        m.name,
+      ).toEqual(['CREATE TABLE', 'INSERT INTO', 'EXCHANGE TABLES', 'DROP TABLE']);
     }
   });
 

@@ -78,7 +78,11 @@ export async function migrate(ch: ClickHouseClient, migrations = loadMigrations(
   const applied: number[] = [];
   for (const m of migrations) {
     if (done.has(m.id)) continue;
-    const steps = await ch.query({ query: 'SELECT step FROM autopilot_migration_steps WHERE id = {id:UInt32}', query_params: { id: m.id }, format: 'JSONEachRow' });
+    const steps = await ch.query({
+      query: 'SELECT step FROM autopilot_migration_steps WHERE id = {id:UInt32}',
+      query_params: { id: m.id },
+      format: 'JSONEachRow',
+    });
     const stepsDone = new Set((await steps.json<{ step: number }>()).map((r) => Number(r.step)));
     const statements = statementsOf(m.sql);
     for (const [step, query] of statements.entries()) {

@@ -16,7 +16,13 @@ describe('refusalOf (on normalizeQuery shapes)', () => {
   const tableFunctions = new Set(['file', 'url', 'numbers', 'remote']);
 
   it('lets reading statements through, whatever their literals say', () => {
-    for (const shape of ['SELECT ? AS s', 'WITH a AS (SELECT ?) SELECT * FROM a', '(SELECT ?) EXCEPT (SELECT ?)', 'SHOW TABLES', 'SELECT sum(number) FROM numbers(?)']) {
+    for (const shape of [
+      'SELECT ? AS s',
+      'WITH a AS (SELECT ?) SELECT * FROM a',
+      '(SELECT ?) EXCEPT (SELECT ?)',
+      'SHOW TABLES',
+      'SELECT sum(number) FROM numbers(?)',
+    ]) {
       expect(refusalOf(shape, tableFunctions), shape).toBeUndefined();
     }
   });
@@ -68,7 +74,10 @@ describe('admin SQL on the embedded engine', () => {
   const count = async () => Number((await (await ch.query({ query: 'SELECT count() AS c FROM probe', format: 'JSONEachRow' })).json<{ c: string }>())[0]!.c);
 
   async function refusal(query: string): Promise<AutopilotError> {
-    const err = await runReadOnly(ch, query).then(() => undefined, (e: unknown) => e);
+    const err = await runReadOnly(ch, query).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err, query).toBeInstanceOf(AutopilotError);
     expect((err as AutopilotError).code, query).toBe('bad_request');
     expect((err as AutopilotError).status, query).toBe(400);
@@ -76,7 +85,10 @@ describe('admin SQL on the embedded engine', () => {
   }
 
   it('runs reading statements: WITH, subqueries, numbers(), set operations, SHOW, DESCRIBE, EXISTS', async () => {
-    const withSub = await runReadOnly(ch, 'WITH s AS (SELECT number AS k FROM numbers(5)) SELECT sum(k) AS total, (SELECT max(n) FROM probe) AS top FROM s WHERE k IN (SELECT n FROM probe)');
+    const withSub = await runReadOnly(
+      ch,
+      'WITH s AS (SELECT number AS k FROM numbers(5)) SELECT sum(k) AS total, (SELECT max(n) FROM probe) AS top FROM s WHERE k IN (SELECT n FROM probe)',
+    );
     // k in {1, 2}: the subquery and the IN both read the table.
     expect(withSub.data.map((r) => [Number(r.total), r.top])).toEqual([[3, 2]]);
     expect((await runReadOnly(ch, '(SELECT 1 AS x) EXCEPT (SELECT 2 AS x)')).data).toEqual([{ x: 1 }]);
@@ -85,7 +97,9 @@ describe('admin SQL on the embedded engine', () => {
     expect((await runReadOnly(ch, 'DESCRIBE TABLE probe')).data[0]).toMatchObject({ name: 'n', type: 'UInt32' });
     expect((await runReadOnly(ch, 'EXISTS TABLE probe')).data).toEqual([{ result: 1 }]);
     // Literals and quoted names are data, not clauses.
-    expect((await runReadOnly(ch, "SELECT 'x INTO OUTFILE y' AS s, 'file(1)' AS `INTO OUTFILE`")).data).toEqual([{ s: 'x INTO OUTFILE y', 'INTO OUTFILE': 'file(1)' }]);
+    expect((await runReadOnly(ch, "SELECT 'x INTO OUTFILE y' AS s, 'file(1)' AS `INTO OUTFILE`")).data).toEqual([
+      { s: 'x INTO OUTFILE y', 'INTO OUTFILE': 'file(1)' },
+    ]);
   });
 
   it('refuses whatever reaches the host or the network, naming it, and nothing happens', async () => {
@@ -117,7 +131,16 @@ describe('admin SQL on the embedded engine', () => {
   });
 
   it('refuses writes, DDL, SET, SYSTEM, several statements and setting overrides; the data is untouched', async () => {
-    const writes = ['INSERT INTO probe VALUES (3)', 'CREATE TABLE other (n UInt8) ENGINE = Memory', 'DROP TABLE probe', 'ALTER TABLE probe DELETE WHERE 1', 'TRUNCATE TABLE probe', 'SET readonly = 0', 'SYSTEM DROP MARK CACHE', 'OPTIMIZE TABLE probe FINAL'];
+    const writes = [
+      'INSERT INTO probe VALUES (3)',
+      'CREATE TABLE other (n UInt8) ENGINE = Memory',
+      'DROP TABLE probe',
+      'ALTER TABLE probe DELETE WHERE 1',
+      'TRUNCATE TABLE probe',
+      'SET readonly = 0',
+      'SYSTEM DROP MARK CACHE',
+      'OPTIMIZE TABLE probe FINAL',
+    ];
     for (const query of writes) expect((await refusal(query)).message, query).toContain('readonly');
     expect((await refusal('SELECT 1; DROP TABLE probe')).message).toContain('single statement');
     // Past the parser's checks, the engine itself holds: `readonly=1` cannot be overridden from inside the statement.
@@ -133,7 +156,8 @@ describe('admin SQL on the embedded engine', () => {
     await expect(twin.query({ query: `SELECT * FROM url('${standInUrl}/twin', 'CSV')` })).rejects.toThrow(/readonly/);
     await expect(twin.command({ query: 'SET readonly = 0' })).rejects.toThrow(/readonly/);
     expect(standInHits).toEqual([]);
-    const setting = async (c: ClickHouseClient) => (await (await c.query({ query: "SELECT getSetting('readonly') AS r", format: 'JSONEachRow' })).json<{ r: number }>())[0]!.r;
+    const setting = async (c: ClickHouseClient) =>
+      (await (await c.query({ query: "SELECT getSetting('readonly') AS r", format: 'JSONEachRow' })).json<{ r: number }>())[0]!.r;
     expect(await setting(twin)).toBe(1);
     // The writers' connection in the same process is not read-only: the sink's inserts still land.
     expect(await setting(ch)).toBe(0);

@@ -16,7 +16,9 @@ const READING = /^[\s(]*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXISTS|EXPLAIN)\b/i;
  * ClickHouse adds (another lake, another remote protocol) is refused too.
  */
 const HARMLESS_TABLE_FUNCTIONS = new Set(
-  ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'primes', 'generateRandom', 'values', 'null', 'view', 'format'].map((n) => n.toLowerCase()),
+  ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generate_series', 'generateSeries', 'primes', 'generateRandom', 'values', 'null', 'view', 'format'].map((n) =>
+    n.toLowerCase(),
+  ),
 );
 
 /** Ordinary functions that read or write outside the database: files, models, Keeper. `readonly=1` stops none of them. */
@@ -38,7 +40,10 @@ export interface Refusal {
  */
 export function refusalOf(shape: string, tableFunctions: ReadonlySet<string>): Refusal | undefined {
   if (!READING.test(shape)) {
-    return { refused: shape.trim().split(/\s+/)[0] ?? '', message: `readonly: only SELECT, WITH, SHOW, DESCRIBE, EXISTS and EXPLAIN run here, not: ${shape.slice(0, 80)}` };
+    return {
+      refused: shape.trim().split(/\s+/)[0] ?? '',
+      message: `readonly: only SELECT, WITH, SHOW, DESCRIBE, EXISTS and EXPLAIN run here, not: ${shape.slice(0, 80)}`,
+    };
   }
   // The server's HTTP interface refuses INTO OUTFILE itself; the embedded engine writes the file.
   if (/\bINTO\s+OUTFILE\b/i.test(shape)) return { refused: 'INTO OUTFILE', message: 'readonly: INTO OUTFILE writes a file on the host and is refused here' };

@@ -2,7 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { AutopilotError } from '../lib/errors.ts';
 import { parseRule, ruleSchema, toRuleInput } from './alert-rules.ts';
 
-const threshold = { name: 'checkout p99', kind: 'threshold', service: 'checkout', metric: 'http_request_duration_ms', field: 'p99', op: 'gt', value: 500, for: '2m' };
+const threshold = {
+  name: 'checkout p99',
+  kind: 'threshold',
+  service: 'checkout',
+  metric: 'http_request_duration_ms',
+  field: 'p99',
+  op: 'gt',
+  value: 500,
+  for: '2m',
+};
 const anomaly = { name: 'checkout anomalies', kind: 'anomaly', service: 'checkout', min_severity: 'high' };
 
 /** The `{path, message}` details of a refusal (and that it is one). */
@@ -39,7 +48,16 @@ describe('rule schema', () => {
   });
 
   it('parses an anomaly rule with its defaults', () => {
-    expect(parseRule(anomaly)).toMatchObject({ kind: 'anomaly', metric: null, min_severity: 'high', for_ms: 0, resolve_after_ms: 300_000, cooldown_ms: 300_000, severity: 'warning', enabled: true });
+    expect(parseRule(anomaly)).toMatchObject({
+      kind: 'anomaly',
+      metric: null,
+      min_severity: 'high',
+      for_ms: 0,
+      resolve_after_ms: 300_000,
+      cooldown_ms: 300_000,
+      severity: 'warning',
+      enabled: true,
+    });
     expect(parseRule({ ...anomaly, metric: 'error_rate', for: '1h30m', resolve_after: '10m', severity: 'critical', enabled: false })).toMatchObject({
       metric: 'error_rate',
       for_ms: 5_400_000,
@@ -85,7 +103,14 @@ describe('rule schema', () => {
   });
 
   it('refuses bad enums, values, metric names and reserved labels, all at once', () => {
-    const { details, message } = refusal({ ...threshold, field: 'p98', op: 'gte', value: 'high', metric: 'has space', labels: { service: 'checkout', alertname: 'x' } });
+    const { details, message } = refusal({
+      ...threshold,
+      field: 'p98',
+      op: 'gte',
+      value: 'high',
+      metric: 'has space',
+      labels: { service: 'checkout', alertname: 'x' },
+    });
     expect(details).toEqual(
       expect.arrayContaining([
         { path: 'field', message: "must be one of 'p50', 'p90', 'p95', 'p99', 'min', 'max', 'avg', 'count', 'sum'" },
@@ -112,7 +137,10 @@ describe('rule schema', () => {
   });
 
   it('gives back the text form, which parses to the same rule', () => {
-    for (const body of [{ ...threshold, labels: { route: '/pay' }, annotations: { runbook: 'https://wiki/checkout' }, cooldown: '1h30m' }, { ...anomaly, metric: 'error_rate', for: '90s' }]) {
+    for (const body of [
+      { ...threshold, labels: { route: '/pay' }, annotations: { runbook: 'https://wiki/checkout' }, cooldown: '1h30m' },
+      { ...anomaly, metric: 'error_rate', for: '90s' },
+    ]) {
       const rule = parseRule(body);
       const text = toRuleInput(rule);
       expect(ruleSchema.parse(text)).toEqual(rule);

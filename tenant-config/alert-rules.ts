@@ -25,18 +25,19 @@ const DAY = 24 * HOUR;
 
 /** A duration between `min` and `max` ms, as text; output in ms. */
 const duration = (max: number, min = 0) =>
-  z
-    .string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a duration such as '30s', '5m' or '1h30m'`) })
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === null) {
-        ctx.addIssue({ code: 'custom', message: `'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), largest unit first, such as '30s', '5m' or '1h30m'` });
-        return z.NEVER;
-      }
-      if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(min)}` });
-      if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(max)}` });
-      return ms;
-    });
+  z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a duration such as '30s', '5m' or '1h30m'`) }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), largest unit first, such as '30s', '5m' or '1h30m'`,
+      });
+      return z.NEVER;
+    }
+    if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(min)}` });
+    if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(max)}` });
+    return ms;
+  });
 
 // Same limits as the gateway's inputs (gateway/records.ts), so anything a rule names can exist.
 const service = z.string().min(1, 'must not be empty').max(256);
@@ -52,7 +53,7 @@ const labels = z
   .superRefine((l, ctx) => {
     for (const name of RESERVED_LABELS) {
       if (name in l) {
-        const why = name === 'service' ? 'use the rule\'s `service` field' : 'Autopilot sets it on every alert';
+        const why = name === 'service' ? "use the rule's `service` field" : 'Autopilot sets it on every alert';
         ctx.addIssue({ code: 'custom', path: [name], message: `label '${name}' is reserved: ${why}` });
       }
     }
@@ -173,7 +174,16 @@ export function toRuleInput(rule: Rule): RuleInput {
     annotations: rule.annotations,
   };
   if (rule.kind === 'threshold') {
-    return { ...shared, kind: 'threshold', metric: rule.metric, labels: rule.labels, field: rule.field, op: rule.op, value: rule.value, for: formatDuration(rule.for_ms) };
+    return {
+      ...shared,
+      kind: 'threshold',
+      metric: rule.metric,
+      labels: rule.labels,
+      field: rule.field,
+      op: rule.op,
+      value: rule.value,
+      for: formatDuration(rule.for_ms),
+    };
   }
   return {
     ...shared,

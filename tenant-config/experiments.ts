@@ -101,7 +101,10 @@ export function assignVariant(experiment: Pick<Experiment, 'variants'> & { id: s
  * and no evidence of a difference: z = 0, p = 1.
  */
 export function twoProportionZTest(x1: number, n1: number, x2: number, n2: number): { z: number; p_value: number } {
-  for (const [x, n, which] of [[x1, n1, 1], [x2, n2, 2]] as const) {
+  for (const [x, n, which] of [
+    [x1, n1, 1],
+    [x2, n2, 2],
+  ] as const) {
     if (!Number.isInteger(x) || !Number.isInteger(n) || n <= 0 || x < 0 || x > n) {
       throw new AutopilotError('internal', `two-proportion z-test: group ${which} needs integers 0 ≤ x ≤ n and n > 0, got x=${x}, n=${n}`);
     }
@@ -168,11 +171,16 @@ export function experimentReport(experiment: Pick<Experiment, 'variants' | 'cont
   const byName = new Map<string, VariantCounts>();
   for (const c of counts) {
     for (const k of ['incidents', 'feedback', 'helpful'] as const) {
-      if (!Number.isInteger(c[k]) || c[k] < 0) throw new AutopilotError('internal', `experiment counts for ${c.variant}: ${k} must be a non-negative integer, got ${c[k]}`);
+      if (!Number.isInteger(c[k]) || c[k] < 0)
+        throw new AutopilotError('internal', `experiment counts for ${c.variant}: ${k} must be a non-negative integer, got ${c[k]}`);
     }
-    if (c.helpful > c.feedback) throw new AutopilotError('internal', `experiment counts for ${c.variant}: helpful (${c.helpful}) exceeds feedback (${c.feedback})`);
+    if (c.helpful > c.feedback)
+      throw new AutopilotError('internal', `experiment counts for ${c.variant}: helpful (${c.helpful}) exceeds feedback (${c.feedback})`);
     const seen = byName.get(c.variant);
-    byName.set(c.variant, seen ? { variant: c.variant, incidents: seen.incidents + c.incidents, feedback: seen.feedback + c.feedback, helpful: seen.helpful + c.helpful } : c);
+    byName.set(
+      c.variant,
+      seen ? { variant: c.variant, incidents: seen.incidents + c.incidents, feedback: seen.feedback + c.feedback, helpful: seen.helpful + c.helpful } : c,
+    );
   }
   const countsOf = (name: string) => byName.get(name) ?? { variant: name, incidents: 0, feedback: 0, helpful: 0 };
   const control = countsOf(experiment.control);

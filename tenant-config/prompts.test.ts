@@ -97,7 +97,11 @@ describe('names and tags', () => {
 
 describe('unifiedDiff', () => {
   it('diffs two versions with name@version headers', () => {
-    const diff = unifiedDiff('incident-analysis', { version: 1, template: 'You are an SRE.\nService: {{service}}\nAnswer in JSON.\n' }, { version: 2, template: 'You are an SRE.\nService: {{service}} ({{tenant}})\nAnswer in JSON.\n' });
+    const diff = unifiedDiff(
+      'incident-analysis',
+      { version: 1, template: 'You are an SRE.\nService: {{service}}\nAnswer in JSON.\n' },
+      { version: 2, template: 'You are an SRE.\nService: {{service}} ({{tenant}})\nAnswer in JSON.\n' },
+    );
     expect(diff).toBe(
       [
         '--- incident-analysis@v1',

@@ -3,7 +3,18 @@ import { z } from 'zod';
 import { badRequest } from '../lib/errors.ts';
 
 /** The variables a template may use (what the analyst's promptVariables fills in); a new prompt version is checked against them. */
-export const PROMPT_VARIABLES = ['service', 'tenant', 'incident_id', 'status', 'severity', 'opened_at', 'signal_count', 'suspect_version', 'context', 'answer_schema'] as const;
+export const PROMPT_VARIABLES = [
+  'service',
+  'tenant',
+  'incident_id',
+  'status',
+  'severity',
+  'opened_at',
+  'signal_count',
+  'suspect_version',
+  'context',
+  'answer_schema',
+] as const;
 
 /**
  * The rules of the prompt registry, without its storage: what a prompt name,

@@ -26,7 +26,10 @@ export interface GuardOptions {
  * NOTIFY_ALLOW_LOOPBACK, read where targets are checked (the gateway, on
  * save) and where they are called (the notifier): one rule for both.
  */
-export const allowLoopbackSetting = z.enum(['true', 'false']).default('false').transform((v) => v === 'true');
+export const allowLoopbackSetting = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((v) => v === 'true');
 export const allowLoopbackTargets = (env: NodeJS.ProcessEnv): boolean => allowLoopbackSetting.parse(env.NOTIFY_ALLOW_LOOPBACK);
 
 const MAX_URL_LENGTH = 2048;
@@ -100,7 +103,10 @@ export async function resolveChecked(host: string, opts: GuardOptions): Promise<
 
 /** Lower-case host without IPv6 brackets or a trailing dot ("localhost." is localhost). */
 function bareHost(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  return url.hostname
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
 }
 
 /**

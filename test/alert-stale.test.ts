@@ -18,7 +18,13 @@ let p: TestPipeline;
 beforeAll(async () => {
   p = await startTestPipeline('stale', {
     processors: ['sink', 'rollup', 'alert'],
-    env: { ROLLUP_WINDOW_MS: '10000', ROLLUP_LATENESS_MS: '0', ALERT_RULES_REFRESH_SECONDS: '0.2', ALERT_SWEEP_SECONDS: '0.5', ALERT_STALENESS_SECONDS: String(STALE_MS / 1000) },
+    env: {
+      ROLLUP_WINDOW_MS: '10000',
+      ROLLUP_LATENESS_MS: '0',
+      ALERT_RULES_REFRESH_SECONDS: '0.2',
+      ALERT_SWEEP_SECONDS: '0.5',
+      ALERT_STALENESS_SECONDS: String(STALE_MS / 1000),
+    },
   });
 });
 afterAll(async () => {
@@ -26,23 +32,39 @@ afterAll(async () => {
 });
 
 it('a firing threshold alert resolves when its series goes stale', async () => {
-  const rule = await p.post('/v1/alert-rules', { name: 'api p99 slow', kind: 'threshold', service: 'api', metric: 'latency_ms', field: 'p99', op: 'gt', value: 500, for: '10s', severity: 'critical' });
+  const rule = await p.post('/v1/alert-rules', {
+    name: 'api p99 slow',
+    kind: 'threshold',
+    service: 'api',
+    metric: 'latency_ms',
+    field: 'p99',
+    op: 'gt',
+    value: 500,
+    for: '10s',
+    severity: 'critical',
+  });
   expect(rule.status).toBe(201);
   await new Promise((resolve) => setTimeout(resolve, 500)); // the processor re-reads rules every 0.2 s
 
   // Event time ten minutes back, on 10 s windows: 40 s of slow points, then the series stops.
   const T = Math.floor((Date.now() - 10 * 60_000) / 10_000) * 10_000;
-  const points = Array.from({ length: 40 }, (_, s) => ({ timestamp: T + s * 1000, metric_name: 'latency_ms', value: 900 + (s % 7), labels: { service: 'api', region: 'eu' } }));
+  const points = Array.from({ length: 40 }, (_, s) => ({
+    timestamp: T + s * 1000,
+    metric_name: 'latency_ms',
+    value: 900 + (s % 7),
+    labels: { service: 'api', region: 'eu' },
+  }));
   expect((await p.post('/v1/metrics', points)).status).toBe(202);
 
   type Row = { status: string; starts_at: string; ends_at: string | null; value: number | null; reason: string; summary: string };
   const alerts = await eventually(
-    () => p.rows<Row>(
-      `SELECT status, toUnixTimestamp64Milli(starts_at) AS starts_at, toUnixTimestamp64Milli(ends_at) AS ends_at, value,
+    () =>
+      p.rows<Row>(
+        `SELECT status, toUnixTimestamp64Milli(starts_at) AS starts_at, toUnixTimestamp64Milli(ends_at) AS ends_at, value,
               annotations['resolved_reason'] AS reason, annotations['summary'] AS summary
        FROM alerts FINAL WHERE tenant = {t:String} ORDER BY received_at`,
-      { t: p.tenants.a },
-    ),
+        { t: p.tenants.a },
+      ),
     (rows) => rows.some((r) => r.status === 'resolved'),
     60_000,
   );

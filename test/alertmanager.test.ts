@@ -37,7 +37,12 @@ receivers:
             credentials: ${p.keys.a}
 `,
       // No cluster: a lone Alertmanager in a test must not look for peers.
-      args: (dir, port) => [`--config.file=${dir}/config.yml`, `--storage.path=${dir}/data`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+      args: (dir, port) => [
+        `--config.file=${dir}/config.yml`,
+        `--storage.path=${dir}/data`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+      ],
     });
   }, 180_000);
 
@@ -81,10 +86,11 @@ receivers:
     expect(firing[0]!.fingerprint).toMatch(/^[0-9a-f]{16}$/);
 
     const incidents = await eventually(
-      () => p.rows<{ signals: string; suspect_version: string | null; severity: string }>(
-        `SELECT signals, suspect_version, severity FROM incidents FINAL WHERE tenant = {tenant:String} AND service = {service:String}`,
-        { tenant, service },
-      ),
+      () =>
+        p.rows<{ signals: string; suspect_version: string | null; severity: string }>(
+          `SELECT signals, suspect_version, severity FROM incidents FINAL WHERE tenant = {tenant:String} AND service = {service:String}`,
+          { tenant, service },
+        ),
       (r) => r.length === 1,
       30_000,
     );

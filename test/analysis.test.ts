@@ -45,7 +45,7 @@ describe('analysis and notification', () => {
   it('labels every analysis llm or rules, and notifies once per incident through a retry', async () => {
     const target = await p.post('/v1/notification-targets', { name: 'oncall', kind: 'slack', url: slack.url });
     expect(target.status).toBe(201);
-    expect(((await target.json()) as { url: string }).url).toBe(new URL(slack.url).origin + '/…'); // the webhook path is a secret
+    expect(((await target.json()) as { url: string }).url).toBe(`${new URL(slack.url).origin}/…`); // the webhook path is a secret
     slack.answer(500); // the first delivery fails once and is retried
 
     ollama.script(
@@ -62,22 +62,50 @@ describe('analysis and notification', () => {
       const steady = Array.from({ length: 60 }, (_, i) => point(T - 60_000 + i * 1000, 100 + 3 * gaussian(r)));
       expect((await p.post('/v1/metrics', steady)).status).toBe(202);
       expect((await p.post('/v1/deployments', { timestamp: T, service, version: 'v7', status: 'succeeded' })).status).toBe(202);
-      expect((await p.post('/v1/logs', { timestamp: T + 500, level: 'error', service, message: `payment failed for user alice@example.com from 10.1.2.3 token=abcd1234efgh5678` })).status).toBe(202);
+      expect(
+        (
+          await p.post('/v1/logs', {
+            timestamp: T + 500,
+            level: 'error',
+            service,
+            message: `payment failed for user alice@example.com from 10.1.2.3 token=abcd1234efgh5678`,
+          })
+        ).status,
+      ).toBe(202);
       expect((await p.post('/v1/metrics', [point(T + 1000, 900), point(T + 2000, 950), point(T + 3000, 920)])).status).toBe(202);
     }
 
     const analyses = await eventually(
-      () => p.rows<{ service: string; source: string; model: string | null; fallback_reason: string | null; prompt_name: string; prompt_version: number; duration_ms: number; root_cause: string }>(
-        `SELECT service, source, model, fallback_reason, prompt_name, prompt_version, duration_ms, root_cause FROM analyses FINAL WHERE tenant = {t:String}`,
-        { t: p.tenants.a },
-      ),
+      () =>
+        p.rows<{
+          service: string;
+          source: string;
+          model: string | null;
+          fallback_reason: string | null;
+          prompt_name: string;
+          prompt_version: number;
+          duration_ms: number;
+          root_cause: string;
+        }>(
+          `SELECT service, source, model, fallback_reason, prompt_name, prompt_version, duration_ms, root_cause FROM analyses FINAL WHERE tenant = {t:String}`,
+          { t: p.tenants.a },
+        ),
       (rows) => rows.length >= SERVICES.length,
       60_000,
     );
     expect(analyses.map((a) => a.service).sort()).toEqual([...SERVICES].sort());
     expect(analyses.filter((a) => a.source === 'llm')).toHaveLength(1);
-    expect(analyses.find((a) => a.source === 'llm')).toMatchObject({ model: 'llama3.2:3b', fallback_reason: null, root_cause: VALID_ANSWER.root_cause.description });
-    expect(analyses.filter((a) => a.source === 'rules').map((a) => a.fallback_reason).sort()).toEqual(['http_error', 'invalid_answer', 'timeout']);
+    expect(analyses.find((a) => a.source === 'llm')).toMatchObject({
+      model: 'llama3.2:3b',
+      fallback_reason: null,
+      root_cause: VALID_ANSWER.root_cause.description,
+    });
+    expect(
+      analyses
+        .filter((a) => a.source === 'rules')
+        .map((a) => a.fallback_reason)
+        .sort(),
+    ).toEqual(['http_error', 'invalid_answer', 'timeout']);
     for (const a of analyses) expect(a).toMatchObject({ prompt_name: 'incident-analysis', prompt_version: 0 });
     // The rules blame the deployment the correlator named.
     for (const a of analyses.filter((x) => x.source === 'rules')) expect(a.root_cause).toContain('v7');
@@ -89,7 +117,11 @@ describe('analysis and notification', () => {
     expect(sent).not.toContain('abcd1234efgh5678');
 
     // One Slack message per incident (plus the one 500), with the analysis in blocks.
-    await eventually(async () => slack.bodies.length, (n) => n >= SERVICES.length + 1, 30_000);
+    await eventually(
+      async () => slack.bodies.length,
+      (n) => n >= SERVICES.length + 1,
+      30_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 2000)); // anything extra would arrive by now
     expect(slack.bodies).toHaveLength(SERVICES.length + 1);
     const messages = slack.bodies as { text: string; attachments: { color: string; blocks: unknown[] }[] }[];
@@ -97,7 +129,10 @@ describe('analysis and notification', () => {
     expect(messages[0]!.attachments[0]!.blocks.length).toBeGreaterThan(2);
 
     const deliveries = await eventually(
-      () => p.rows<{ outcome: string; attempts: number }>(`SELECT outcome, attempts FROM notification_deliveries FINAL WHERE tenant = {t:String}`, { t: p.tenants.a }),
+      () =>
+        p.rows<{ outcome: string; attempts: number }>(`SELECT outcome, attempts FROM notification_deliveries FINAL WHERE tenant = {t:String}`, {
+          t: p.tenants.a,
+        }),
       (rows) => rows.length === SERVICES.length,
       30_000,
     );
@@ -107,7 +142,10 @@ describe('analysis and notification', () => {
     // Another analysis for a service inside its cooldown (a replay, or a second incident): recorded as suppressed, not sent.
     await p.publisher.publish('analyses', [sampleAnalysis({ tenant: p.tenants.a, service: 'checkout', incident_id: 'inc_again' })]);
     const suppressed = await eventually(
-      () => p.rows<{ outcome: string }>(`SELECT outcome FROM notification_deliveries FINAL WHERE tenant = {t:String} AND subject_id = 'inc_again'`, { t: p.tenants.a }),
+      () =>
+        p.rows<{ outcome: string }>(`SELECT outcome FROM notification_deliveries FINAL WHERE tenant = {t:String} AND subject_id = 'inc_again'`, {
+          t: p.tenants.a,
+        }),
       (rows) => rows.length === 1,
       30_000,
     );

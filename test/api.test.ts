@@ -39,8 +39,14 @@ describe('incidents, prompts, experiments and rules API', () => {
 
   beforeAll(async () => {
     p = await startTestPipeline('api', { processors: ['sink'] });
-    await p.publisher.publish('incidents', [1, 2, 3, 4, 5].map((n) => incident(n)));
-    await eventually(() => p.rows('SELECT incident_id FROM incidents WHERE tenant = {t:String}', { t: p.tenants.a }), (r) => r.length === 5);
+    await p.publisher.publish(
+      'incidents',
+      [1, 2, 3, 4, 5].map((n) => incident(n)),
+    );
+    await eventually(
+      () => p.rows('SELECT incident_id FROM incidents WHERE tenant = {t:String}', { t: p.tenants.a }),
+      (r) => r.length === 5,
+    );
   });
   afterAll(async () => p?.stop());
 
@@ -51,12 +57,20 @@ describe('incidents, prompts, experiments and rules API', () => {
 
     const open = (await (await a('GET', '/v1/incidents?status=open&service=checkout')).json()) as { incidents: { incident_id: string }[] };
     expect(open.incidents.map((i) => i.incident_id)).toEqual(['inc_5', 'inc_1']);
-    const since = (await (await a('GET', `/v1/incidents?since=${new Date(T + 3.5 * 60_000).toISOString()}`)).json()) as { incidents: { incident_id: string }[] };
+    const since = (await (await a('GET', `/v1/incidents?since=${new Date(T + 3.5 * 60_000).toISOString()}`)).json()) as {
+      incidents: { incident_id: string }[];
+    };
     expect(since.incidents.map((i) => i.incident_id)).toEqual(['inc_5', 'inc_4']);
 
     const page1 = (await (await a('GET', '/v1/incidents?limit=2')).json()) as { incidents: { incident_id: string }[]; next_cursor: string };
-    const page2 = (await (await a('GET', `/v1/incidents?limit=2&cursor=${page1.next_cursor}`)).json()) as { incidents: { incident_id: string }[]; next_cursor: string };
-    const page3 = (await (await a('GET', `/v1/incidents?limit=2&cursor=${page2.next_cursor}`)).json()) as { incidents: { incident_id: string }[]; next_cursor: string | null };
+    const page2 = (await (await a('GET', `/v1/incidents?limit=2&cursor=${page1.next_cursor}`)).json()) as {
+      incidents: { incident_id: string }[];
+      next_cursor: string;
+    };
+    const page3 = (await (await a('GET', `/v1/incidents?limit=2&cursor=${page2.next_cursor}`)).json()) as {
+      incidents: { incident_id: string }[];
+      next_cursor: string | null;
+    };
     expect([...page1.incidents, ...page2.incidents, ...page3.incidents].map((i) => i.incident_id)).toEqual(['inc_5', 'inc_4', 'inc_3', 'inc_2', 'inc_1']);
     expect(page3.next_cursor).toBeNull();
 
@@ -88,10 +102,16 @@ describe('incidents, prompts, experiments and rules API', () => {
   });
 
   it('versions prompts, checks their variables, diffs them and moves tags, per tenant', async () => {
-    const v1 = await a('POST', '/v1/prompts/incident-analysis/versions', { template: 'Service {{service}}.\n{{context}}\nAnswer in JSON.', changelog: 'first' });
+    const v1 = await a('POST', '/v1/prompts/incident-analysis/versions', {
+      template: 'Service {{service}}.\n{{context}}\nAnswer in JSON.',
+      changelog: 'first',
+    });
     expect(v1.status).toBe(201);
     expect(await v1.json()).toMatchObject({ version: 1, variables: ['service', 'context'], parent_version: null });
-    const v2 = await a('POST', '/v1/prompts/incident-analysis/versions', { template: 'Service {{service}} ({{severity}}).\n{{context}}\nAnswer in JSON only.', changelog: 'severity, stricter' });
+    const v2 = await a('POST', '/v1/prompts/incident-analysis/versions', {
+      template: 'Service {{service}} ({{severity}}).\n{{context}}\nAnswer in JSON only.',
+      changelog: 'severity, stricter',
+    });
     expect(await v2.json()).toMatchObject({ version: 2, parent_version: 1 });
 
     const unknown = await a('POST', '/v1/prompts/incident-analysis/versions', { template: '{{context}} {{weather}}', changelog: 'x' });
@@ -124,15 +144,43 @@ describe('incidents, prompts, experiments and rules API', () => {
   });
 
   it('validates experiment splits and reports per variant', async () => {
-    const bad = await a('POST', '/v1/experiments', { name: 'x', prompt: 'incident-analysis', variants: [{ name: 'control', prompt_version: 1, weight: 50 }, { name: 'b', prompt_version: 2, weight: 40 }] });
+    const bad = await a('POST', '/v1/experiments', {
+      name: 'x',
+      prompt: 'incident-analysis',
+      variants: [
+        { name: 'control', prompt_version: 1, weight: 50 },
+        { name: 'b', prompt_version: 2, weight: 40 },
+      ],
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { message: string } }).error.message).toContain('sum to 90');
-    expect((await a('POST', '/v1/experiments', { name: 'x', prompt: 'incident-analysis', variants: [{ name: 'control', prompt_version: 1, weight: 50 }, { name: 'b', prompt_version: 7, weight: 50 }] })).status).toBe(400);
+    expect(
+      (
+        await a('POST', '/v1/experiments', {
+          name: 'x',
+          prompt: 'incident-analysis',
+          variants: [
+            { name: 'control', prompt_version: 1, weight: 50 },
+            { name: 'b', prompt_version: 7, weight: 50 },
+          ],
+        })
+      ).status,
+    ).toBe(400);
 
-    const created = await a('POST', '/v1/experiments', { name: 'stricter', prompt: 'incident-analysis', variants: [{ name: 'control', prompt_version: 1, weight: 50 }, { name: 'strict', prompt_version: 2, weight: 50 }] });
+    const created = await a('POST', '/v1/experiments', {
+      name: 'stricter',
+      prompt: 'incident-analysis',
+      variants: [
+        { name: 'control', prompt_version: 1, weight: 50 },
+        { name: 'strict', prompt_version: 2, weight: 50 },
+      ],
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: string };
-    const report = (await (await a('GET', `/v1/experiments/${id}`)).json()) as { status: string; report: { variants: { variant: string; verdict: string | null }[] } };
+    const report = (await (await a('GET', `/v1/experiments/${id}`)).json()) as {
+      status: string;
+      report: { variants: { variant: string; verdict: string | null }[] };
+    };
     expect(report.status).toBe('running');
     expect(report.report.variants.map((v) => v.variant)).toEqual(['control', 'strict']);
     expect(report.report.variants.find((v) => v.variant === 'strict')!.verdict).toBe('not enough data');

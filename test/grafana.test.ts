@@ -20,13 +20,47 @@ const PROVISIONING = new URL('../compose/grafana/provisioning/', import.meta.url
 const DASHBOARD_DIR = new URL('dashboards/autopilot/', PROVISIONING);
 const MIN = 60_000;
 
-interface Target { refId: string; datasource: { type: string; uid: string }; editorType: string; format: number; rawSql: string }
-interface Panel { id: number; type: string; title: string; datasource: { type: string; uid: string }; gridPos: { h: number; w: number; x: number; y: number }; targets: Target[] }
-interface Variable { name: string; type: string; datasource: { type: string; uid: string }; query: { rawSql: string; editorType: string }; multi: boolean; includeAll: boolean }
-interface Annotation { name: string; builtIn?: number; datasource: { type: string; uid: string }; target?: Target }
-interface Dashboard { uid: string; title: string; schemaVersion: number; templating: { list: Variable[] }; annotations: { list: Annotation[] }; panels: Panel[] }
+interface Target {
+  refId: string;
+  datasource: { type: string; uid: string };
+  editorType: string;
+  format: number;
+  rawSql: string;
+}
+interface Panel {
+  id: number;
+  type: string;
+  title: string;
+  datasource: { type: string; uid: string };
+  gridPos: { h: number; w: number; x: number; y: number };
+  targets: Target[];
+}
+interface Variable {
+  name: string;
+  type: string;
+  datasource: { type: string; uid: string };
+  query: { rawSql: string; editorType: string };
+  multi: boolean;
+  includeAll: boolean;
+}
+interface Annotation {
+  name: string;
+  builtIn?: number;
+  datasource: { type: string; uid: string };
+  target?: Target;
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  schemaVersion: number;
+  templating: { list: Variable[] };
+  annotations: { list: Annotation[] };
+  panels: Panel[];
+}
 
-const dashboardFiles = readdirSync(DASHBOARD_DIR).filter((f) => f.endsWith('.json')).sort();
+const dashboardFiles = readdirSync(DASHBOARD_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const dashboards: Record<string, Dashboard> = Object.fromEntries(
   dashboardFiles.map((f) => {
     const d = JSON.parse(readFileSync(new URL(f, DASHBOARD_DIR), 'utf8')) as Dashboard;
@@ -51,7 +85,9 @@ describe('the macro expander (as grafana/clickhouse-datasource and grafana-plugi
 
   it('expands the time macros to seconds and milliseconds', () => {
     expect(expandMacros('WHERE $__timeFilter(ts)', req)).toBe(`WHERE ts >= toDateTime(${from}) AND ts <= toDateTime(${to})`);
-    expect(expandMacros('WHERE $__timeFilter_ms(ts)', req)).toBe(`WHERE ts >= fromUnixTimestamp64Milli(${req.from}) AND ts <= fromUnixTimestamp64Milli(${req.to})`);
+    expect(expandMacros('WHERE $__timeFilter_ms(ts)', req)).toBe(
+      `WHERE ts >= fromUnixTimestamp64Milli(${req.from}) AND ts <= fromUnixTimestamp64Milli(${req.to})`,
+    );
     expect(expandMacros('$__fromTime, $__toTime, $__fromTime_ms, $__toTime_ms', req)).toBe(
       `toDateTime(${from}), toDateTime(${to}), fromUnixTimestamp64Milli(${req.from}), fromUnixTimestamp64Milli(${req.to})`,
     );
@@ -145,7 +181,10 @@ describe('provisioning', () => {
   it('filters every query on a tenant variable, and on $service where the dashboard has one', () => {
     for (const d of Object.values(dashboards)) {
       const hasService = d.templating.list.some((v) => v.name === 'service');
-      const queries = [...d.panels.map((p) => [p.title, p.targets[0]!.rawSql] as const), ...d.annotations.list.filter((a) => a.target).map((a) => [a.name, a.target!.rawSql] as const)];
+      const queries = [
+        ...d.panels.map((p) => [p.title, p.targets[0]!.rawSql] as const),
+        ...d.annotations.list.filter((a) => a.target).map((a) => [a.name, a.target!.rawSql] as const),
+      ];
       for (const [title, sql] of queries) {
         expect(sql, `${d.uid} / ${title}`).toMatch(/\$\{(self_)?tenant:singlequote\}/);
         if (hasService) expect(sql, `${d.uid} / ${title}`).toContain('${service:singlequote}');
@@ -207,7 +246,12 @@ afterAll(async () => {
 async function playScenario(): Promise<void> {
   const r = seededRandom(7);
   const service = 'checkout';
-  const point = (at: number, value: number, svc = service) => ({ timestamp: at, metric_name: 'http_request_duration_ms', value, labels: { service: svc, environment: 'prod' } });
+  const point = (at: number, value: number, svc = service) => ({
+    timestamp: at,
+    metric_name: 'http_request_duration_ms',
+    value,
+    labels: { service: svc, environment: 'prod' },
+  });
   const target = await p.post('/v1/notification-targets', { name: 'grafana test hook', kind: 'webhook', url: hook.url });
   expect(target.status, await target.clone().text()).toBeLessThan(300);
   // Several batches, more than a self-monitoring interval apart: the accepted counter rises between scrapes.
@@ -221,7 +265,12 @@ async function playScenario(): Promise<void> {
   const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
   expect((await p.post('/v1/metrics', slow)).status).toBe(202);
   const quiet = Array.from({ length: 90 }, (_, i) => ({ timestamp: T - 30 * MIN + i * 20_000, level: 'info', message: 'GET /cart 200', service }));
-  const errors = Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 2000, level: 'error', message: `upstream timeout after 1500 ms (${i})`, service }));
+  const errors = Array.from({ length: 20 }, (_, i) => ({
+    timestamp: T + 15_000 + i * 2000,
+    level: 'error',
+    message: `upstream timeout after 1500 ms (${i})`,
+    service,
+  }));
   const later = { timestamp: T + 3 * MIN, level: 'info', message: 'GET /cart 200', service };
   expect((await p.post('/v1/logs', [...quiet, ...errors, later])).status).toBe(202);
   const alert = {
@@ -234,15 +283,17 @@ async function playScenario(): Promise<void> {
     commonLabels: { alertname: 'CheckoutLatencyHigh', service, severity: 'critical' },
     commonAnnotations: { summary: 'checkout p99 over 1 s' },
     externalURL: 'http://alertmanager.example:9093',
-    alerts: [{
-      status: 'firing',
-      labels: { alertname: 'CheckoutLatencyHigh', service, severity: 'critical' },
-      annotations: { summary: 'checkout p99 over 1 s' },
-      startsAt: new Date(T + 60_000).toISOString(),
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: 'http://prometheus.example:9090/graph',
-      fingerprint: 'c0ffee00c0ffee00',
-    }],
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'CheckoutLatencyHigh', service, severity: 'critical' },
+        annotations: { summary: 'checkout p99 over 1 s' },
+        startsAt: new Date(T + 60_000).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.example:9090/graph',
+        fingerprint: 'c0ffee00c0ffee00',
+      },
+    ],
   };
   expect((await p.post('/v1/alertmanager', alert)).status).toBe(202);
   // Another tenant's data in the same tables: none of it may show on tenant a's dashboards.
@@ -267,7 +318,10 @@ async function sendUndecodable(): Promise<void> {
 
 const count = async (sql: string, params: Record<string, unknown> = {}) => Number((await p.rows<{ n: string }>(sql, params))[0]!.n);
 
-interface Result { meta: { name: string; type: string }[]; data: Record<string, unknown>[] }
+interface Result {
+  meta: { name: string; type: string }[];
+  data: Record<string, unknown>[];
+}
 async function run(sql: string): Promise<Result> {
   const result = await p.services.clickhouse!.query({ query: sql, format: 'JSON' });
   const { meta, data } = (await result.json()) as Result;
@@ -278,7 +332,11 @@ const NUMERIC = /^(Nullable\()?(U?Int\d+|Float\d+|Decimal)/;
 const TIME = /^(Nullable\()?DateTime/;
 
 /** What Grafana would do on opening the dashboard: each variable's query, with the variables before it chosen. */
-async function chooseVariables(d: Dashboard, want: Record<string, VariableValue | 'All'>, range: { from: number; to: number }): Promise<Record<string, VariableValue>> {
+async function chooseVariables(
+  d: Dashboard,
+  want: Record<string, VariableValue | 'All'>,
+  range: { from: number; to: number },
+): Promise<Record<string, VariableValue>> {
   const variables: Record<string, VariableValue> = {};
   for (const v of d.templating.list) {
     const { data, meta } = await run(expandGrafanaSql(v.query.rawSql, { ...range, intervalMs: MIN, variables }));
@@ -297,7 +355,11 @@ async function chooseVariables(d: Dashboard, want: Record<string, VariableValue 
   return variables;
 }
 
-interface PanelRun { panel: Panel; sql: string; result: Result }
+interface PanelRun {
+  panel: Panel;
+  sql: string;
+  result: Result;
+}
 async function runPanels(d: Dashboard, variables: Record<string, VariableValue>, range: { from: number; to: number }): Promise<Map<string, PanelRun>> {
   const out = new Map<string, PanelRun>();
   for (const panel of d.panels) {
@@ -324,9 +386,13 @@ function checkShape(panel: Panel, { meta, data }: Result): void {
     expect(meta[0]!.type, `${what}: time type`).toMatch(TIME);
     const values = meta.slice(1).filter((c) => NUMERIC.test(c.type));
     expect(values.length, `${what}: numeric columns`).toBeGreaterThan(0);
-    for (const c of meta.slice(1)) expect(c.type, `${what}: ${c.name} is a number or a label`).toMatch(/^(Nullable\()?(U?Int|Float|Decimal|String|LowCardinality)/);
+    for (const c of meta.slice(1))
+      expect(c.type, `${what}: ${c.name} is a number or a label`).toMatch(/^(Nullable\()?(U?Int|Float|Decimal|String|LowCardinality)/);
     const times = data.map((row) => Date.parse(`${String(row.time).replace(' ', 'T')}Z`));
-    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!), `${what}: rows ascending by time`).toBe(true);
+    expect(
+      times.every((t, i) => i === 0 || t >= times[i - 1]!),
+      `${what}: rows ascending by time`,
+    ).toBe(true);
   } else if (panel.type === 'stat') {
     expect(meta, `${what}: one value`).toHaveLength(1);
     expect(meta[0]!.type).toMatch(NUMERIC);
@@ -352,27 +418,64 @@ describe('every panel on data from the real pipeline', () => {
     await playScenario();
     const t = { t: p.tenants.a };
     // The incident, analysed (the rules answer: the model is unreachable) and notified.
-    await eventually(() => count("SELECT count() AS n FROM incidents FINAL WHERE tenant = {t:String} AND suspect_version = 'v2.4.0'", t), (n) => n === 1, 90_000);
-    await eventually(() => count('SELECT count() AS n FROM analyses FINAL WHERE tenant = {t:String}', t), (n) => n > 0, 60_000);
-    await eventually(() => count('SELECT count() AS n FROM notification_deliveries FINAL WHERE tenant = {t:String}', t), (n) => n > 0, 30_000);
+    await eventually(
+      () => count("SELECT count() AS n FROM incidents FINAL WHERE tenant = {t:String} AND suspect_version = 'v2.4.0'", t),
+      (n) => n === 1,
+      90_000,
+    );
+    await eventually(
+      () => count('SELECT count() AS n FROM analyses FINAL WHERE tenant = {t:String}', t),
+      (n) => n > 0,
+      60_000,
+    );
+    await eventually(
+      () => count('SELECT count() AS n FROM notification_deliveries FINAL WHERE tenant = {t:String}', t),
+      (n) => n > 0,
+      30_000,
+    );
     // Windows closed, then a point for one of them: late.
-    await eventually(() => count("SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = {t:String} AND service = 'checkout'", t), (n) => n >= 10, 60_000);
+    await eventually(
+      () => count("SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = {t:String} AND service = 'checkout'", t),
+      (n) => n >= 10,
+      60_000,
+    );
     // At the series' current level: the detector judges points in arrival order, and an outlier
     // 20 minutes back would become an anomaly before the deployment (no longer the suspect).
     const late = { timestamp: T - 20 * MIN, metric_name: 'http_request_duration_ms', value: 1500, labels: { service: 'checkout', environment: 'prod' } };
     expect((await p.post('/v1/metrics', late)).status).toBe(202);
-    await eventually(() => count('SELECT count() AS n FROM metric_late_points FINAL WHERE tenant = {t:String}', t), (n) => n === 1, 30_000);
+    await eventually(
+      () => count('SELECT count() AS n FROM metric_late_points FINAL WHERE tenant = {t:String}', t),
+      (n) => n === 1,
+      30_000,
+    );
     await sendUndecodable();
     // Autopilot's own counters, scraped after all of the above.
-    const self = (metric: string) => count('SELECT count() AS n FROM metric_points WHERE tenant = {s:String} AND metric_name = {m:String} AND timestamp > now64(3) - INTERVAL 5 SECOND', { s: selfTenant, m: metric });
+    const self = (metric: string) =>
+      count('SELECT count() AS n FROM metric_points WHERE tenant = {s:String} AND metric_name = {m:String} AND timestamp > now64(3) - INTERVAL 5 SECOND', {
+        s: selfTenant,
+        m: metric,
+      });
     // The undecodable record, dead-lettered by each processor on the metrics topic, each counted in a scrape.
     await eventually(
-      () => count("SELECT uniqExact(labels['processor']) AS n FROM metric_points WHERE tenant = {s:String} AND metric_name = 'autopilot_processor_dead_letters_total'", { s: selfTenant }),
+      () =>
+        count(
+          "SELECT uniqExact(labels['processor']) AS n FROM metric_points WHERE tenant = {s:String} AND metric_name = 'autopilot_processor_dead_letters_total'",
+          { s: selfTenant },
+        ),
       (n) => n === 3,
       30_000,
     );
-    for (const metric of ['autopilot_analysis_fallbacks_total', 'autopilot_analysis_seconds_count', 'autopilot_gateway_requests_refused_total', 'autopilot_processor_consumer_lag']) {
-      await eventually(() => self(metric), (n) => n > 0, 30_000);
+    for (const metric of [
+      'autopilot_analysis_fallbacks_total',
+      'autopilot_analysis_seconds_count',
+      'autopilot_gateway_requests_refused_total',
+      'autopilot_processor_consumer_lag',
+    ]) {
+      await eventually(
+        () => self(metric),
+        (n) => n > 0,
+        30_000,
+      );
     }
     range = { from: rangeFrom, to: Math.max(rangeTo, Date.now() + MIN) };
   }, 300_000);
@@ -390,7 +493,10 @@ describe('every panel on data from the real pipeline', () => {
     expect(sum(throughput, 'per_second') * 60).toBeGreaterThanOrEqual(170);
     const latency = runs.get('Latency p50 / p95 / p99')!.result.data;
     for (const row of latency) expect(Number(row.p50)).toBeLessThanOrEqual(Number(row.p99));
-    expect(latency.some((row) => Math.abs(Number(row.p50) - 100) < 15), 'steady windows near 100 ms').toBe(true);
+    expect(
+      latency.some((row) => Math.abs(Number(row.p50) - 100) < 15),
+      'steady windows near 100 ms',
+    ).toBe(true);
     expect(sum(runs.get('Error rate')!.result.data, 'errors_per_second') * 60).toBeCloseTo(20, 6);
     expect(column(runs.get('Anomalies by severity'), 'severity')).toContain('critical');
     expect(Number(runs.get('Open incidents')!.result.data[0]!.open_incidents)).toBe(1);

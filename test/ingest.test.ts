@@ -31,7 +31,10 @@ describe('accepted batches land in ClickHouse exactly', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 500 });
 
-    await eventually(() => count('metric_points', p.tenants.a), (c) => c === 500);
+    await eventually(
+      () => count('metric_points', p.tenants.a),
+      (c) => c === 500,
+    );
     const [agg] = await p.rows<{ n: string; total: number; services: string; first: string; keys: string[] }>(
       `SELECT count() AS n, sum(value) AS total, uniqExact(service) AS services,
               toUnixTimestamp64Milli(min(timestamp)) AS first, mapKeys(any(labels)) AS keys
@@ -39,7 +42,10 @@ describe('accepted batches land in ClickHouse exactly', () => {
       { t: p.tenants.a },
     );
     expect(Number(agg!.n)).toBe(500);
-    expect(agg!.total).toBeCloseTo(points.reduce((s, x) => s + x.value, 0), 6);
+    expect(agg!.total).toBeCloseTo(
+      points.reduce((s, x) => s + x.value, 0),
+      6,
+    );
     expect(Number(agg!.services)).toBe(5);
     expect(Number(agg!.first)).toBe(now - 500_000);
     expect(agg!.keys).toEqual(['environment', 'service', 'zone']); // sorted before insert
@@ -47,14 +53,27 @@ describe('accepted batches land in ClickHouse exactly', () => {
 
   it('logs: one object or an array, ISO or epoch timestamps, levels normalised', async () => {
     const iso = new Date(now - 3_600_000).toISOString();
-    expect((await p.post('/v1/logs', { timestamp: iso, level: 'ERROR', message: 'payment failed: card declined', service: 'checkout', labels: { pod: 'checkout-1' } })).status).toBe(202);
+    expect(
+      (
+        await p.post('/v1/logs', {
+          timestamp: iso,
+          level: 'ERROR',
+          message: 'payment failed: card declined',
+          service: 'checkout',
+          labels: { pod: 'checkout-1' },
+        })
+      ).status,
+    ).toBe(202);
     const batch = [
       { timestamp: now, level: 'warning', message: 'slow', service: 'checkout', labels: {} },
       { timestamp: now + 1, level: 'info', message: 'ok', service: 'cart' },
     ];
     expect((await p.post('/v1/logs', batch)).status).toBe(202);
 
-    await eventually(() => count('log_entries', p.tenants.a), (c) => c === 3);
+    await eventually(
+      () => count('log_entries', p.tenants.a),
+      (c) => c === 3,
+    );
     const rows = await p.rows<{ level: string; message: string; ts: string; service: string }>(
       `SELECT level, message, toUnixTimestamp64Milli(timestamp) AS ts, service FROM log_entries FINAL WHERE tenant = {t:String} ORDER BY timestamp`,
       { t: p.tenants.a },
@@ -72,7 +91,10 @@ describe('accepted batches land in ClickHouse exactly', () => {
       { timestamp: now + 5, service: 'cart', version: 'v1.0.0', status: 'started' },
     ]);
     expect(res.status).toBe(202);
-    await eventually(() => count('deployments', p.tenants.a), (c) => c === 2);
+    await eventually(
+      () => count('deployments', p.tenants.a),
+      (c) => c === 2,
+    );
     const [row] = await p.rows<{ version: string; metadata: Record<string, string> }>(
       `SELECT version, metadata FROM deployments FINAL WHERE tenant = {t:String} AND service = 'checkout'`,
       { t: p.tenants.a },
@@ -83,7 +105,10 @@ describe('accepted batches land in ClickHouse exactly', () => {
   it('keeps tenants apart: the key decides the tenant, not the body', async () => {
     const res = await p.post('/v1/metrics', { timestamp: now, metric_name: 'up', value: 1, labels: { service: 'svc-b' } }, p.keys.b);
     expect(res.status).toBe(202);
-    await eventually(() => count('metric_points', p.tenants.b), (c) => c === 1);
+    await eventually(
+      () => count('metric_points', p.tenants.b),
+      (c) => c === 1,
+    );
     expect(await count('metric_points', p.tenants.a)).toBe(500);
   });
 });
@@ -95,24 +120,54 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     ['empty body', '', 400, 'bad_request'],
     ['empty batch', [], 400, 'bad_request'],
     ['NaN as a literal (not JSON)', '{"timestamp": 1767225600000, "metric_name": "m", "value": NaN, "labels": {"service": "s"}}', 400, 'bad_request'],
-    ['Infinity through an overflowing number', `{"timestamp": ${now}, "metric_name": "m", "value": 1e999, "labels": {"service": "s"}}`, 400, 'invalid_records',
-      (b) => expect(b.error.details[0]).toMatchObject({ index: 0, path: 'value' })],
+    [
+      'Infinity through an overflowing number',
+      `{"timestamp": ${now}, "metric_name": "m", "value": 1e999, "labels": {"service": "s"}}`,
+      400,
+      'invalid_records',
+      (b) => expect(b.error.details[0]).toMatchObject({ index: 0, path: 'value' }),
+    ],
     ['NaN as a string', { ...good(1), value: 'NaN' }, 400, 'invalid_records'],
-    ['wrong types', { timestamp: 'yesterday', metric_name: 42, value: '1', labels: [] }, 400, 'invalid_records',
-      (b) => expect(b.error.details.map((d: any) => d.path).sort()).toEqual(['labels', 'metric_name', 'timestamp', 'value'])],
+    [
+      'wrong types',
+      { timestamp: 'yesterday', metric_name: 42, value: '1', labels: [] },
+      400,
+      'invalid_records',
+      (b) => expect(b.error.details.map((d: any) => d.path).sort()).toEqual(['labels', 'metric_name', 'timestamp', 'value']),
+    ],
     ['missing fields', { metric_name: 'm' }, 400, 'invalid_records'],
-    ['missing labels.service', { ...good(1), labels: { env: 'prod' } }, 400, 'invalid_records',
-      (b) => expect(b.error.details[0].message).toContain('labels.service')],
-    ['epoch seconds instead of milliseconds', { ...good(1), timestamp: Math.floor(now / 1000) }, 400, 'invalid_records',
-      (b) => expect(b.error.details[0].message).toContain('seconds')],
-    ['older than the retention', { ...good(1), timestamp: new Date(now - 40 * 86_400_000).toISOString() }, 400, 'invalid_records',
-      (b) => expect(b.error.details[0].message).toContain('retention')],
+    [
+      'missing labels.service',
+      { ...good(1), labels: { env: 'prod' } },
+      400,
+      'invalid_records',
+      (b) => expect(b.error.details[0].message).toContain('labels.service'),
+    ],
+    [
+      'epoch seconds instead of milliseconds',
+      { ...good(1), timestamp: Math.floor(now / 1000) },
+      400,
+      'invalid_records',
+      (b) => expect(b.error.details[0].message).toContain('seconds'),
+    ],
+    [
+      'older than the retention',
+      { ...good(1), timestamp: new Date(now - 40 * 86_400_000).toISOString() },
+      400,
+      'invalid_records',
+      (b) => expect(b.error.details[0].message).toContain('retention'),
+    ],
     ['an unknown field', { ...good(1), valeu: 3 }, 400, 'invalid_records'],
-    ['one bad item in a batch of 100', Array.from({ length: 100 }, (_, i) => (i === 37 ? { ...good(i), value: null } : good(i))), 400, 'invalid_records',
+    [
+      'one bad item in a batch of 100',
+      Array.from({ length: 100 }, (_, i) => (i === 37 ? { ...good(i), value: null } : good(i))),
+      400,
+      'invalid_records',
       (b) => {
         expect(b.error.message).toBe('1 of 100 items are invalid; nothing was written');
         expect(b.error.details).toEqual([expect.objectContaining({ index: 37, path: 'value' })]);
-      }],
+      },
+    ],
     ['body over the limit', Array.from({ length: 4000 }, (_, i) => good(i)), 413, 'payload_too_large'],
   ];
 
@@ -201,16 +256,26 @@ describe('dead letters', () => {
     await consumer.run({
       eachMessage: async ({ message }) => {
         if (message.key?.toString() !== key) return;
-        seen.push({ reason: String(message.headers?.['autopilot-reason']), value: String(message.value), source: String(message.headers?.['autopilot-source-topic']) });
+        seen.push({
+          reason: String(message.headers?.['autopilot-reason']),
+          value: String(message.value),
+          source: String(message.headers?.['autopilot-source-topic']),
+        });
       },
     });
-    await eventually(async () => seen.length, (n) => n === 1);
+    await eventually(
+      async () => seen.length,
+      (n) => n === 1,
+    );
     await consumer.disconnect();
     expect(seen[0]).toEqual({ reason: expect.stringContaining('not Confluent wire format'), value: 'not avro at all', source: TOPICS.logs.topic });
 
     const after = await p.post('/v1/logs', { timestamp: now, level: 'info', message: 'after poison', service: 'checkout' });
     expect(after.status).toBe(202);
-    await eventually(() => count('log_entries', p.tenants.a), (c) => c === 4);
+    await eventually(
+      () => count('log_entries', p.tenants.a),
+      (c) => c === 4,
+    );
   });
 });
 

@@ -38,7 +38,11 @@ it('answers 503 while Kafka is down and 202 once it is back', async () => {
   expect(checks.redis.ok).toBe(true);
 
   await startService(stack, 'kafka');
-  const accepted = await eventually(() => p.post('/v1/metrics', [point(), point()]).then((r) => r.status), (s) => s === 202, 60_000);
+  const accepted = await eventually(
+    () => p.post('/v1/metrics', [point(), point()]).then((r) => r.status),
+    (s) => s === 202,
+    60_000,
+  );
   expect(accepted).toBe(202);
   // Every 202 is in Kafka: the one before the outage is already counted in `before`, the last one adds 2.
   // A 503 batch may or may not have been written (the client retries it): at most 2 more.

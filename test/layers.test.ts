@@ -50,7 +50,12 @@ function layerViolation({ from, to }: Import): string | undefined {
   if (isTest(from)) return undefined;
   const [a, b] = [top(from), top(to)];
   if (b === 'test') return a === 'bench' ? undefined : 'only tests and benchmarks use test helpers';
-  if (a === 'compose' || b === 'compose') return a === 'compose' && b === 'compose' ? undefined : a === 'cli' || a === 'bench' ? undefined : 'the native stack (compose/local) is started by cli/ and bench/ only';
+  if (a === 'compose' || b === 'compose')
+    return a === 'compose' && b === 'compose'
+      ? undefined
+      : a === 'cli' || a === 'bench'
+        ? undefined
+        : 'the native stack (compose/local) is started by cli/ and bench/ only';
   if (a === b) {
     const [pa, pb] = [processorOf(from), processorOf(to)];
     if (pa === 'runtime' && pb && pb !== 'runtime') return 'the runtime is shared by every processor and imports none of them';
@@ -113,6 +118,13 @@ describe('layers', () => {
     expect(v('gateway/app.ts', 'test/helpers/pipeline.ts')).toMatch(/only tests/);
     expect(v('processors/detect/processor.ts', 'processors/runtime/windows.ts')).toBeUndefined();
     expect(v('gateway/app.ts', 'lib/errors.ts')).toBeUndefined();
-    expect(cycles(new Map([['a.ts', ['b.ts']], ['b.ts', ['a.ts']]]))).toEqual([['a.ts', 'b.ts', 'a.ts']]);
+    expect(
+      cycles(
+        new Map([
+          ['a.ts', ['b.ts']],
+          ['b.ts', ['a.ts']],
+        ]),
+      ),
+    ).toEqual([['a.ts', 'b.ts', 'a.ts']]);
   });
 });

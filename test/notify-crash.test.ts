@@ -40,7 +40,10 @@ beforeAll(async () => {
   // The child holds its own embedded ClickHouse: its target is written there before it starts.
   const ch = await createClickHouse({ dataDir: dir });
   await migrate(ch);
-  await new DocumentStore(ch, 'notification_targets').create(p.tenants.a, parseTarget({ name: 'hook', kind: 'webhook', url: hook.url }, { allowLoopback: true }));
+  await new DocumentStore(ch, 'notification_targets').create(
+    p.tenants.a,
+    parseTarget({ name: 'hook', kind: 'webhook', url: hook.url }, { allowLoopback: true }),
+  );
   await ch.close();
   // runComponent passes this process's environment on; these are the child's notify settings.
   Object.assign(process.env, { NOTIFY_ALLOW_LOOPBACK: 'true', NOTIFY_TIMEOUT_MS: '120000', NOTIFY_COOLDOWN_SECONDS: '3600' });
@@ -83,7 +86,11 @@ it('SIGKILL between the cooldown and the delivery: delivered after the restart, 
   expect(child!.signalCode).toBe('SIGKILL');
 
   await start();
-  await eventually(async () => hook.bodies.length, (n) => n >= 2, 60_000);
+  await eventually(
+    async () => hook.bodies.length,
+    (n) => n >= 2,
+    60_000,
+  );
   await committedPast(partition, end);
   // The held request (never answered) and the delivery after the restart; nothing more.
   expect(hook.bodies).toHaveLength(2);

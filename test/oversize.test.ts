@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import snappy from 'snappy';
-import type { KafkaMessage, Producer } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RECORD_BYTES, recordBytes } from '../platform/publisher.ts';
 import { protoType } from '../gateway/protocols/protobuf.ts';
-import { keyPartitioner } from '../platform/kafka.ts';
 import { sendToDeadLetter } from '../processors/runtime/dead-letter.ts';
 import { DEAD_LETTER_TOPIC, TOPICS, type LogEntry } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, topicEnd, type TestPipeline } from './helpers/pipeline.ts';
@@ -61,33 +60,70 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
   const ns = (ms: number) => `${ms}000000`;
 
   const cases: Array<[string, string, () => Promise<Response>, string]> = [
-    ['JSON metrics', TOPICS.metrics.topic, () => send('/v1/metrics', [
-      { timestamp: now, metric_name: 'm', value: 1, labels: { service: 'svc' } },
-      { timestamp: now, metric_name: 'm', value: 2, labels: { service: 'svc', ...manyLabels() } },
-    ]), 'metrics'],
-    ['JSON logs', TOPICS.logs.topic, () => send('/v1/logs', [
-      { timestamp: now, level: 'info', message: 'normal', service: 'svc' },
-      { timestamp: now, level: 'info', message: 'large', service: 'svc', labels: manyLabels() },
-    ]), 'logs'],
-    ['Prometheus remote-write', TOPICS.metrics.topic, () => {
-      const labels = (extra: Record<string, string>) => Object.entries({ __name__: 'm', job: 'svc', ...extra }).map(([name, value]) => ({ name, value }));
-      const body = snappy.compressSync(WriteRequest.encode(WriteRequest.fromObject({
-        timeseries: [
-          { labels: labels({}), samples: [{ value: 1, timestamp: now }] },
-          { labels: labels(manyLabels()), samples: [{ value: 2, timestamp: now }] },
-        ],
-      })).finish());
-      return send('/api/v1/write', body, V1);
-    }, 'metrics'],
-    ['Loki push', TOPICS.logs.topic, () => send('/loki/api/v1/push', {
-      streams: [
-        { stream: { service_name: 'svc' }, values: [[ns(now), 'normal']] },
-        { stream: { service_name: 'svc', ...manyLabels() }, values: [[ns(now), 'large']] },
-      ],
-    }), 'logs'],
-    ['Alertmanager webhook', TOPICS.alerts.topic, () => send('/v1/alertmanager', {
-      version: '4', groupKey: '{}', status: 'firing', receiver: 'autopilot', alerts: [alert({}), alert(manyLabels())],
-    }), 'alerts'],
+    [
+      'JSON metrics',
+      TOPICS.metrics.topic,
+      () =>
+        send('/v1/metrics', [
+          { timestamp: now, metric_name: 'm', value: 1, labels: { service: 'svc' } },
+          { timestamp: now, metric_name: 'm', value: 2, labels: { service: 'svc', ...manyLabels() } },
+        ]),
+      'metrics',
+    ],
+    [
+      'JSON logs',
+      TOPICS.logs.topic,
+      () =>
+        send('/v1/logs', [
+          { timestamp: now, level: 'info', message: 'normal', service: 'svc' },
+          { timestamp: now, level: 'info', message: 'large', service: 'svc', labels: manyLabels() },
+        ]),
+      'logs',
+    ],
+    [
+      'Prometheus remote-write',
+      TOPICS.metrics.topic,
+      () => {
+        const labels = (extra: Record<string, string>) => Object.entries({ __name__: 'm', job: 'svc', ...extra }).map(([name, value]) => ({ name, value }));
+        const body = snappy.compressSync(
+          WriteRequest.encode(
+            WriteRequest.fromObject({
+              timeseries: [
+                { labels: labels({}), samples: [{ value: 1, timestamp: now }] },
+                { labels: labels(manyLabels()), samples: [{ value: 2, timestamp: now }] },
+              ],
+            }),
+          ).finish(),
+        );
+        return send('/api/v1/write', body, V1);
+      },
+      'metrics',
+    ],
+    [
+      'Loki push',
+      TOPICS.logs.topic,
+      () =>
+        send('/loki/api/v1/push', {
+          streams: [
+            { stream: { service_name: 'svc' }, values: [[ns(now), 'normal']] },
+            { stream: { service_name: 'svc', ...manyLabels() }, values: [[ns(now), 'large']] },
+          ],
+        }),
+      'logs',
+    ],
+    [
+      'Alertmanager webhook',
+      TOPICS.alerts.topic,
+      () =>
+        send('/v1/alertmanager', {
+          version: '4',
+          groupKey: '{}',
+          status: 'firing',
+          receiver: 'autopilot',
+          alerts: [alert({}), alert(manyLabels())],
+        }),
+      'alerts',
+    ],
   ];
 
   it.each(cases)('%s: [normal, oversized] is a 413 naming item 1, and nothing is written', async (_name, topic, request, kind) => {
@@ -100,8 +136,15 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
     expect(error.details[0].bytes).toBeGreaterThan(MAX_RECORD_BYTES);
   });
 
-  it('the limit is the broker\'s: a record of exactly MAX_RECORD_BYTES is acknowledged, one byte more is refused unsent', async () => {
-    const sized = (messageLength: number): LogEntry => ({ tenant: p.tenants.a, timestamp: now, level: 'info', message: 'x'.repeat(messageLength), service: 'edge', labels: {} });
+  it("the limit is the broker's: a record of exactly MAX_RECORD_BYTES is acknowledged, one byte more is refused unsent", async () => {
+    const sized = (messageLength: number): LogEntry => ({
+      tenant: p.tenants.a,
+      timestamp: now,
+      level: 'info',
+      message: 'x'.repeat(messageLength),
+      service: 'edge',
+      labels: {},
+    });
     const size = (r: LogEntry) => recordBytes({ key: TOPICS.logs.key(r), value: p.services.catalog.encode('logs', r) });
     const length = 100_000 + MAX_RECORD_BYTES - size(sized(100_000)); // the message's length prefix is 3 bytes from 100k to 1M
     expect(size(sized(length))).toBe(MAX_RECORD_BYTES);
@@ -151,10 +194,16 @@ describe('Alertmanager times and labels out of bounds: 400 naming the alert, not
   });
 });
 
-describe('dead letters stay under Kafka\'s message limit', () => {
-
+describe("dead letters stay under Kafka's message limit", () => {
   const rejected = (offset: number, value: Buffer, key = 'same-partition') => ({
-    message: { key: Buffer.from(key), value, headers: { origin: 'test' }, offset: String(offset), timestamp: String(now), attributes: 0 } satisfies KafkaMessage,
+    message: {
+      key: Buffer.from(key),
+      value,
+      headers: { origin: 'test' },
+      offset: String(offset),
+      timestamp: String(now),
+      attributes: 0,
+    } satisfies KafkaMessage,
     partition: 3,
     reason: 'sink: refused by ClickHouse',
   });
@@ -180,7 +229,11 @@ describe('dead letters stay under Kafka\'s message limit', () => {
         if (headers['autopilot-processor'] === processor) seen.push({ key: message.key, value: message.value, headers });
       },
     });
-    await eventually(async () => seen.length, (n) => n === 1, 60_000);
+    await eventually(
+      async () => seen.length,
+      (n) => n === 1,
+      60_000,
+    );
     await consumer.disconnect();
     expect(seen[0]).toEqual({
       key: null,

@@ -44,8 +44,16 @@ describe('no tenant stalls another', () => {
     expect((await p.post('/v1/alertmanager', webhook)).status).toBe(202);
     expect((await p.post('/v1/metrics', metricsOfB(50, now - 1000), p.keys.b)).status).toBe(202);
 
-    await eventually(() => count('metric_points', p.tenants.b), (n) => n === 50, 15_000);
-    await eventually(() => count('alerts', p.tenants.a), (n) => n === 120, 15_000);
+    await eventually(
+      () => count('metric_points', p.tenants.b),
+      (n) => n === 50,
+      15_000,
+    );
+    await eventually(
+      () => count('alerts', p.tenants.a),
+      (n) => n === 120,
+      15_000,
+    );
   });
 
   it('alerts dated 1970 and 9999 already on the topic are dead-lettered with the reason; the rest flows', async () => {
@@ -71,8 +79,16 @@ describe('no tenant stalls another', () => {
     await p.publisher.publish('alerts', [alert('epoch', 0), alert('far', Date.UTC(9999, 11, 31)), alert('fine', now - DAY)]);
     expect((await p.post('/v1/metrics', metricsOfB(20, now), p.keys.b)).status).toBe(202);
 
-    await eventually(() => count('metric_points', p.tenants.b), (n) => n === 70, 15_000);
-    await eventually(() => count('alerts', p.tenants.a, `service = 'poisoned'`), (n) => n === 1, 15_000);
+    await eventually(
+      () => count('metric_points', p.tenants.b),
+      (n) => n === 70,
+      15_000,
+    );
+    await eventually(
+      () => count('alerts', p.tenants.a, `service = 'poisoned'`),
+      (n) => n === 1,
+      15_000,
+    );
     const letters = await readDeadLetters(p.services.kafka, (d) => d.sourceTopic === TOPICS.alerts.topic && d.reason.includes('starts_at'), 2);
     expect(letters.map((d) => d.reason).sort()).toEqual([
       expect.stringMatching(/^event time: starts_at 1970-01-01T00:00:00.000Z is older than the table's 395-day retention/),

@@ -49,7 +49,12 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
     for (let svc = 0; svc < SERVICES; svc++) {
       for (let inst = 0; inst < INSTANCES; inst++) {
         const spiked = SPIKED.includes(svc) && s >= SPIKE_AT && s < SPIKE_AT + 3;
-        const point = { timestamp: t0 + s * 1000, metric_name: 'latency_ms', value: spiked ? 2000 + s : 100 + 5 * gaussian(r), labels: { service: `svc-${svc}`, instance: `i-${inst}` } };
+        const point = {
+          timestamp: t0 + s * 1000,
+          metric_name: 'latency_ms',
+          value: spiked ? 2000 + s : 100 + 5 * gaussian(r),
+          labels: { service: `svc-${svc}`, instance: `i-${inst}` },
+        };
         tick.push(point);
         const key = `${point.labels.service}/${point.labels.instance}`;
         series.set(key, [...(series.get(key) ?? []), point]);
@@ -68,7 +73,7 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
     }
     expect((await p.post('/v1/metrics', ticks.slice(s, s + 10).flat())).status).toBe(202);
     if (!killed && s >= 100) {
-      const [{ n }] = await sql<{ n: string }>(url, `SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = '${tenant}'`) as [{ n: string }];
+      const [{ n }] = (await sql<{ n: string }>(url, `SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = '${tenant}'`)) as [{ n: string }];
       if (Number(n) > 0) {
         child.kill('SIGKILL');
         killed = true;
@@ -79,7 +84,10 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
   expect(killed).toBe(true);
   // Event time moves on by five minutes: every window of the stream closes.
   const closer = Array.from({ length: SERVICES * INSTANCES }, (_, i) => ({
-    timestamp: t0 + (SAMPLES + 300) * 1000, metric_name: 'closer', value: 0, labels: { service: `svc-${i % SERVICES}`, instance: 'c' },
+    timestamp: t0 + (SAMPLES + 300) * 1000,
+    metric_name: 'closer',
+    value: 0,
+    labels: { service: `svc-${i % SERVICES}`, instance: 'c' },
   }));
   expect((await p.post('/v1/metrics', closer)).status).toBe(202);
 
@@ -90,12 +98,19 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
   // Rollups: every point of the stream in exactly one closed window.
   const all = [...series.values()].flat();
   const rollups = await eventually(
-    () => sql<{ n: string; total: number; windows: string }>(url, `SELECT sum(count) AS n, sum(sum) AS total, count() AS windows FROM metric_rollups FINAL WHERE tenant = '${tenant}' AND metric_name = 'latency_ms'`),
+    () =>
+      sql<{ n: string; total: number; windows: string }>(
+        url,
+        `SELECT sum(count) AS n, sum(sum) AS total, count() AS windows FROM metric_rollups FINAL WHERE tenant = '${tenant}' AND metric_name = 'latency_ms'`,
+      ),
     (rows) => Number(rows[0]!.n) >= all.length,
     120_000,
   );
   expect(Number(rollups[0]!.n)).toBe(all.length);
-  expect(rollups[0]!.total).toBeCloseTo(all.reduce((a, x) => a + x.value, 0), 4);
+  expect(rollups[0]!.total).toBeCloseTo(
+    all.reduce((a, x) => a + x.value, 0),
+    4,
+  );
   expect(Number(rollups[0]!.windows)).toBe(series.size * Math.ceil(SAMPLES / 60));
 
   // Anomalies: what the detector says when it sees each series once, in order.
@@ -105,7 +120,11 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
     for (const pt of points) if (judge(state, pt.value, DEFAULT_DETECTOR).anomaly) expected.add(`${key}@${pt.timestamp}`);
   }
   const anomalies = await eventually(
-    () => sql<{ k: string }>(url, `SELECT concat(service, '/', labels['instance'], '@', toString(toUnixTimestamp64Milli(detected_at))) AS k FROM anomalies FINAL WHERE tenant = '${tenant}' AND metric_name = 'latency_ms'`),
+    () =>
+      sql<{ k: string }>(
+        url,
+        `SELECT concat(service, '/', labels['instance'], '@', toString(toUnixTimestamp64Milli(detected_at))) AS k FROM anomalies FINAL WHERE tenant = '${tenant}' AND metric_name = 'latency_ms'`,
+      ),
     (rows) => rows.length >= expected.size,
     60_000,
   );
@@ -114,7 +133,11 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
 
   // Incidents: one per spiked service, each naming its deployment.
   const incidents = await eventually(
-    () => sql<{ service: string; ids: string; suspect: string }>(url, `SELECT service, uniqExact(incident_id) AS ids, any(suspect_version) AS suspect FROM incidents FINAL WHERE tenant = '${tenant}' GROUP BY service ORDER BY service`),
+    () =>
+      sql<{ service: string; ids: string; suspect: string }>(
+        url,
+        `SELECT service, uniqExact(incident_id) AS ids, any(suspect_version) AS suspect FROM incidents FINAL WHERE tenant = '${tenant}' GROUP BY service ORDER BY service`,
+      ),
     (rows) => rows.length >= SPIKED.length && rows.every((x) => x.suspect),
     60_000,
   );

@@ -14,14 +14,22 @@ import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipe
  * - UTF-8 metric names (Prometheus 3) were refused.
  */
 const RequestV2 = protoType('prometheus-remote-write-2.proto', 'io.prometheus.write.v2.Request');
-const V2 = { 'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '2.0.0' };
+const V2 = {
+  'content-type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request',
+  'content-encoding': 'snappy',
+  'x-prometheus-remote-write-version': '2.0.0',
+};
 const WINDOW_MS = 10_000;
 
 describe('Prometheus conformance through the pipeline', () => {
   let p: TestPipeline;
   const now = Date.now();
   const send = (message: object) =>
-    p.app.request('/api/v1/write', { method: 'POST', body: Buffer.from(snappy.compressSync(RequestV2.encode(RequestV2.fromObject(message)).finish())), headers: { ...V2, authorization: `Bearer ${p.keys.a}` } });
+    p.app.request('/api/v1/write', {
+      method: 'POST',
+      body: Buffer.from(snappy.compressSync(RequestV2.encode(RequestV2.fromObject(message)).finish())),
+      headers: { ...V2, authorization: `Bearer ${p.keys.a}` },
+    });
   const rows = <T>(query: string) => p.rows<T>(query, { t: p.tenants.a });
 
   beforeAll(async () => {
@@ -43,10 +51,15 @@ describe('Prometheus conformance through the pipeline', () => {
     expect(res.headers.get('x-prometheus-remote-write-histograms-written')).toBe('1');
     const { error } = (await res.json()) as { error: { code: string; message: string; details: string[] } };
     expect(error.code).toBe('invalid_records');
-    expect(error.details).toEqual(['minimal_hist{job="conformance"}: native histogram refused: count is 99 but the buckets hold 23 (zero 0, positive 23, negative 0): they must be equal']);
+    expect(error.details).toEqual([
+      'minimal_hist{job="conformance"}: native histogram refused: count is 99 but the buckets hold 23 (zero 0, positive 23, negative 0): they must be equal',
+    ]);
 
     const written = await eventually(
-      () => rows<{ metric_name: string; value: number }>(`SELECT metric_name, value FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'conformance' ORDER BY metric_name`),
+      () =>
+        rows<{ metric_name: string; value: number }>(
+          `SELECT metric_name, value FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'conformance' ORDER BY metric_name`,
+        ),
       (r) => r.length === 3,
     );
     expect(written).toEqual([
@@ -66,15 +79,28 @@ describe('Prometheus conformance through the pipeline', () => {
 
     // toString: JSON output would print all three as null (output_format_json_quote_denormals is off).
     const stored = await eventually(
-      () => rows<{ v: string }>(`SELECT toString(value) AS v FROM metric_points FINAL WHERE tenant = {t:String} AND metric_name = 'edge_values' ORDER BY timestamp`),
+      () =>
+        rows<{ v: string }>(
+          `SELECT toString(value) AS v FROM metric_points FINAL WHERE tenant = {t:String} AND metric_name = 'edge_values' ORDER BY timestamp`,
+        ),
       (r) => r.length === 5,
     );
     expect(stored.map((r) => r.v)).toEqual(['1', 'inf', '-inf', 'nan', '3']);
 
     // A later sample of the same series (same partition) moves the watermark past the window and closes it.
-    expect((await send({ symbols: ['', '__name__', 'edge_values', 'job', 'edges'], timeseries: [{ labels_refs: [1, 2, 3, 4], samples: [{ value: 5, timestamp: start + 3 * WINDOW_MS }] }] })).status).toBe(204);
+    expect(
+      (
+        await send({
+          symbols: ['', '__name__', 'edge_values', 'job', 'edges'],
+          timeseries: [{ labels_refs: [1, 2, 3, 4], samples: [{ value: 5, timestamp: start + 3 * WINDOW_MS }] }],
+        })
+      ).status,
+    ).toBe(204);
     const [window] = await eventually(
-      () => rows<{ count: number; min: number; max: number }>(`SELECT toFloat64(count) AS count, min, max FROM metric_rollups FINAL WHERE tenant = {t:String} AND metric_name = 'edge_values' AND toUnixTimestamp64Milli(window_start) = ${start}`),
+      () =>
+        rows<{ count: number; min: number; max: number }>(
+          `SELECT toFloat64(count) AS count, min, max FROM metric_rollups FINAL WHERE tenant = {t:String} AND metric_name = 'edge_values' AND toUnixTimestamp64Milli(window_start) = ${start}`,
+        ),
       (r) => r.length === 1,
     );
     // Before the rollup skipped them, +Inf threw inside the DDSketch and the window never closed.
@@ -83,13 +109,21 @@ describe('Prometheus conformance through the pipeline', () => {
 
   it('stores UTF-8 metric and label names as sent, from remote-write and from JSON', async () => {
     const name = 'resource cpu usage';
-    const res = await send({ symbols: ['', '__name__', name, 'label name é', 'värde "1" \\ ok', 'service', 'utf8-svc'], timeseries: [{ labels_refs: [1, 2, 3, 4, 5, 6], samples: [{ value: 0.75, timestamp: now }] }] });
+    const res = await send({
+      symbols: ['', '__name__', name, 'label name é', 'värde "1" \\ ok', 'service', 'utf8-svc'],
+      timeseries: [{ labels_refs: [1, 2, 3, 4, 5, 6], samples: [{ value: 0.75, timestamp: now }] }],
+    });
     expect(res.status).toBe(204);
-    const json = await p.post('/v1/metrics', [{ timestamp: now, metric_name: 'http.server.duration 🚀', value: 2, labels: { service: 'utf8-svc', 'zone name': 'eu west' } }]);
+    const json = await p.post('/v1/metrics', [
+      { timestamp: now, metric_name: 'http.server.duration 🚀', value: 2, labels: { service: 'utf8-svc', 'zone name': 'eu west' } },
+    ]);
     expect(json.status).toBe(202);
 
     const stored = await eventually(
-      () => rows<{ metric_name: string; labels: Record<string, string>; value: number }>(`SELECT metric_name, labels, value FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'utf8-svc' ORDER BY metric_name`),
+      () =>
+        rows<{ metric_name: string; labels: Record<string, string>; value: number }>(
+          `SELECT metric_name, labels, value FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'utf8-svc' ORDER BY metric_name`,
+        ),
       (r) => r.length === 2,
     );
     expect(stored).toEqual([

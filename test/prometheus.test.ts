@@ -78,7 +78,9 @@ remote_write:
     await eventually(upRows, (r) => Number(r[0]!.last) > restartedAt + 2000, 60_000);
 
     // The restart was felt: Prometheus had to retry samples, and still every one of them arrived (below).
-    const retried = await fetch(`${prometheus.url}/api/v1/query?query=sum(prometheus_remote_storage_samples_retried_total)`).then((r) => r.json()) as { data: { result: { value: [number, string] }[] } };
+    const retried = (await fetch(`${prometheus.url}/api/v1/query?query=sum(prometheus_remote_storage_samples_retried_total)`).then((r) => r.json())) as {
+      data: { result: { value: [number, string] }[] };
+    };
     expect(Number(retried.data.result[0]!.value[1])).toBeGreaterThan(0);
 
     const [labels] = await p.rows<{ labels: Record<string, string> }>(

@@ -31,13 +31,18 @@ describe('a retried remote-write request', () => {
       WriteRequest.encode(
         WriteRequest.fromObject({
           timeseries: INSTANCES.map((instance) => ({
-            labels: [{ name: '__name__', value: 'http_request_duration_seconds' }, { name: 'instance', value: instance }, { name: 'job', value: 'checkout' }],
+            labels: [
+              { name: '__name__', value: 'http_request_duration_seconds' },
+              { name: 'instance', value: instance },
+              { name: 'job', value: 'checkout' },
+            ],
             samples: samples(instance),
           })),
         }),
       ).finish(),
     );
-  const write = (key: string, b: Buffer) => p.app.request('/api/v1/write', { method: 'POST', body: new Uint8Array(b), headers: { ...V1, authorization: `Bearer ${key}` } });
+  const write = (key: string, b: Buffer) =>
+    p.app.request('/api/v1/write', { method: 'POST', body: new Uint8Array(b), headers: { ...V1, authorization: `Bearer ${key}` } });
 
   // Steady history with a little noise, one request per window as a scraper sends it, then the
   // request that gets retried: a latency spike.
@@ -70,12 +75,16 @@ describe('a retried remote-write request', () => {
 
   const figures = async (tenant: string) => {
     const q = <T>(sql: string) => p.rows<T>(sql, { t: tenant, w: W });
-    const [points] = await q<{ n: string; sum: number }>(`SELECT count() AS n, sum(value) AS sum FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'checkout'`);
+    const [points] = await q<{ n: string; sum: number }>(
+      `SELECT count() AS n, sum(value) AS sum FROM metric_points FINAL WHERE tenant = {t:String} AND service = 'checkout'`,
+    );
     const windows = await q<{ instance: string; window_start: string; count: string; sum: number; p99: number }>(
       `SELECT labels['instance'] AS instance, toString(window_start) AS window_start, count, round(sum, 6) AS sum, round(p99, 6) AS p99
        FROM metric_rollups FINAL WHERE tenant = {t:String} AND service = 'checkout' ORDER BY instance, window_start`,
     );
-    const [anomalies] = await q<{ n: string; ids: string }>(`SELECT count() AS n, uniqExact(anomaly_id) AS ids FROM anomalies FINAL WHERE tenant = {t:String} AND service = 'checkout'`);
+    const [anomalies] = await q<{ n: string; ids: string }>(
+      `SELECT count() AS n, uniqExact(anomaly_id) AS ids FROM anomalies FINAL WHERE tenant = {t:String} AND service = 'checkout'`,
+    );
     return { points: Number(points!.n), sum: points!.sum, windows, anomalies: Number(anomalies!.n) };
   };
 
@@ -84,7 +93,11 @@ describe('a retried remote-write request', () => {
     for (const minute of history) for (const key of [p.keys.a, p.keys.b]) expect((await write(key, minute)).status).toBe(204);
     expect((await write(p.keys.a, spike)).status).toBe(204);
     for (let i = 0; i < 3; i++) expect((await write(p.keys.b, spike)).status).toBe(204);
-    for (const [tenant, key] of [[p.tenants.a, p.keys.a], [p.tenants.b, p.keys.b]] as const) expect((await flush(tenant, key)).status).toBe(202);
+    for (const [tenant, key] of [
+      [p.tenants.a, p.keys.a],
+      [p.tenants.b, p.keys.b],
+    ] as const)
+      expect((await flush(tenant, key)).status).toBe(202);
 
     // Window W closes only with the flush, sent after every copy: once it is in the table, every copy was read.
     const windowW = (f: Awaited<ReturnType<typeof figures>>) => f.windows.filter((w) => Date.parse(`${w.window_start}Z`) === W);

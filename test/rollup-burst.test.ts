@@ -44,9 +44,20 @@ describe('a burst of closing windows', () => {
     expect((await p.post('/v1/metrics', [...flush.values()])).status).toBe(202);
 
     const windows = async () =>
-      Number((await p.rows<{ n: string }>(`SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = {t:String} AND window_start = fromUnixTimestamp64Milli({w:Int64})`, { t: p.tenants.a, w: start }))[0]!.n);
+      Number(
+        (
+          await p.rows<{ n: string }>(
+            `SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = {t:String} AND window_start = fromUnixTimestamp64Milli({w:Int64})`,
+            { t: p.tenants.a, w: start },
+          )
+        )[0]!.n,
+      );
     await eventually(windows, (n) => n === SERIES, 120_000);
     // Nothing else writes rollups while this file runs: the topic grew by exactly the windows closed.
-    await eventually(async () => (await topicEnd(p.services.kafka, TOPICS.rollups.topic)) - rollupsBefore, (n) => n === SERIES, 60_000);
+    await eventually(
+      async () => (await topicEnd(p.services.kafka, TOPICS.rollups.topic)) - rollupsBefore,
+      (n) => n === SERIES,
+      60_000,
+    );
   });
 });

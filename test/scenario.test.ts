@@ -27,7 +27,12 @@ async function playScenario(key: string, service: string, T: number, version: st
   const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
   expect((await p.post('/v1/metrics', slow, key)).status).toBe(202);
   const quiet = Array.from({ length: 90 }, (_, i) => ({ timestamp: T - 30 * MIN + i * 20_000, level: 'info', message: 'GET /cart 200', service }));
-  const errors = Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 2000, level: 'error', message: `upstream timeout after 1500 ms (${i})`, service }));
+  const errors = Array.from({ length: 20 }, (_, i) => ({
+    timestamp: T + 15_000 + i * 2000,
+    level: 'error',
+    message: `upstream timeout after 1500 ms (${i})`,
+    service,
+  }));
   const later = { timestamp: T + 3 * MIN, level: 'info', message: 'GET /cart 200', service }; // moves the log watermark past the error minute
   expect((await p.post('/v1/logs', [...quiet, ...errors, later], key)).status).toBe(202);
 }
@@ -40,11 +45,24 @@ describe('latency regression after a deployment', () => {
     await playScenario(p.keys.b, 'payments', T + 7_000, 'v9.1.3');
 
     const incidents = (tenant: string) =>
-      p.rows<{ incident_id: string; service: string; status: string; severity: string; suspect_version: string; suspect_minutes_before: number; signal_count: number; opened_at: string }>(
+      p.rows<{
+        incident_id: string;
+        service: string;
+        status: string;
+        severity: string;
+        suspect_version: string;
+        suspect_minutes_before: number;
+        signal_count: number;
+        opened_at: string;
+      }>(
         'SELECT incident_id, service, status, severity, suspect_version, suspect_minutes_before, signal_count, toUnixTimestamp64Milli(opened_at) AS opened_at FROM incidents FINAL WHERE tenant = {t:String}',
         { t: tenant },
       );
-    const [a] = await eventually(() => incidents(p.tenants.a), (rows) => rows.length > 0 && rows[0]!.suspect_version !== null, 60_000);
+    const [a] = await eventually(
+      () => incidents(p.tenants.a),
+      (rows) => rows.length > 0 && rows[0]!.suspect_version !== null,
+      60_000,
+    );
     expect(await incidents(p.tenants.a)).toHaveLength(1);
     expect(a).toMatchObject({ service: 'checkout', status: 'open', severity: 'critical', suspect_version: 'v2.4.0' });
     expect(a!.suspect_minutes_before).toBeCloseTo(10_000 / MIN, 1); // first slow sample 10 s after the deploy
@@ -67,7 +85,11 @@ describe('latency regression after a deployment', () => {
 
     // The ERROR burst is an error-rate spike of its own, attached to the same incident.
     const spikes = await eventually(
-      () => p.rows<{ severity: string; current_value: number }>(`SELECT severity, current_value FROM anomalies FINAL WHERE tenant = {t:String} AND kind = 'error_rate'`, { t: p.tenants.a }),
+      () =>
+        p.rows<{ severity: string; current_value: number }>(
+          `SELECT severity, current_value FROM anomalies FINAL WHERE tenant = {t:String} AND kind = 'error_rate'`,
+          { t: p.tenants.a },
+        ),
       (rows) => rows.some((r) => r.severity === 'critical'),
       30_000,
     );
@@ -81,7 +103,11 @@ describe('latency regression after a deployment', () => {
     expect(await incidents(p.tenants.a)).toHaveLength(1);
     expect(JSON.parse(kinds[0]!.signals).map((x: { kind: string }) => x.kind)).toEqual(expect.arrayContaining(['deployment', 'anomaly', 'error_spike']));
 
-    const [b] = await eventually(() => incidents(p.tenants.b), (rows) => rows.length > 0 && rows[0]!.suspect_version !== null, 60_000);
+    const [b] = await eventually(
+      () => incidents(p.tenants.b),
+      (rows) => rows.length > 0 && rows[0]!.suspect_version !== null,
+      60_000,
+    );
     expect(await incidents(p.tenants.b)).toHaveLength(1);
     expect(b).toMatchObject({ service: 'payments', suspect_version: 'v9.1.3' });
     expect(b!.incident_id).not.toBe(a!.incident_id);
@@ -119,8 +145,16 @@ describe('windowed percentiles', () => {
       const values = windows[w]!.map((x) => x.value);
       expect(Number(row.ws)).toBe(start + w * MIN);
       expect(Number(row.count)).toBe(values.length);
-      expect(row.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
-      for (const [q, got] of [[0.5, row.p50], [0.9, row.p90], [0.95, row.p95], [0.99, row.p99]] as const) {
+      expect(row.sum).toBeCloseTo(
+        values.reduce((a, b) => a + b, 0),
+        6,
+      );
+      for (const [q, got] of [
+        [0.5, row.p50],
+        [0.9, row.p90],
+        [0.95, row.p95],
+        [0.99, row.p99],
+      ] as const) {
         const exact = quantile(values, q);
         expect(Math.abs(got - exact) / exact, `window ${w} p${q * 100}`).toBeLessThanOrEqual(0.01);
       }
@@ -128,7 +162,8 @@ describe('windowed percentiles', () => {
 
     // Hourly rollups (materialized view over the windows): the same figures per hour, percentiles merged from the sketches.
     const byHour = new Map<number, number[]>();
-    for (const x of windows.flat()) byHour.set(Math.floor(x.timestamp / 3_600_000) * 3_600_000, [...(byHour.get(Math.floor(x.timestamp / 3_600_000) * 3_600_000) ?? []), x.value]);
+    for (const x of windows.flat())
+      byHour.set(Math.floor(x.timestamp / 3_600_000) * 3_600_000, [...(byHour.get(Math.floor(x.timestamp / 3_600_000) * 3_600_000) ?? []), x.value]);
     const hourly = await p.rows<{ hour_ms: string; count: string; sum: number; p50: number; p90: number; p95: number; p99: number }>(
       `SELECT toUnixTimestamp(hour) * 1000 AS hour_ms, count, sum, p50, p90, p95, p99 FROM metric_rollups_hourly
        WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms' AND hour < fromUnixTimestamp64Milli({end:Int64}) ORDER BY hour`,
@@ -138,8 +173,16 @@ describe('windowed percentiles', () => {
     for (const h of hourly) {
       const values = byHour.get(Number(h.hour_ms))!;
       expect(Number(h.count)).toBe(values.length);
-      expect(h.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
-      for (const [q, got] of [[0.5, h.p50], [0.9, h.p90], [0.95, h.p95], [0.99, h.p99]] as const) {
+      expect(h.sum).toBeCloseTo(
+        values.reduce((a, b) => a + b, 0),
+        6,
+      );
+      for (const [q, got] of [
+        [0.5, h.p50],
+        [0.9, h.p90],
+        [0.95, h.p95],
+        [0.99, h.p99],
+      ] as const) {
         const exact = quantile(values, q);
         expect(Math.abs(got - exact) / exact, `hour p${q * 100}`).toBeLessThanOrEqual(0.01);
       }
@@ -148,7 +191,11 @@ describe('windowed percentiles', () => {
     const late = { timestamp: start + 30_000, metric_name: 'rollup_check_ms', value: 12345, labels: { service: 'rollup-svc' } };
     expect((await p.post('/v1/metrics', late)).status).toBe(202);
     const lateRows = await eventually(
-      () => p.rows<{ n: string; ws: string }>(`SELECT count() AS n, toUnixTimestamp64Milli(any(window_start)) AS ws FROM metric_late_points FINAL WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms'`, { t: p.tenants.a }),
+      () =>
+        p.rows<{ n: string; ws: string }>(
+          `SELECT count() AS n, toUnixTimestamp64Milli(any(window_start)) AS ws FROM metric_late_points FINAL WHERE tenant = {t:String} AND metric_name = 'rollup_check_ms'`,
+          { t: p.tenants.a },
+        ),
       (x) => Number(x[0]!.n) === 1,
       30_000,
     );

@@ -75,7 +75,11 @@ it('SIGKILL mid-stream, restart: exactly the acknowledged rows', async () => {
 
   sink = startSink();
   url = await sinkUrl(sink);
-  const done = await eventually(() => sql(url, figures), (r) => Number(r.final_rows) >= acknowledged, 120_000);
+  const done = await eventually(
+    () => sql(url, figures),
+    (r) => Number(r.final_rows) >= acknowledged,
+    120_000,
+  );
   expect(Number(done.final_rows)).toBe(acknowledged);
   expect(Number(done.positions)).toBe(acknowledged);
   expect(Number(done.total)).toBe(expectedTotal);

@@ -24,17 +24,23 @@ beforeEach(async () => {
   savedPath = process.env.PATH;
   process.env.PATH = `${dir}${delimiter}${savedPath ?? ''}`;
   const log = `echo "$(basename "$0") $*" >> "${dir}/calls.log"`;
-  await script('apt-get', `${log}
+  await script(
+    'apt-get',
+    `${log}
 case "$1" in
   update) touch "${dir}/lists" ;;
   install)
     [ "$DEBIAN_FRONTEND" = noninteractive ] || { echo "would prompt" >&2; exit 1; }
     [ -f "${dir}/lists" ] || { echo "E: Unable to locate package ${PKG}" >&2; exit 100; }
     printf '#!/bin/sh\\n' > "${dir}/${TOOL}" && chmod 755 "${dir}/${TOOL}" ;;
-esac`);
-  await script('dpkg-query', `${log}
+esac`,
+  );
+  await script(
+    'dpkg-query',
+    `${log}
 printf '%s\\n' /etc/default/autopilot-apt-test /etc/init.d/autopilot-apt-test /lib/systemd/system/autopilot-apt-test.service \\
-  /lib/systemd/system/autopilot-apt-test@.service /usr/lib/systemd/system/autopilot-apt-test-extra.service /usr/bin/${TOOL}`);
+  /lib/systemd/system/autopilot-apt-test@.service /usr/lib/systemd/system/autopilot-apt-test-extra.service /usr/bin/${TOOL}`,
+  );
   await script('service', log);
 });
 
@@ -69,9 +75,11 @@ it('does not run apt-get without root, and says what to install', async () => {
   expect(await calls()).toEqual([]);
 });
 
-it('reports a package apt-get cannot install, with apt-get\'s words', async () => {
+it("reports a package apt-get cannot install, with apt-get's words", async () => {
   await script('apt-get', `echo "$(basename "$0") $*" >> "${dir}/calls.log"; echo "E: Unable to locate package ${PKG}" >&2; exit 100`);
-  await expect(ensureDebianTool(TOOL, PKG, () => {}, { root: true })).rejects.toThrow(/apt-get install autopilot-apt-test-pkg failed \(100\):\nE: Unable to locate package/);
+  await expect(ensureDebianTool(TOOL, PKG, () => {}, { root: true })).rejects.toThrow(
+    /apt-get install autopilot-apt-test-pkg failed \(100\):\nE: Unable to locate package/,
+  );
   // Nothing was installed, so no service is touched.
   expect(await calls()).toEqual([`apt-get install -y --no-install-recommends ${PKG}`, 'apt-get update', `apt-get install -y --no-install-recommends ${PKG}`]);
 });

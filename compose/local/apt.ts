@@ -7,12 +7,7 @@ import { findOnPath, isRoot, runCommand } from './commands.ts';
  * (stopPackageServices): Autopilot wants the binary, not the system daemon.
  * `opts.root` stands in for the uid check (a test on a fake PATH).
  */
-export async function ensureDebianTool(
-  bin: string,
-  pkg: string,
-  progress: (msg: string) => void = () => {},
-  opts: { root?: boolean } = {},
-): Promise<string> {
+export async function ensureDebianTool(bin: string, pkg: string, progress: (msg: string) => void = () => {}, opts: { root?: boolean } = {}): Promise<string> {
   const found = await findOnPath(bin);
   if (found) return found;
   const hint = `install ${pkg} (apt-get install ${pkg})`;

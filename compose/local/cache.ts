@@ -24,7 +24,7 @@ export async function fillCacheDir(dir: string, fill: (tmpDir: string) => Promis
   await mkdir(tmpDir, { recursive: true });
   try {
     await fill(tmpDir);
-    await writeFile(join(tmpDir, COMPLETE_MARKER), new Date().toISOString() + '\n');
+    await writeFile(join(tmpDir, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
     await rm(dir, { recursive: true, force: true });
     await rename(tmpDir, dir);
   } catch (err) {

@@ -8,11 +8,7 @@ export interface CommandResult {
 }
 
 /** Runs a short-lived tool (mvn, tar, apt-get) and keeps its combined output for error messages. */
-export function runCommand(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<CommandResult> {
+export function runCommand(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CommandResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];

@@ -23,15 +23,7 @@ function classpath(cfg: StackConfig): string {
 }
 
 function javaArgs(cfg: StackConfig, heap: string[], mainClass: string, args: string[]): string[] {
-  return [
-    ...heap,
-    '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`,
-    '-cp',
-    classpath(cfg),
-    mainClass,
-    ...args,
-  ];
+  return [...heap, '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${LOG4J_CONFIG}`, '-cp', classpath(cfg), mainClass, ...args];
 }
 
 function serverProperties(cfg: StackConfig, logDir: string): string {
@@ -90,11 +82,7 @@ export const kafkaService: ServiceDefinition = {
     await requireJava();
     progress(`kafka: downloading Kafka ${KAFKA_VERSION} jars from Maven Central into ${home}`);
     await fillCacheDir(home, async (tmp) => {
-      await runMaven([
-        `-Dkafka.version=${KAFKA_VERSION}`,
-        'dependency:copy-dependencies',
-        `-DoutputDirectory=${join(tmp, 'lib')}`,
-      ]);
+      await runMaven([`-Dkafka.version=${KAFKA_VERSION}`, 'dependency:copy-dependencies', `-DoutputDirectory=${join(tmp, 'lib')}`]);
     });
   },
 

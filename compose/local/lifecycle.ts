@@ -3,16 +3,7 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceLogFile, servicePidFile, type ServiceName, type StackConfig } from './config.ts';
 import { portAcceptsConnections } from './probes.ts';
-import {
-  isAlive,
-  isOurProcess,
-  readPidFile,
-  removePidFile,
-  spawnDetached,
-  stopProcessGroup,
-  tailFile,
-  writePidFile,
-} from './process.ts';
+import { isAlive, isOurProcess, readPidFile, removePidFile, spawnDetached, stopProcessGroup, tailFile, writePidFile } from './process.ts';
 import type { Progress, ServiceDefinition } from './service.ts';
 
 export interface ServiceStatus {
@@ -76,8 +67,7 @@ async function waitUntilAnswering(cfg: StackConfig, def: ServiceDefinition, pid:
   await stopProcessGroup(pid, def.stopGraceMs);
   await removePidFile(servicePidFile(cfg, def.name));
   throw new Error(
-    `${def.name} did not answer on port ${def.port(cfg)} within ${def.bootTimeoutMs / 1000}s (log: ${logFile}):\n` +
-      (await tailFile(logFile, 40, logOffset)),
+    `${def.name} did not answer on port ${def.port(cfg)} within ${def.bootTimeoutMs / 1000}s (log: ${logFile}):\n${await tailFile(logFile, 40, logOffset)}`,
   );
 }
 

@@ -16,7 +16,9 @@ function printStatus(statuses: ServiceStatus[]): void {
   for (const s of statuses) {
     const state = s.external ? 'external' : s.running ? 'running' : 'stopped';
     const pid = s.pid === undefined ? '-' : String(s.pid);
-    console.log(`${s.name.padEnd(9)} ${state.padEnd(9)} pid ${pid.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no'}  ${s.log}`);
+    console.log(
+      `${s.name.padEnd(9)} ${state.padEnd(9)} pid ${pid.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no'}  ${s.log}`,
+    );
   }
 }
 

@@ -127,7 +127,10 @@ export async function tailFile(file: string, lines = 40, fromOffset = 0): Promis
       .toString('utf8')
       .split('\n')
       .filter((line) => !/^\s+(at |\.\.\. \d+ more)/.test(line));
-    return useful.slice(-lines - 1).join('\n').trimEnd();
+    return useful
+      .slice(-lines - 1)
+      .join('\n')
+      .trimEnd();
   } catch {
     return '(no log yet)';
   } finally {

@@ -26,20 +26,28 @@ export const redisService: ServiceDefinition = {
     return {
       cmd: await redisServerPath(),
       args: [
-        '--port', String(cfg.redisPort),
+        '--port',
+        String(cfg.redisPort),
         // "-::1": listen on IPv6 loopback too when the machine has it, without failing when it does not.
-        '--bind', '127.0.0.1 -::1',
-        '--dir', dir,
+        '--bind',
+        '127.0.0.1 -::1',
+        '--dir',
+        dir,
         // Not a cache: detector baselines, incident and alert-rule state, cooldowns and the analysed-incident
         // markers live here, each written with the offsets it reflects. An append-only file, fsynced every
         // second, keeps them across a restart of Redis.
-        '--save', '',
-        '--appendonly', 'yes',
-        '--appendfsync', 'everysec',
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'everysec',
         // We track the process ourselves; a daemonizing fork would escape the pid file.
-        '--daemonize', 'no',
+        '--daemonize',
+        'no',
         // Empty log file name means stdout, which goes to our log.
-        '--logfile', '',
+        '--logfile',
+        '',
       ],
       cwd: dir,
     };

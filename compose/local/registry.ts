@@ -44,11 +44,7 @@ export const registryService: ServiceDefinition = {
       const downloads = join(tmp, '.download');
       // Plugin 2.8 on purpose: 3.x reads the artifact's descriptor, and Apicurio's
       // parent POM (io.apicurio:apicurio-registry:3.0.9) is missing from Central.
-      await runMaven([
-        'org.apache.maven.plugins:maven-dependency-plugin:2.8:copy',
-        `-Dartifact=${ARTIFACT}`,
-        `-DoutputDirectory=${downloads}`,
-      ]);
+      await runMaven(['org.apache.maven.plugins:maven-dependency-plugin:2.8:copy', `-Dartifact=${ARTIFACT}`, `-DoutputDirectory=${downloads}`]);
       const [tarball] = await readdir(downloads);
       if (!tarball) throw new Error(`Maven fetched nothing for ${ARTIFACT}`);
       await runChecked(tar, ['-xzf', join(downloads, tarball), '-C', tmp]);

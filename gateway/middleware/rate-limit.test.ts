@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AutopilotError } from '../../lib/errors.ts';
+import type { AutopilotError } from '../../lib/errors.ts';
 import { TenantRateLimiter } from './rate-limit.ts';
 
 describe('tenant rate limiter', () => {

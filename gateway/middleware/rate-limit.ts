@@ -17,7 +17,9 @@ export class TenantRateLimiter {
     b.at = now;
     this.buckets.set(tenant, b);
     if (records > this.perSecond) {
-      throw new AutopilotError('rate_limited', `batch of ${records} records exceeds the tenant limit of ${this.perSecond} records/s; split it`, { retryAfter: 1 });
+      throw new AutopilotError('rate_limited', `batch of ${records} records exceeds the tenant limit of ${this.perSecond} records/s; split it`, {
+        retryAfter: 1,
+      });
     }
     if (b.tokens < records) {
       const wait = Math.ceil((records - b.tokens) / this.perSecond);

@@ -92,7 +92,11 @@ describe('Alertmanager webhook', () => {
 
   it('falls back to app, then unknown, for the service and alert name', () => {
     const alert = (labels: Record<string, string>) => ({ ...payload.alerts[0]!, labels });
-    const records = toAlertRecords('acme', parseAlertmanagerWebhook({ ...payload, alerts: [alert({ app: 'web', alertname: 'A' }), alert({ team: 'x' })] }, RECEIVED), RECEIVED);
+    const records = toAlertRecords(
+      'acme',
+      parseAlertmanagerWebhook({ ...payload, alerts: [alert({ app: 'web', alertname: 'A' }), alert({ team: 'x' })] }, RECEIVED),
+      RECEIVED,
+    );
     expect(records.map((r) => [r.service, r.alert_name])).toEqual([
       ['web', 'A'],
       ['unknown', 'unknown'],
@@ -141,7 +145,7 @@ describe('Alertmanager webhook bounds', () => {
     expect(details(refused(withAlerts({ ...firing, startsAt: iso(RECEIVED + DAY_MS + 1) })))[0]!.message).toContain('1 day in the future');
   });
 
-  it('takes Go\'s zero time as endsAt in any spelling; otherwise endsAt runs from startsAt to a day ahead', () => {
+  it("takes Go's zero time as endsAt in any spelling; otherwise endsAt runs from startsAt to a day ahead", () => {
     for (const endsAt of ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00+00:00']) {
       const [record] = toAlertRecords('acme', parseAlertmanagerWebhook(withAlerts({ ...resolved, endsAt }), RECEIVED), RECEIVED);
       expect(record!.ends_at).toBeNull();

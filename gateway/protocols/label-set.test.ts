@@ -20,7 +20,7 @@ describe('label set text', () => {
   });
 
   it('reads Go string escapes, UTF-8 byte escapes and raw backquoted values', () => {
-    const text = String.raw`{q="say \"hi\"\\ok\n\ttab", euro="\xe2\x82\xac", e="\u00e9", smile="\U0001F600", oct="\101\102", raw=` + '`C:\\dir\\"x"`}';
+    const text = `${String.raw`{q="say \"hi\"\\ok\n\ttab", euro="\xe2\x82\xac", e="\u00e9", smile="\U0001F600", oct="\101\102", raw=`}\`C:\\dir\\"x"\`}`;
     expect(parseLabelSet(text)).toEqual({ q: 'say "hi"\\ok\n\ttab', euro: '€', e: 'é', smile: '😀', oct: 'AB', raw: 'C:\\dir\\"x"' });
     expect(parseLabelSet('{city="Zürich"}')).toEqual({ city: 'Zürich' });
   });

@@ -1,7 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import snappy from 'snappy';
 import { describe, expect, it } from 'vitest';
-import { AutopilotError } from '../../lib/errors.ts';
 import { RETENTION_MS } from '../records.ts';
 import { decodeLokiPush, toLogEntries, type LokiStream } from './loki.ts';
 import { partialWriteError } from './partial-write.ts';
@@ -54,7 +53,13 @@ function protoBody(): Buffer {
     },
     {
       labels: '{app="web", severity="notice"}',
-      entries: [{ timestamp: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 + 123456 }, line: 'GET / 200', structuredMetadata: [{ name: 'detected_level', value: 'error' }] }],
+      entries: [
+        {
+          timestamp: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 + 123456 },
+          line: 'GET / 200',
+          structuredMetadata: [{ name: 'detected_level', value: 'error' }],
+        },
+      ],
     },
     { labels: '{env="prod"}', entries: [{ timestamp: { seconds: Math.floor(now / 1000), nanos: (now % 1000) * 1e6 + 123456 }, line: 'orphan line' }] },
   ];
@@ -81,7 +86,11 @@ describe('Loki push, JSON', () => {
     const streams = decodeLokiPush(jsonBody(push), JSON_HEADERS, LIMITS);
     expect(streams).toHaveLength(3);
     expect(streams[0]!.labels).toEqual(push.streams[0]!.stream);
-    expect(streams[0]!.entries[1]).toEqual({ timestamp_ns: ns(now - 1000), line: 'payment retried', metadata: { trace_id: 'abc123', pod: 'ignored: stream labels win' } });
+    expect(streams[0]!.entries[1]).toEqual({
+      timestamp_ns: ns(now - 1000),
+      line: 'payment retried',
+      metadata: { trace_id: 'abc123', pod: 'ignored: stream labels win' },
+    });
     expect(streams[0]!.entries[0]!.metadata).toEqual({});
   });
 
@@ -105,7 +114,9 @@ describe('Loki push, JSON', () => {
 
   it('refuses malformed JSON, a wrong shape, a stream without labels and a bad label name, with a 400', () => {
     expect(errorOf(() => decodeLokiPush(Buffer.from('{"streams": ['), JSON_HEADERS, LIMITS)).message).toMatch(/^malformed JSON/);
-    const numeric = errorOf(() => decodeLokiPush(jsonBody({ streams: [{ stream: { job: 'x' }, values: [[1767225600000000000, 'line']] }] }), JSON_HEADERS, LIMITS));
+    const numeric = errorOf(() =>
+      decodeLokiPush(jsonBody({ streams: [{ stream: { job: 'x' }, values: [[1767225600000000000, 'line']] }] }), JSON_HEADERS, LIMITS),
+    );
     expect([numeric.status, numeric.message]).toEqual([400, expect.stringContaining('streams.0.values.0')]);
     expect(errorOf(() => decodeLokiPush(jsonBody({ streams: [{ stream: {}, values: [] }] }), JSON_HEADERS, LIMITS)).message).toBe(
       'streams[0] has no labels: at least one label is required per stream',

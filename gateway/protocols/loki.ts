@@ -41,7 +41,8 @@ export function decodeLokiPush(body: Uint8Array, headers: LokiHeaders, limits: {
   const encoding = contentEncoding(headers.contentEncoding);
   // Loki reads a request without Content-Type as protobuf, as Promtail sends it.
   if (media === undefined || media.type === 'application/x-protobuf') {
-    if (encoding !== '' && encoding !== 'snappy') throw unsupported(`Content-Encoding ${encoding} is not accepted for protobuf: the body is snappy (block format)`);
+    if (encoding !== '' && encoding !== 'snappy')
+      throw unsupported(`Content-Encoding ${encoding} is not accepted for protobuf: the body is snappy (block format)`);
     if (body.byteLength === 0) throw badRequest('empty body: send a snappy-compressed logproto.PushRequest');
     return fromProto(decodeProto<PushRequestMsg>(PUSH_REQUEST, uncompressSnappyBlock(body, limits.maxDecodedBytes)));
   }
@@ -89,7 +90,14 @@ function fromJson(text: string): LokiStream[] {
   const parsed = jsonPush.safeParse(body);
   if (!parsed.success) {
     const details = parsed.error.issues.slice(0, 20).map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new AutopilotError('bad_request', `invalid Loki push: ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}`, { details });
+    throw new AutopilotError(
+      'bad_request',
+      `invalid Loki push: ${details
+        .slice(0, 3)
+        .map((d) => `${d.path}: ${d.message}`)
+        .join('; ')}`,
+      { details },
+    );
   }
   return parsed.data.streams.map((s, i) => ({
     labels: checkedStreamLabels(s.stream, i),

@@ -38,7 +38,16 @@ describe('native histogram rules', () => {
   const t = Date.now();
 
   it('counts the zero bucket and both sides, deltas summed into bucket counts', () => {
-    const h = { count_int: 3 + 8 + 2, zero_count_int: 3, positive_spans: [{ offset: -2, length: 2 }], positive_deltas: [5, -2], negative_spans: [{ offset: 1, length: 1 }], negative_deltas: [2], sum: 4, timestamp: t };
+    const h = {
+      count_int: 3 + 8 + 2,
+      zero_count_int: 3,
+      positive_spans: [{ offset: -2, length: 2 }],
+      positive_deltas: [5, -2],
+      negative_spans: [{ offset: 1, length: 1 }],
+      negative_deltas: [2],
+      sum: 4,
+      timestamp: t,
+    };
     expect(problemOf(h)).toBeUndefined();
     expect(problemOf({ ...h, count_int: 12 })).toMatch(/^count is 12 but the buckets hold 13 \(zero 3, positive 8, negative 2\)/);
   });
@@ -50,11 +59,24 @@ describe('native histogram rules', () => {
   });
 
   it('refuses a bucket whose count falls below zero, and spans that do not match the buckets', () => {
-    expect(problemOf({ count_int: 0, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [1, -2], sum: 0, timestamp: t })).toBe('positive side: bucket 2 has a negative count (-1)');
-    expect(problemOf({ count_int: 1, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [1], sum: 1, timestamp: t })).toBe('positive spans need 2 buckets, there are 1');
-    expect(problemOf({ count_int: 2, negative_spans: [{ offset: 0, length: 1 }, { offset: -1, length: 1 }], negative_deltas: [1, 0], sum: -1, timestamp: t })).toBe(
-      'negative span 2 has a negative offset (-1)',
+    expect(problemOf({ count_int: 0, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [1, -2], sum: 0, timestamp: t })).toBe(
+      'positive side: bucket 2 has a negative count (-1)',
     );
+    expect(problemOf({ count_int: 1, positive_spans: [{ offset: 0, length: 2 }], positive_deltas: [1], sum: 1, timestamp: t })).toBe(
+      'positive spans need 2 buckets, there are 1',
+    );
+    expect(
+      problemOf({
+        count_int: 2,
+        negative_spans: [
+          { offset: 0, length: 1 },
+          { offset: -1, length: 1 },
+        ],
+        negative_deltas: [1, 0],
+        sum: -1,
+        timestamp: t,
+      }),
+    ).toBe('negative span 2 has a negative offset (-1)');
   });
 
   it('refuses schemas Prometheus does not know, and takes those it lowers to 8', () => {
@@ -67,7 +89,9 @@ describe('native histogram rules', () => {
   it('holds custom buckets to increasing finite bounds, enough of them, and no zero or negative buckets', () => {
     const h = complianceHistogram(1, { positive: true, custom: true }, t);
     expect(problemOf({ ...h, custom_values: [0.1, 0.5, 0.5, 2.5, 5, 10] })).toBe('custom buckets: bounds must increase strictly (0.5 after 0.5)');
-    expect(problemOf({ ...h, custom_values: [0.1, 0.5, 1, 2.5, 5, Infinity] })).toBe('custom buckets: the last bound, +Inf, must not be given (it is implicit)');
+    expect(problemOf({ ...h, custom_values: [0.1, 0.5, 1, 2.5, 5, Infinity] })).toBe(
+      'custom buckets: the last bound, +Inf, must not be given (it is implicit)',
+    );
     expect(problemOf({ ...h, custom_values: [0.1, 0.5, 1, 2.5] })).toBe('custom buckets: 4 bounds are too few for spans covering 6 buckets');
     expect(problemOf({ ...h, zero_threshold: 0.001 })).toBe('custom buckets: zero_threshold must be 0');
   });

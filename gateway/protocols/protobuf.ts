@@ -76,7 +76,7 @@ function readVarint64(r: protobuf.Reader): void {
 
 function signed(): number {
   if (hi >>> 31 === 0) return hi * 4294967296 + lo;
-  let l = (~lo + 1) >>> 0;
+  const l = (~lo + 1) >>> 0;
   let h = ~hi >>> 0;
   if (l === 0) h = (h + 1) >>> 0;
   return -(h * 4294967296 + l);

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import snappy from 'snappy';
 import { describe, expect, it } from 'vitest';
-import { AutopilotError } from '../../lib/errors.ts';
 import { RETENTION_MS } from '../records.ts';
 import { partialWriteError } from './partial-write.ts';
 import { protoType } from './protobuf.ts';
@@ -211,7 +210,9 @@ describe('remote-write 1.0 built here', () => {
 
   it('reads 64-bit timestamps exactly, negative ones included', () => {
     const body = encode(WriteRequest, {
-      timeseries: [{ labels: [{ name: '__name__', value: 'm' }], samples: [{ value: 1, timestamp: 1_767_225_600_123 }, { value: 1, timestamp: -5 }, { value: 1 }] }],
+      timeseries: [
+        { labels: [{ name: '__name__', value: 'm' }], samples: [{ value: 1, timestamp: 1_767_225_600_123 }, { value: 1, timestamp: -5 }, { value: 1 }] },
+      ],
     });
     expect(decodeRemoteWrite(body, V1, LIMITS).samples.map((s) => s.timestamp)).toEqual([1_767_225_600_123, -5, 0]);
   });
@@ -245,7 +246,9 @@ describe('remote-write 2.0', () => {
     expect(batch).toMatchObject({ version: '2.0', exemplars: 1, metadata: 2 });
     expect(batch.samples).toEqual([{ metric_name: 'http_requests_total', labels: { code: '200', job: 'api' }, timestamp: now, value: 42, stale: false }]);
     expect(Object.keys(batch.samples[0]!.labels)).toEqual(['code', 'job']);
-    expect(batch.histograms).toEqual([{ metric_name: 'latency_seconds', labels: { job: 'api' }, timestamp: now, count: 7.5, sum: 1.25, stale: false, problem: undefined }]);
+    expect(batch.histograms).toEqual([
+      { metric_name: 'latency_seconds', labels: { job: 'api' }, timestamp: now, count: 7.5, sum: 1.25, stale: false, problem: undefined },
+    ]);
     expect(writtenHeaders(batch)).toEqual({
       'X-Prometheus-Remote-Write-Samples-Written': '1',
       'X-Prometheus-Remote-Write-Histograms-Written': '1',
@@ -262,7 +265,16 @@ describe('remote-write 2.0', () => {
   it('keeps the stale marker apart from other NaNs', () => {
     const body = encode(RequestV2, {
       symbols,
-      timeseries: [{ labels_refs: [1, 2], samples: [{ value: STALE, timestamp: now }, { value: OTHER_NAN, timestamp: now + 1 }, { value: Infinity, timestamp: now + 2 }] }],
+      timeseries: [
+        {
+          labels_refs: [1, 2],
+          samples: [
+            { value: STALE, timestamp: now },
+            { value: OTHER_NAN, timestamp: now + 1 },
+            { value: Infinity, timestamp: now + 2 },
+          ],
+        },
+      ],
     });
     const batch = decodeRemoteWrite(body, V2, LIMITS);
     expect(batch.samples.map((s) => s.stale)).toEqual([true, false, false]);
@@ -306,7 +318,9 @@ describe('Prometheus conformance: histograms, ±Inf, UTF-8 names', () => {
     const out = toMetricPoints('acme', batch, now);
     expect(out.points.map((p) => `${p.metric_name}=${p.value}`)).toEqual(['up=1', 'test_histogram_count=27', 'test_histogram_sum=1']);
     expect(out).toMatchObject({ total: 3, inconsistent: 1, invalid: 0, rejectedHistograms: 1, rejectedSamples: 0 });
-    expect(out.problems).toEqual(['minimal_hist{job="test"}: native histogram refused: count is 99 but the buckets hold 23 (zero 0, positive 23, negative 0): they must be equal']);
+    expect(out.problems).toEqual([
+      'minimal_hist{job="test"}: native histogram refused: count is 99 but the buckets hold 23 (zero 0, positive 23, negative 0): they must be equal',
+    ]);
     const err = partialWriteError('samples', out)!;
     expect([err.status, err.code]).toEqual([400, 'invalid_records']);
     expect(err.message).toBe('1 of 3 samples were not written: 1 native histograms whose count, buckets or schema do not agree; the other 2 were written');
@@ -325,7 +339,16 @@ describe('Prometheus conformance: histograms, ±Inf, UTF-8 names', () => {
     // Before: all three were dropped while Samples-Written said 3.
     const body = encode(RequestV2, {
       symbols: ['', '__name__', 'edge_values'],
-      timeseries: [{ labels_refs: [1, 2], samples: [{ value: Infinity, timestamp: now - 2 }, { value: -Infinity, timestamp: now - 1 }, { value: OTHER_NAN, timestamp: now }] }],
+      timeseries: [
+        {
+          labels_refs: [1, 2],
+          samples: [
+            { value: Infinity, timestamp: now - 2 },
+            { value: -Infinity, timestamp: now - 1 },
+            { value: OTHER_NAN, timestamp: now },
+          ],
+        },
+      ],
     });
     const batch = decodeRemoteWrite(body, V2, LIMITS);
     const out = toMetricPoints('acme', batch, now);
@@ -361,8 +384,20 @@ describe('Prometheus conformance: histograms, ±Inf, UTF-8 names', () => {
         WriteRequest.fromObject({
           timeseries: [
             { labels: [{ name: '__name__', value: 'bad@@name' }], samples: [{ value: 1, timestamp: now }] },
-            { labels: [{ name: '__name__', value: 'ok_name' }, { name: 'zone', value: 'eu@@1' }], samples: [{ value: 1, timestamp: now }] },
-            { labels: [{ name: '__name__', value: 'ok_name' }, { name: 'lbl@@', value: 'x' }], samples: [{ value: 1, timestamp: now }] },
+            {
+              labels: [
+                { name: '__name__', value: 'ok_name' },
+                { name: 'zone', value: 'eu@@1' },
+              ],
+              samples: [{ value: 1, timestamp: now }],
+            },
+            {
+              labels: [
+                { name: '__name__', value: 'ok_name' },
+                { name: 'lbl@@', value: 'x' },
+              ],
+              samples: [{ value: 1, timestamp: now }],
+            },
             { labels: [{ name: '__name__', value: 'fine\ufffd' }], samples: [{ value: 2, timestamp: now }] },
           ],
         }),
@@ -434,7 +469,11 @@ describe('remote-write refusals', () => {
     const big = snappy.compressSync(Buffer.alloc(5000, 7));
     expect(big.length).toBeLessThan(1000);
     const err = errorOf(() => decodeRemoteWrite(big, V1, { maxDecodedBytes: 4096 }));
-    expect([err.status, err.code, err.message]).toEqual([413, 'payload_too_large', 'body decompresses to 5000 bytes, over the limit of 4096; send smaller batches']);
+    expect([err.status, err.code, err.message]).toEqual([
+      413,
+      'payload_too_large',
+      'body decompresses to 5000 bytes, over the limit of 4096; send smaller batches',
+    ]);
     // A header claiming 4 GiB is refused the same way, with no allocation.
     expect(errorOf(() => decodeRemoteWrite(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0]), V1, LIMITS)).status).toBe(413);
   });

@@ -208,7 +208,15 @@ function addSeries(batch: RemoteWriteBatch, metric_name: string, labels: Record<
     batch.samples.push({ metric_name, labels, timestamp: num(s.timestamp), value, stale: isStaleMarker(value) });
   }
   for (const h of histograms) {
-    batch.histograms.push({ metric_name, labels, timestamp: num(h.timestamp), count: histogramCount(h), sum: h.sum, stale: isStaleMarker(h.sum), problem: histogramProblem(h) });
+    batch.histograms.push({
+      metric_name,
+      labels,
+      timestamp: num(h.timestamp),
+      count: histogramCount(h),
+      sum: h.sum,
+      stale: isStaleMarker(h.sum),
+      problem: histogramProblem(h),
+    });
   }
 }
 
@@ -287,7 +295,8 @@ export function toMetricPoints(tenant: string, batch: RemoteWriteBatch, now = Da
     const countName = `${h.metric_name}_count`;
     const sumName = `${h.metric_name}_sum`;
     const labels = series.labels(h.labels);
-    const problem = typeof labels === 'string' ? labels : !validMetricName(countName) ? badName(countName) : !validMetricName(sumName) ? badName(sumName) : undefined;
+    const problem =
+      typeof labels === 'string' ? labels : !validMetricName(countName) ? badName(countName) : !validMetricName(sumName) ? badName(sumName) : undefined;
     if (problem !== undefined) {
       reject('histogram', h, problem, 'invalid');
       continue;
@@ -313,11 +322,7 @@ export function toMetricPoints(tenant: string, batch: RemoteWriteBatch, now = Da
 }
 
 const badName = (name: string) =>
-  name === ''
-    ? 'the series has no __name__ label'
-    : hasInvalidUtf8(name)
-      ? 'the metric name is not valid UTF-8'
-      : `metric name must be ${METRIC_NAME_RULE}`;
+  name === '' ? 'the series has no __name__ label' : hasInvalidUtf8(name) ? 'the metric name is not valid UTF-8' : `metric name must be ${METRIC_NAME_RULE}`;
 
 const SERIES_TEXT_MAX = 300;
 
@@ -368,10 +373,7 @@ function withService(labels: Record<string, string>, service: string): Record<st
  * once it is known so that rejected samples are not counted as written.
  * Exemplars are accepted by design (not kept) and count as written.
  */
-export function writtenHeaders(
-  batch: RemoteWriteBatch,
-  conversion?: Pick<MetricConversion, 'rejectedSamples' | 'rejectedHistograms'>,
-): Record<string, string> {
+export function writtenHeaders(batch: RemoteWriteBatch, conversion?: Pick<MetricConversion, 'rejectedSamples' | 'rejectedHistograms'>): Record<string, string> {
   return {
     'X-Prometheus-Remote-Write-Samples-Written': String(batch.samples.length - (conversion?.rejectedSamples ?? 0)),
     'X-Prometheus-Remote-Write-Histograms-Written': String(batch.histograms.length - (conversion?.rejectedHistograms ?? 0)),

@@ -10,10 +10,7 @@ import { AutopilotError, badRequest, describeError } from '../../lib/errors.ts';
 export function uncompressSnappyBlock(body: Uint8Array, maxDecodedBytes: number): Buffer {
   const length = declaredLength(body);
   if (length > maxDecodedBytes) {
-    throw new AutopilotError(
-      'payload_too_large',
-      `body decompresses to ${length} bytes, over the limit of ${maxDecodedBytes}; send smaller batches`,
-    );
+    throw new AutopilotError('payload_too_large', `body decompresses to ${length} bytes, over the limit of ${maxDecodedBytes}; send smaller batches`);
   }
   try {
     return snappy.uncompressSync(body, { asBuffer: true }) as Buffer;

@@ -69,4 +69,3 @@ function decodeCursor(cursor: string): z.infer<typeof cursorShape> {
   }
   return parseWith(cursorShape, value, 'cursor');
 }
-

@@ -15,7 +15,11 @@ const MAX_ISSUES = 100;
  */
 export function ingestRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
-  for (const [path, kind] of [['/v1/metrics', 'metrics'], ['/v1/logs', 'logs'], ['/v1/deployments', 'deployments']] as const) {
+  for (const [path, kind] of [
+    ['/v1/metrics', 'metrics'],
+    ['/v1/logs', 'logs'],
+    ['/v1/deployments', 'deployments'],
+  ] as const) {
     app.post(path, async (c) => {
       const items = parseItems(await readJson(c.req.raw), deps.config.maxBatch);
       deps.telemetry.recordsReceived.inc({ protocol: 'json', kind }, items.length);

@@ -10,7 +10,11 @@ export function lokiRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
   app.post('/loki/api/v1/push', async (c) => {
     const body = await readBytes(c.req.raw);
-    const streams = decodeLokiPush(body, { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') }, { maxDecodedBytes: deps.config.maxBodyBytes * 8 });
+    const streams = decodeLokiPush(
+      body,
+      { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') },
+      { maxDecodedBytes: deps.config.maxBodyBytes * 8 },
+    );
     const tenant = c.get('tenant');
     const converted = toLogEntries(tenant, streams);
     const { entries } = converted;

@@ -33,10 +33,14 @@ export function promptRoutes(deps: Pick<GatewayDeps, 'stores'>): Hono<TenantEnv>
     const input = parsePromptVersion(await readJson(c.req.raw), ['context']);
     const unknown = input.variables.filter((v) => !(PROMPT_VARIABLES as readonly string[]).includes(v));
     if (unknown.length) {
-      throw badRequest(`template uses ${unknown.map((v) => `{{${v}}}`).join(', ')}, which the analyst does not fill in; available: ${PROMPT_VARIABLES.join(', ')}`, { unknown, available: PROMPT_VARIABLES });
+      throw badRequest(
+        `template uses ${unknown.map((v) => `{{${v}}}`).join(', ')}, which the analyst does not fill in; available: ${PROMPT_VARIABLES.join(', ')}`,
+        { unknown, available: PROMPT_VARIABLES },
+      );
     }
     const latest = await prompts().latestVersion(tenant, name);
-    if (input.parent_version !== null && input.parent_version > latest) throw badRequest(`parent_version ${input.parent_version} does not exist (latest is ${latest || 'none'})`);
+    if (input.parent_version !== null && input.parent_version > latest)
+      throw badRequest(`parent_version ${input.parent_version} does not exist (latest is ${latest || 'none'})`);
     const created = await prompts().create(tenant, name, { ...input, parent_version: input.parent_version ?? (latest || null) });
     return c.json(created, 201);
   });

@@ -16,7 +16,11 @@ export function remoteWriteRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
   app.post('/api/v1/write', async (c) => {
     const body = await readBytes(c.req.raw);
-    const batch = decodeRemoteWrite(body, { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') }, { maxDecodedBytes: deps.config.maxBodyBytes * 8 });
+    const batch = decodeRemoteWrite(
+      body,
+      { contentType: c.req.header('content-type'), contentEncoding: c.req.header('content-encoding') },
+      { maxDecodedBytes: deps.config.maxBodyBytes * 8 },
+    );
     const tenant = c.get('tenant');
     const converted = toMetricPoints(tenant, batch);
     const { points, stale } = converted;

@@ -19,7 +19,17 @@ const MIN = 60_000;
 
 const stored = (input: RuleInput, id = 'rule-1'): StoredRule => ({ ...parseRule(input), id, tenant: 'acme', created_at: T, updated_at: T });
 const p99Rule = (extra: Partial<Record<string, unknown>> = {}) =>
-  stored({ name: 'checkout slow', kind: 'threshold', service: 'checkout', metric: 'http_request_duration_ms', field: 'p99', op: 'gt', value: 500, for: '2m', ...extra } as RuleInput);
+  stored({
+    name: 'checkout slow',
+    kind: 'threshold',
+    service: 'checkout',
+    metric: 'http_request_duration_ms',
+    field: 'p99',
+    op: 'gt',
+    value: 500,
+    for: '2m',
+    ...extra,
+  } as RuleInput);
 const anomalyRule = (extra: Partial<Record<string, unknown>> = {}) =>
   stored({ name: 'checkout anomalous', kind: 'anomaly', service: 'checkout', min_severity: 'high', ...extra } as RuleInput, 'rule-2');
 
@@ -113,7 +123,7 @@ describe('threshold rules', () => {
     expect(feed(p99Rule({ for: '0s' }), s, [812])[0]).toHaveLength(1);
   });
 
-  it('resolves on the first non-breaching window, with the firing alert\'s starts_at and fingerprint', () => {
+  it("resolves on the first non-breaching window, with the firing alert's starts_at and fingerprint", () => {
     const rule = p99Rule();
     const s = emptyAlertState();
     const fired = feed(rule, s, [812, 812, 812]).flat();
@@ -157,7 +167,9 @@ describe('threshold rules', () => {
   it('cooldown: a flap that clears inside the cooldown says nothing at all', () => {
     const rule = p99Rule({ for: '0s', cooldown: '10m' });
     const s = emptyAlertState();
-    const statuses = feed(rule, s, [900, 300, 900, 300, 900, 300, 900]).flat().map((a) => a.status);
+    const statuses = feed(rule, s, [900, 300, 900, 300, 900, 300, 900])
+      .flat()
+      .map((a) => a.status);
     expect(statuses).toEqual(['firing', 'resolved']); // without the cooldown: firing, resolved ×4
     const without = emptyAlertState();
     expect(feed(p99Rule({ for: '0s', cooldown: '0s' }), without, [900, 300, 900, 300, 900, 300, 900]).flat()).toHaveLength(7);
@@ -200,7 +212,7 @@ describe('threshold rules', () => {
     expect(out.map((a) => [a.status, a.ends_at])).toEqual([['resolved', T + 4 * MIN]]);
   });
 
-  it('matches tenant, service, metric and the rule\'s labels exactly; one state per series', () => {
+  it("matches tenant, service, metric and the rule's labels exactly; one state per series", () => {
     const rule = p99Rule({ labels: { route: '/pay' }, for: '0s' });
     const s = emptyAlertState();
     expect(evaluateRollup(rule, s, rollup(0, 900, { tenant: 'other' }))).toEqual([]);
@@ -228,10 +240,14 @@ describe('threshold rules', () => {
     expect(evaluateRollup(eq, emptyAlertState(), rollup(0, 100, { count: 1 }))).toEqual([]);
   });
 
-  it('the rule\'s severity, labels and annotations reach the alert; its own summary wins', () => {
+  it("the rule's severity, labels and annotations reach the alert; its own summary wins", () => {
     const rule = p99Rule({ severity: 'critical', for: '0s', annotations: { runbook: 'https://wiki/checkout', summary: 'Checkout is slow' } });
     const [a] = evaluateRollup(rule, emptyAlertState(), rollup(0, 900));
-    expect(a).toMatchObject({ severity: 'critical', labels: { severity: 'critical' }, annotations: { runbook: 'https://wiki/checkout', summary: 'Checkout is slow' } });
+    expect(a).toMatchObject({
+      severity: 'critical',
+      labels: { severity: 'critical' },
+      annotations: { runbook: 'https://wiki/checkout', summary: 'Checkout is slow' },
+    });
   });
 
   it('advance does not resolve a threshold alert: only data does', () => {

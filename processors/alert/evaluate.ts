@@ -188,7 +188,16 @@ export function advance(rule: StoredRule, state: AlertState, eventTime: number):
     toInactive(state);
     return [];
   }
-  return [resolve(rule, state, quietUntil, eventTime, null, `no ${rule.min_severity} or worse anomaly ${anomalyScope(rule)} for ${formatDuration(rule.resolve_after_ms)}`)];
+  return [
+    resolve(
+      rule,
+      state,
+      quietUntil,
+      eventTime,
+      null,
+      `no ${rule.min_severity} or worse anomaly ${anomalyScope(rule)} for ${formatDuration(rule.resolve_after_ms)}`,
+    ),
+  ];
 }
 
 /**
@@ -271,7 +280,15 @@ function fire(rule: StoredRule, state: AlertState, at: number, value: number, su
   return record(rule, state, 'firing', { endsAt: null, receivedAt: at, value, summary });
 }
 
-function resolve(rule: StoredRule, state: AlertState, endsAt: number, receivedAt: number, value: number | null, summary: string, annotations: Record<string, string> = {}): AlertRecord {
+function resolve(
+  rule: StoredRule,
+  state: AlertState,
+  endsAt: number,
+  receivedAt: number,
+  value: number | null,
+  summary: string,
+  annotations: Record<string, string> = {},
+): AlertRecord {
   const out = record(rule, state, 'resolved', { endsAt, receivedAt, value, summary, annotations });
   toInactive(state);
   state.last_resolved_at = endsAt;

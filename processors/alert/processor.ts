@@ -41,7 +41,17 @@ export function alertProcessor(deps: {
     const docs = await deps.rules.all({ deletedWithinMs: 24 * 3600_000 });
     cached = {
       at: Date.now(),
-      rules: docs.map((d) => ({ ...d.definition, ...(d.deleted ? { enabled: false } : {}), id: d.id, tenant: d.tenant, created_at: d.created_at, updated_at: d.updated_at }) as StoredRule),
+      rules: docs.map(
+        (d) =>
+          ({
+            ...d.definition,
+            ...(d.deleted ? { enabled: false } : {}),
+            id: d.id,
+            tenant: d.tenant,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+          }) as StoredRule,
+      ),
     };
     return cached.rules;
   };
@@ -90,12 +100,16 @@ export function alertProcessor(deps: {
   const sweep = async () => {
     const byId = new Map((await rules()).map((r) => [r.id, r]));
     const keys = (await deps.redis.hkeys(STATES)).filter((k) => byId.has(ruleIdOf(k)));
-    await updates.run(() => update(keys, (state) => keys.flatMap((k) => {
-      const rule = byId.get(ruleIdOf(k))!;
-      const now = Date.now();
-      if (!rule.enabled) return retire(rule, state(k), now);
-      return rule.kind === 'threshold' ? expireStale(rule, state(k), now, deps.staleMs, startedAt) : advance(rule, state(k), now);
-    })));
+    await updates.run(() =>
+      update(keys, (state) =>
+        keys.flatMap((k) => {
+          const rule = byId.get(ruleIdOf(k))!;
+          const now = Date.now();
+          if (!rule.enabled) return retire(rule, state(k), now);
+          return rule.kind === 'threshold' ? expireStale(rule, state(k), now, deps.staleMs, startedAt) : advance(rule, state(k), now);
+        }),
+      ),
+    );
   };
   const sweeper = everyInterval(deps.sweepMs, sweep); // retried next tick
 
@@ -118,5 +132,6 @@ export const alert = defineProcessor({
   name: 'alert',
   needsClickHouse: true,
   config: alertConfig,
-  create: (config, s) => alertProcessor({ redis: s.redis, publisher: s.publisher, rules: new DocumentStore(s.clickhouse(), 'alert_rules'), ...config, groupId: s.groupId }),
+  create: (config, s) =>
+    alertProcessor({ redis: s.redis, publisher: s.publisher, rules: new DocumentStore(s.clickhouse(), 'alert_rules'), ...config, groupId: s.groupId }),
 });

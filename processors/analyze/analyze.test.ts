@@ -17,7 +17,10 @@ const SECRET_LOG = 'payment failed for alice@example.com: upstream 10.0.3.7 said
 const inc = incident();
 const ctx = context({
   anomalies: [{ metric: 'latency_ms', kind: 'metric', labels: { route: '/pay' }, value: 812, baseline: 120, z: 8.1, severity: 'critical', at: T + 3 * MIN }],
-  deployments: [{ at: T - 20 * MIN, version: 'v2.3.9', status: 'succeeded', metadata: {} }, { at: T, version: 'v2.4.0', status: 'succeeded', metadata: {} }],
+  deployments: [
+    { at: T - 20 * MIN, version: 'v2.3.9', status: 'succeeded', metadata: {} },
+    { at: T, version: 'v2.4.0', status: 'succeeded', metadata: {} },
+  ],
   errorLogs: [{ at: T + 4 * MIN, level: 'error', message: SECRET_LOG, labels: { component: 'payments' } }],
 });
 
@@ -69,7 +72,15 @@ describe('analyzeIncident with an Ollama stand-in', () => {
   it.each<[string, Behaviour[], Partial<Parameters<typeof deps>[0]>]>([
     ['invalid_answer', [{ kind: 'text', content: 'I think it was the deployment.' }], {}],
     ['timeout', [{ kind: 'slow', ms: 5000, then: { kind: 'answer', body: VALID_ANSWER } }], { timeoutMs: 250 }],
-    ['http_error', [{ kind: 'status', code: 500 }, { kind: 'status', code: 500 }, { kind: 'answer', body: VALID_ANSWER }], {}],
+    [
+      'http_error',
+      [
+        { kind: 'status', code: 500 },
+        { kind: 'status', code: 500 },
+        { kind: 'answer', body: VALID_ANSWER },
+      ],
+      {},
+    ],
   ])('%s: the rules answer, labelled with the reason', async (reason, behaviours, over) => {
     ollama.script(...behaviours);
     const record = await analyzeIncident(inc, deps(over));

@@ -85,7 +85,11 @@ function fallbackReason(err: unknown): string {
  * experiment arm) always gets the same id, so a replay overwrites rather than
  * adds. A new incident version or a new prompt version is a new analysis.
  */
-export function analysisId(incident: Pick<IncidentRecord, 'incident_id' | 'version'>, prompt: Pick<PromptTemplate, 'name' | 'version'>, experiment: { id: string; variant: string } | null): string {
+export function analysisId(
+  incident: Pick<IncidentRecord, 'incident_id' | 'version'>,
+  prompt: Pick<PromptTemplate, 'name' | 'version'>,
+  experiment: { id: string; variant: string } | null,
+): string {
   const arm = experiment ? `:${experiment.id}/${experiment.variant}` : '';
   return `${incident.incident_id}:v${incident.version}:${prompt.name}@${prompt.version}${arm}`;
 }

@@ -11,7 +11,11 @@ const schema = z.strictObject({
   ANALYZE_MODEL: z.string().min(1).default('llama3.2:3b'),
   ANALYZE_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   ANALYZE_RETRIES: z.coerce.number().int().min(0).max(5).default(1),
-  ANALYZE_MAX_CONTEXT_BYTES: z.coerce.number().int().min(1024).default(16 * 1024),
+  ANALYZE_MAX_CONTEXT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(16 * 1024),
   /** Incidents analysed at once by one process: model calls are slow, and a batch should not wait for them one by one. */
   ANALYZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   /** The prompt the analyst renders: its version tagged `production`, unless an experiment assigns another. */
@@ -31,7 +35,11 @@ export interface AnalyzeConfig {
 export function analyzeConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
   const c = schema.parse(variablesWithPrefix(env, 'ANALYZE_'));
   return {
-    ollamaHost: z.string().url().default('http://localhost:11434').parse(env.OLLAMA_HOST || undefined),
+    ollamaHost: z
+      .string()
+      .url()
+      .default('http://localhost:11434')
+      .parse(env.OLLAMA_HOST || undefined),
     model: c.ANALYZE_MODEL,
     timeoutMs: c.ANALYZE_TIMEOUT_MS,
     retries: c.ANALYZE_RETRIES,

@@ -10,7 +10,6 @@ import { context, incident, MIN, T } from '../../test/fixtures/analysis.ts';
 // A quote in the tenant proves every value travels as a query parameter.
 const TENANT = "o'brien";
 
-
 describe('loadContext on the embedded engine', () => {
   let ch: ClickHouseClient;
   beforeAll(async () => {
@@ -31,7 +30,16 @@ describe('loadContext on the embedded engine', () => {
       ['error_rate', T + 5 * MIN],
       ['latency_ms', T + 6 * MIN],
     ]);
-    expect(ctx.anomalies[0]).toEqual({ metric: 'latency_ms', kind: 'metric', labels: { route: '/pay' }, value: 812, baseline: 120, z: 8.1, severity: 'critical', at: T + 3 * MIN });
+    expect(ctx.anomalies[0]).toEqual({
+      metric: 'latency_ms',
+      kind: 'metric',
+      labels: { route: '/pay' },
+      value: 812,
+      baseline: 120,
+      z: 8.1,
+      severity: 'critical',
+      at: T + 3 * MIN,
+    });
     expect(ctx.anomalies[1]!.kind).toBe('error_rate');
 
     // error and fatal in the 10 minutes up to the last signal, oldest first.
@@ -64,16 +72,40 @@ describe('loadContext on the embedded engine', () => {
 
 async function seed(ch: ClickHouseClient): Promise<void> {
   const anomaly = (id: string, service: string, at: number, over: Record<string, unknown> = {}, tenant = TENANT) => ({
-    anomaly_id: id, tenant, service, metric_name: 'latency_ms', labels: { route: '/pay' }, kind: 'metric',
-    current_value: 812, baseline_mean: 118, baseline_std_dev: 85, baseline_median: 120, z_score: 8.1, deviation_percent: 576,
-    severity: 'critical', level_shift: false, detected_at: at, source_topic: 'autopilot.rollups', source_partition: 0, source_offset: 1, ...over,
+    anomaly_id: id,
+    tenant,
+    service,
+    metric_name: 'latency_ms',
+    labels: { route: '/pay' },
+    kind: 'metric',
+    current_value: 812,
+    baseline_mean: 118,
+    baseline_std_dev: 85,
+    baseline_median: 120,
+    z_score: 8.1,
+    deviation_percent: 576,
+    severity: 'critical',
+    level_shift: false,
+    detected_at: at,
+    source_topic: 'autopilot.rollups',
+    source_partition: 0,
+    source_offset: 1,
+    ...over,
   });
   await ch.insert({
     table: 'anomalies',
     format: 'JSONEachRow',
     values: [
       anomaly('an-1', 'checkout', T + 3 * MIN),
-      anomaly('an-2', 'checkout', T + 5 * MIN, { metric_name: 'error_rate', kind: 'error_rate', labels: {}, current_value: 0.2, baseline_median: 0.01, z_score: 6.3, severity: 'high' }),
+      anomaly('an-2', 'checkout', T + 5 * MIN, {
+        metric_name: 'error_rate',
+        kind: 'error_rate',
+        labels: {},
+        current_value: 0.2,
+        baseline_median: 0.01,
+        z_score: 6.3,
+        severity: 'high',
+      }),
       anomaly('an-3', 'checkout', T + 6 * MIN),
       anomaly('an-old', 'checkout', T - 120 * MIN),
       anomaly('an-web', 'web', T + 4 * MIN),
@@ -82,7 +114,14 @@ async function seed(ch: ClickHouseClient): Promise<void> {
   });
   let offset = 0;
   const log = (level: string, at: number, message: string, service = 'checkout', labels: Record<string, string> = {}) => ({
-    tenant: TENANT, service, level, timestamp: at, message, labels, kafka_partition: 0, kafka_offset: offset++,
+    tenant: TENANT,
+    service,
+    level,
+    timestamp: at,
+    message,
+    labels,
+    kafka_partition: 0,
+    kafka_offset: offset++,
   });
   await ch.insert({
     table: 'log_entries',
@@ -97,7 +136,14 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     ],
   });
   const deployment = (version: string, status: string, at: number, service = 'checkout', metadata: Record<string, string> = {}) => ({
-    tenant: TENANT, service, timestamp: at, version, status, metadata, kafka_partition: 0, kafka_offset: offset++,
+    tenant: TENANT,
+    service,
+    timestamp: at,
+    version,
+    status,
+    metadata,
+    kafka_partition: 0,
+    kafka_offset: offset++,
   });
   await ch.insert({
     table: 'deployments',
@@ -111,9 +157,23 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     ],
   });
   const alert = (fingerprint: string, name: string, status: string, startsAt: number, receivedAt: number, over: Record<string, unknown> = {}) => ({
-    alert_id: `${fingerprint}:${status}:${startsAt}`, tenant: TENANT, service: 'checkout', source: 'alertmanager', alert_name: name, status,
-    severity: 'critical', fingerprint, labels: { alertname: name }, annotations: {}, starts_at: startsAt, ends_at: null, received_at: receivedAt,
-    generator_url: null, rule_id: null, value: null, ...over,
+    alert_id: `${fingerprint}:${status}:${startsAt}`,
+    tenant: TENANT,
+    service: 'checkout',
+    source: 'alertmanager',
+    alert_name: name,
+    status,
+    severity: 'critical',
+    fingerprint,
+    labels: { alertname: name },
+    annotations: {},
+    starts_at: startsAt,
+    ends_at: null,
+    received_at: receivedAt,
+    generator_url: null,
+    rule_id: null,
+    value: null,
+    ...over,
   });
   await ch.insert({
     table: 'alerts',
@@ -196,7 +256,14 @@ describe('renderContext', () => {
 
   it('then trims the timeline and the least severe series, and cuts only as a last resort', () => {
     const anomalies = Array.from({ length: 40 }, (_, i) => ({
-      metric: `metric_${i}`, kind: 'metric', labels: {}, value: 10 + i, baseline: 1, z: 3 + i / 10, severity: i === 39 ? 'critical' : 'medium', at: T + i * 1000,
+      metric: `metric_${i}`,
+      kind: 'metric',
+      labels: {},
+      value: 10 + i,
+      baseline: 1,
+      z: 3 + i / 10,
+      severity: i === 39 ? 'critical' : 'medium',
+      at: T + i * 1000,
     }));
     const capped = renderContext(context({ anomalies, errorLogs: [log(T, 'x')] }), { maxBytes: 900 });
     expect(Buffer.byteLength(capped)).toBeLessThanOrEqual(900);

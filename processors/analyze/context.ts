@@ -122,11 +122,35 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
 
 // 64-bit integers arrive as strings in JSON; Number() above turns them back.
 type Millis = string | number;
-interface RawAnomaly { metric_name: string; kind: string; labels: Record<string, string>; current_value: number; baseline_median: number; z_score: number; severity: string; at: Millis }
-interface RawLog { at: Millis; level: string; message: string; labels: Record<string, string> }
-interface RawDeployment { at: Millis; version: string; status: string; metadata: Record<string, string> }
-interface RawAlert { alert_name: string; severity: string; status: string; annotations: Record<string, string>; at: Millis }
-
+interface RawAnomaly {
+  metric_name: string;
+  kind: string;
+  labels: Record<string, string>;
+  current_value: number;
+  baseline_median: number;
+  z_score: number;
+  severity: string;
+  at: Millis;
+}
+interface RawLog {
+  at: Millis;
+  level: string;
+  message: string;
+  labels: Record<string, string>;
+}
+interface RawDeployment {
+  at: Millis;
+  version: string;
+  status: string;
+  metadata: Record<string, string>;
+}
+interface RawAlert {
+  alert_name: string;
+  severity: string;
+  status: string;
+  annotations: Record<string, string>;
+  at: Millis;
+}
 
 /**
  * The context as compact text for a prompt, at most `maxBytes` of UTF-8.
@@ -148,10 +172,14 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
         `${inc.suspect_deployment.minutes_before} min before the first anomaly.`
       : 'The correlator named no suspect deployment.',
   ];
-  const deployments = section(`Deployments (${ctx.deployments.length}):`, ctx.deployments.map((d) =>
-    `- ${isoTimeShort(d.at)} ${d.version} ${d.status}${formatMap(d.metadata)}`));
-  const alerts = section(`Firing alerts (${ctx.alerts.length}):`, ctx.alerts.map((a) =>
-    `- since ${isoTimeShort(a.at)} ${a.name} [${a.severity}]${a.summary ? `: ${oneLine(a.summary)}` : ''}`));
+  const deployments = section(
+    `Deployments (${ctx.deployments.length}):`,
+    ctx.deployments.map((d) => `- ${isoTimeShort(d.at)} ${d.version} ${d.status}${formatMap(d.metadata)}`),
+  );
+  const alerts = section(
+    `Firing alerts (${ctx.alerts.length}):`,
+    ctx.alerts.map((a) => `- since ${isoTimeShort(a.at)} ${a.name} [${a.severity}]${a.summary ? `: ${oneLine(a.summary)}` : ''}`),
+  );
 
   const timeline = inc.signals.map((s) => ({
     at: s.at,
@@ -196,7 +224,10 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
   return cutToBytes(text, opts.maxBytes);
 }
 
-interface Item { at: number; text: string }
+interface Item {
+  at: number;
+  text: string;
+}
 
 function trimmable(part: { title: string; items: Item[]; unit: string }, dropped: number): string[] {
   if (part.items.length === 0 && dropped === 0) return [];

@@ -17,7 +17,10 @@ const ask = (over: Partial<AskOptions> = {}) =>
   askModel({ host: ollama.url, model: 'llama3.2:3b', prompt: 'What broke?', timeoutMs: 2000, retries: 2, retryDelayMs: 10, ...over });
 
 async function failure(p: Promise<unknown>): Promise<ModelFailure> {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ModelFailure);
   return err as ModelFailure;
 }
@@ -118,7 +121,9 @@ describe('parseAnswer', () => {
   });
 
   it('says when the answer was cut off at the token limit', () => {
-    expect(() => parseAnswer({ message: { role: 'assistant', content: '{"root_cause": {"desc' }, done_reason: 'length' })).toThrow(/cut off at the token limit/);
+    expect(() => parseAnswer({ message: { role: 'assistant', content: '{"root_cause": {"desc' }, done_reason: 'length' })).toThrow(
+      /cut off at the token limit/,
+    );
   });
 });
 

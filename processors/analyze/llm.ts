@@ -70,7 +70,12 @@ export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
     } catch (err) {
       const failure = err instanceof ModelFailure ? err : classify(err);
       if (!failure.retriable || attempt > opts.retries) {
-        throw new ModelFailure(failure.reason, failure.message, { retriable: failure.retriable, attempts: attempt, status: failure.status, cause: failure.cause });
+        throw new ModelFailure(failure.reason, failure.message, {
+          retriable: failure.retriable,
+          attempts: attempt,
+          status: failure.status,
+          cause: failure.cause,
+        });
       }
       await backOff(attempt - 1, { initialMs: opts.retryDelayMs ?? 250, maxMs: Infinity, jitter: 'none' });
     }
@@ -153,7 +158,17 @@ function classify(err: unknown): ModelFailure {
   return new ModelFailure('http_error', `asking the model failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 
 /** undici puts the socket error in `cause` (sometimes an AggregateError of one per address tried). */
 function networkCode(err: unknown): string | undefined {

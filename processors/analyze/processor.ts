@@ -43,9 +43,7 @@ export function analyzeProcessor(deps: {
 
   /** The prompt for this incident, and the experiment arm that chose it if any. */
   async function promptFor(incident: IncidentRecord): Promise<{ prompt: PromptTemplate; experiment: { id: string; variant: string } | null }> {
-    const running = (await deps.experiments.list(incident.tenant))
-      .filter((e) => e.status === 'running' && e.definition.prompt === config.promptName)
-      .at(-1);
+    const running = (await deps.experiments.list(incident.tenant)).filter((e) => e.status === 'running' && e.definition.prompt === config.promptName).at(-1);
     if (running) {
       const variant = assignVariant({ ...running.definition, id: running.id }, incident.incident_id);
       const arm = { id: running.id, variant: variant.name };

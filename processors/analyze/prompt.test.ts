@@ -6,9 +6,7 @@ import { incident } from '../../test/fixtures/analysis.ts';
 describe('prompt templates', () => {
   it('the built-in prompt renders with the variables every analysis offers', () => {
     expect(DEFAULT_PROMPT).toMatchObject({ name: 'incident-analysis', version: 0 });
-    expect(templateVariables(DEFAULT_PROMPT.template)).toEqual(
-      expect.arrayContaining(['service', 'severity', 'context', 'answer_schema']),
-    );
+    expect(templateVariables(DEFAULT_PROMPT.template)).toEqual(expect.arrayContaining(['service', 'severity', 'context', 'answer_schema']));
     const text = renderTemplate(DEFAULT_PROMPT.template, promptVariables(incident(), 'CONTEXT-MARKER'));
     expect(text).not.toMatch(/\{\{/);
     expect(text).toContain('Service: checkout');

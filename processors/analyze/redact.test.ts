@@ -5,7 +5,10 @@ const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.do
 
 describe('redact', () => {
   it.each([
-    ['POST /api/login failed for alice@example.com from 203.0.113.42: invalid password', 'POST /api/login failed for [REDACTED:email] from [REDACTED:ip]: invalid password'],
+    [
+      'POST /api/login failed for alice@example.com from 203.0.113.42: invalid password',
+      'POST /api/login failed for [REDACTED:email] from [REDACTED:ip]: invalid password',
+    ],
     [`upstream 401: Authorization: Bearer ${JWT}`, 'upstream 401: Authorization: Bearer [REDACTED:jwt]'],
     ['proxy sent Authorization: Bearer abcdefghijklmnop1234', 'proxy sent Authorization: Bearer [REDACTED:token]'],
     ['header authorization=Basic dXNlcjpwYXNz', 'header authorization=Basic [REDACTED:token]'],

@@ -28,7 +28,8 @@ const SCHEME = String.raw`(?:(?:Bearer|Basic|Token|Digest)\s+)`;
 const VALUE = String.raw`(?!\[REDACTED)(?:"[^"\n]*"|'[^'\n]*'|[^\s"',;&)}\]]+)`;
 
 /** Identifiers that look random but are not secret, recognised by the word before them. */
-const PUBLIC_ID_BEFORE = /\b(?:commit|revision|rev|sha|sha1|sha256|digest|hash|checksum|etag|trace[_-]?id|traceid|span[_-]?id|spanid|request[_-]?id|req[_-]?id|correlation[_-]?id|x-request-id|id)["']?\s*[:=@]?\s*["']?$/i;
+const PUBLIC_ID_BEFORE =
+  /\b(?:commit|revision|rev|sha|sha1|sha256|digest|hash|checksum|etag|trace[_-]?id|traceid|span[_-]?id|spanid|request[_-]?id|req[_-]?id|correlation[_-]?id|x-request-id|id)["']?\s*[:=@]?\s*["']?$/i;
 
 const VERSION_BEFORE = /\b(?:version|ver|release|build|v)\s*[:=]?\s*$/i;
 
@@ -92,7 +93,7 @@ const RULES: Rule[] = [
     // Candidates are checked by node's own parser; a digit is required so `Foo::Bar` style names stay.
     kind: 'ip',
     pattern: /(?<![\w:.])(?:[0-9a-fA-F]{0,4}:){2,7}(?:[0-9a-fA-F]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])/g,
-    replace: (m) => (m.includes('::') || m.split(':').length === 8) && /\d/.test(m) && isIPv6(m) ? mark('ip') : m,
+    replace: (m) => ((m.includes('::') || m.split(':').length === 8) && /\d/.test(m) && isIPv6(m) ? mark('ip') : m),
   },
   {
     kind: 'secret',

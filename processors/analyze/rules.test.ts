@@ -5,7 +5,15 @@ import { analyzeByRules, componentOf } from './rules.ts';
 import { context, incident, MIN, T } from '../../test/fixtures/analysis.ts';
 
 const anomaly = (metric: string, at: number, over: Partial<ContextAnomaly> = {}): ContextAnomaly => ({
-  metric, kind: 'metric', labels: {}, value: 812, baseline: 120, z: 8.1, severity: 'critical', at, ...over,
+  metric,
+  kind: 'metric',
+  labels: {},
+  value: 812,
+  baseline: 120,
+  z: 8.1,
+  severity: 'critical',
+  at,
+  ...over,
 });
 const errorLog = (at: number, message: string, labels: Record<string, string> = {}) => ({ at, level: 'error', message, labels });
 const deployment = (at: number, version: string, status = 'succeeded', metadata: Record<string, string> = {}) => ({ at, version, status, metadata });
@@ -25,32 +33,42 @@ const noSuspect = incident({
 
 describe('rule-based analysis', () => {
   it('blames the suspect deployment and recommends rolling back to the version before it', () => {
-    const answer = analyze(context({
-      anomalies: [anomaly('latency_ms', T + 3 * MIN)],
-      deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0', 'succeeded', { commit: '3f78685' })],
-    }));
-    expect(answer.root_cause.description).toBe('The deployment of v2.4.0 to checkout at 2026-11-23T12:00:00Z, 3 min before the first anomaly, is the likely cause.');
+    const answer = analyze(
+      context({
+        anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+        deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0', 'succeeded', { commit: '3f78685' })],
+      }),
+    );
+    expect(answer.root_cause.description).toBe(
+      'The deployment of v2.4.0 to checkout at 2026-11-23T12:00:00Z, 3 min before the first anomaly, is the likely cause.',
+    );
     expect(answer.root_cause.reasoning).toContain('commit 3f78685');
     expect(answer.recommended_actions[0]).toMatchObject({ action: 'Roll back checkout from v2.4.0 to v2.3.9', risk: 'low', priority: 1 });
     expect(answer.recommended_actions[1]!.action).toContain('Review the changes in v2.4.0 (commit 3f78685)');
     expect(answer.severity).toBe('critical');
     // The fixture's incident has an error spike too.
-    expect(answer.estimated_customer_impact).toMatch(/^Some requests to checkout are probably failing; requests to checkout are probably slower than usual since about 2026-11-23T12:03:00Z/);
+    expect(answer.estimated_customer_impact).toMatch(
+      /^Some requests to checkout are probably failing; requests to checkout are probably slower than usual since about 2026-11-23T12:03:00Z/,
+    );
   });
 
   it('derives confidence from the evidence: a short gap, more series, errors and alerts raise it', () => {
-    const weak = analyze(context({
-      incident: incident({
-        suspect_deployment: { id: 'd', version: 'v2.4.0', at: T, minutes_before: 25 },
-        signals: [{ id: 'an-1', kind: 'anomaly', at: T + 25 * MIN, summary: 'latency', severity: 'medium' }],
+    const weak = analyze(
+      context({
+        incident: incident({
+          suspect_deployment: { id: 'd', version: 'v2.4.0', at: T, minutes_before: 25 },
+          signals: [{ id: 'an-1', kind: 'anomaly', at: T + 25 * MIN, summary: 'latency', severity: 'medium' }],
+        }),
+        anomalies: [anomaly('latency_ms', T + 25 * MIN, { severity: 'medium', z: 3.2 })],
       }),
-      anomalies: [anomaly('latency_ms', T + 25 * MIN, { severity: 'medium', z: 3.2 })],
-    }));
-    const strong = analyze(context({
-      anomalies: [anomaly('latency_ms', T + 3 * MIN), anomaly('cpu', T + 3 * MIN), anomaly('error_rate', T + 4 * MIN, { kind: 'error_rate' })],
-      errorLogs: [errorLog(T + 4 * MIN, 'NullPointerException in CartService', { logger: 'cart' })],
-      alerts: [{ name: 'HighLatency', severity: 'critical', status: 'firing', summary: 'p99 > 1s', at: T + 4 * MIN }],
-    }));
+    );
+    const strong = analyze(
+      context({
+        anomalies: [anomaly('latency_ms', T + 3 * MIN), anomaly('cpu', T + 3 * MIN), anomaly('error_rate', T + 4 * MIN, { kind: 'error_rate' })],
+        errorLogs: [errorLog(T + 4 * MIN, 'NullPointerException in CartService', { logger: 'cart' })],
+        alerts: [{ name: 'HighLatency', severity: 'critical', status: 'firing', summary: 'p99 > 1s', at: T + 4 * MIN }],
+      }),
+    );
     expect(weak.root_cause.confidence).toBeLessThan(60);
     expect(strong.root_cause.confidence).toBeGreaterThanOrEqual(80);
     expect(strong.root_cause.confidence).toBeLessThanOrEqual(85); // rules never claim certainty
@@ -61,48 +79,61 @@ describe('rule-based analysis', () => {
   });
 
   it('finds a deployment in the context when the correlator named none, but not one after the trouble began', () => {
-    const answer = analyze(context({
-      incident: noSuspect,
-      anomalies: [anomaly('latency_ms', T + 3 * MIN)],
-      deployments: [deployment(T - 10 * MIN, 'v7'), deployment(T + 5 * MIN, 'v8')],
-    }));
+    const answer = analyze(
+      context({
+        incident: noSuspect,
+        anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+        deployments: [deployment(T - 10 * MIN, 'v7'), deployment(T + 5 * MIN, 'v8')],
+      }),
+    );
     expect(answer.root_cause.description).toContain('The deployment of v7 to checkout at 2026-11-23T11:50:00Z, 13 min before the first anomaly');
   });
 
   it('when a rollback already happened, asks to confirm it instead of rolling back again', () => {
-    const answer = analyze(context({
-      anomalies: [anomaly('latency_ms', T + 3 * MIN)],
-      deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0'), deployment(T + 7 * MIN, 'v2.3.9', 'rollback')],
-    }));
+    const answer = analyze(
+      context({
+        anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+        deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0'), deployment(T + 7 * MIN, 'v2.3.9', 'rollback')],
+      }),
+    );
     expect(answer.recommended_actions[0]!.action).toBe('Confirm that the rollback to v2.3.9 at 2026-11-23T12:07:00Z brought checkout back to its baseline');
   });
 
   it('neither rolls back to a version whose deployment was cancelled or failed, nor takes a cancelled rollback for one', () => {
     // Before, the target was v2.3.10 (the latest other version, though it never went out).
-    const answer = analyze(context({
-      anomalies: [anomaly('latency_ms', T + 3 * MIN)],
-      deployments: [
-        deployment(T - 40 * MIN, 'v2.3.9'), deployment(T - 25 * MIN, 'v2.3.10', 'failed'), deployment(T - 20 * MIN, 'v2.3.11', 'cancelled'),
-        deployment(T, 'v2.4.0'), deployment(T + 7 * MIN, 'v2.3.9', 'cancelled'),
-      ],
-    }));
+    const answer = analyze(
+      context({
+        anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+        deployments: [
+          deployment(T - 40 * MIN, 'v2.3.9'),
+          deployment(T - 25 * MIN, 'v2.3.10', 'failed'),
+          deployment(T - 20 * MIN, 'v2.3.11', 'cancelled'),
+          deployment(T, 'v2.4.0'),
+          deployment(T + 7 * MIN, 'v2.3.9', 'cancelled'),
+        ],
+      }),
+    );
     expect(answer.recommended_actions[0]).toMatchObject({ action: 'Roll back checkout from v2.4.0 to v2.3.9', risk: 'low' });
   });
 
   it('without a deployment, blames the component the error logs name most (labels, component= and [tags])', () => {
-    const answer = analyze(context({
-      incident: noSuspect,
-      anomalies: [anomaly('error_rate', T + 3 * MIN, { kind: 'error_rate' })],
-      errorLogs: [
-        errorLog(T + MIN, 'ERROR [db-pool] connection refused to 10.0.3.7:5432'),
-        errorLog(T + 2 * MIN, 'ERROR [db-pool] connection refused to 10.0.3.8:5432'),
-        errorLog(T + 2 * MIN, 'timeout acquiring connection component=db-pool'),
-        errorLog(T + 2 * MIN, 'cache miss storm', { component: 'redis-cache' }),
-        errorLog(T + 3 * MIN, 'unexpected end of input'),
-      ],
-    }));
+    const answer = analyze(
+      context({
+        incident: noSuspect,
+        anomalies: [anomaly('error_rate', T + 3 * MIN, { kind: 'error_rate' })],
+        errorLogs: [
+          errorLog(T + MIN, 'ERROR [db-pool] connection refused to 10.0.3.7:5432'),
+          errorLog(T + 2 * MIN, 'ERROR [db-pool] connection refused to 10.0.3.8:5432'),
+          errorLog(T + 2 * MIN, 'timeout acquiring connection component=db-pool'),
+          errorLog(T + 2 * MIN, 'cache miss storm', { component: 'redis-cache' }),
+          errorLog(T + 3 * MIN, 'unexpected end of input'),
+        ],
+      }),
+    );
     expect(answer.root_cause.description).toBe('Failures in db-pool of checkout: it is named in 3 of 5 error log lines.');
-    expect(answer.recommended_actions[0]!.action).toBe('Investigate db-pool, starting with its most frequent error: "ERROR [db-pool] connection refused to [REDACTED:ip]:5432" (2×)');
+    expect(answer.recommended_actions[0]!.action).toBe(
+      'Investigate db-pool, starting with its most frequent error: "ERROR [db-pool] connection refused to [REDACTED:ip]:5432" (2×)',
+    );
     expect(JSON.stringify(answer)).not.toContain('10.0.3.7');
     expect(answer.root_cause.confidence).toBeGreaterThan(40);
     expect(answer.root_cause.confidence).toBeLessThanOrEqual(70);
@@ -110,29 +141,38 @@ describe('rule-based analysis', () => {
   });
 
   it('with errors that name no component, describes the most frequent error with low confidence', () => {
-    const answer = analyze(context({
-      incident: noSuspect,
-      errorLogs: [errorLog(T + MIN, 'payment declined for alice@example.com'), errorLog(T + 2 * MIN, 'payment declined for bob@example.com')],
-    }));
+    const answer = analyze(
+      context({
+        incident: noSuspect,
+        errorLogs: [errorLog(T + MIN, 'payment declined for alice@example.com'), errorLog(T + 2 * MIN, 'payment declined for bob@example.com')],
+      }),
+    );
     expect(answer.root_cause.description).toBe('Errors in checkout, most often: "payment declined for [REDACTED:email]".');
     expect(answer.root_cause.confidence).toBeLessThanOrEqual(30);
   });
 
   it('with only firing alerts, names the alert', () => {
-    const answer = analyze(context({
-      incident: noSuspect,
-      alerts: [{ name: 'DiskAlmostFull', severity: 'warning', status: 'firing', summary: 'disk 95% full on 10.1.2.3', at: T }],
-    }));
+    const answer = analyze(
+      context({
+        incident: noSuspect,
+        alerts: [{ name: 'DiskAlmostFull', severity: 'warning', status: 'firing', summary: 'disk 95% full on 10.1.2.3', at: T }],
+      }),
+    );
     expect(answer.root_cause.description).toBe('Alert DiskAlmostFull is firing for checkout: disk 95% full on [REDACTED:ip].');
     expect(answer.root_cause.confidence).toBeLessThanOrEqual(40);
     expect(answer.recommended_actions).toEqual([expect.objectContaining({ action: 'Follow the runbook of the firing alert DiskAlmostFull', priority: 1 })]);
   });
 
   it('otherwise says what was observed, with a low confidence', () => {
-    const answer = analyze(context({
-      incident: noSuspect,
-      anomalies: [anomaly('queue_depth', T + 3 * MIN, { value: 5000, baseline: 40, z: 12, severity: 'high' }), anomaly('cpu', T + 3 * MIN, { z: 3, severity: 'high' })],
-    }));
+    const answer = analyze(
+      context({
+        incident: noSuspect,
+        anomalies: [
+          anomaly('queue_depth', T + 3 * MIN, { value: 5000, baseline: 40, z: 12, severity: 'high' }),
+          anomaly('cpu', T + 3 * MIN, { z: 3, severity: 'high' }),
+        ],
+      }),
+    );
     expect(answer.root_cause.description).toBe('Unexplained anomalies on checkout: 2 series, the strongest queue_depth (5000 vs baseline 40).');
     expect(answer.root_cause.confidence).toBe(15);
     expect(answer.recommended_actions[0]!.action).toBe('Investigate queue_depth on checkout around 2026-11-23T12:03:00Z');

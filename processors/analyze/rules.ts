@@ -23,7 +23,13 @@ import { redact } from './redact.ts';
  */
 export function analyzeByRules(ctx: IncidentContext): AnalysisAnswer {
   const facts = gather(ctx);
-  const answer = facts.deployment ? deploymentCause(facts) : facts.errors.any ? errorCause(facts) : facts.alerts.length > 0 ? alertCause(facts) : observedOnly(facts);
+  const answer = facts.deployment
+    ? deploymentCause(facts)
+    : facts.errors.any
+      ? errorCause(facts)
+      : facts.alerts.length > 0
+        ? alertCause(facts)
+        : observedOnly(facts);
   return {
     ...answer,
     recommended_actions: [...answer.recommended_actions, ...alertActions(facts, answer.recommended_actions.length)],
@@ -48,7 +54,13 @@ function gather(ctx: IncidentContext) {
     deployment: suspectOf(ctx, firstProblemAt),
     series,
     worstSeverity: worst([...ctx.anomalies.map((a) => a.severity), ...problems.map((s) => s.severity ?? 'medium')]),
-    errors: { any: errorSpikes > 0 || ctx.errorLogs.length > 0, spikes: errorSpikes, logs: ctx.errorLogs.length, top: topMessage(ctx), component: topComponent(ctx) },
+    errors: {
+      any: errorSpikes > 0 || ctx.errorLogs.length > 0,
+      spikes: errorSpikes,
+      logs: ctx.errorLogs.length,
+      top: topMessage(ctx),
+      component: topComponent(ctx),
+    },
     alerts: ctx.alerts,
   };
 }
@@ -64,7 +76,8 @@ function suspectOf(ctx: IncidentContext, firstProblemAt: number) {
   // A deployment that failed or was cancelled put no version in place: it is neither the version to go back to nor a rollback done.
   const wentOut = (d: { status: string }) => d.status !== 'failed' && d.status !== 'cancelled';
   const previous = ctx.deployments.filter((d) => d.at < at && d.version !== version && wentOut(d)).at(-1)?.version ?? null;
-  const rollback = ctx.deployments.find((d) => d.at > at && wentOut(d) && (/roll.?back/i.test(d.status) || (previous !== null && d.version === previous))) ?? null;
+  const rollback =
+    ctx.deployments.find((d) => d.at > at && wentOut(d) && (/roll.?back/i.test(d.status) || (previous !== null && d.version === previous))) ?? null;
   return {
     version,
     at,
@@ -94,21 +107,30 @@ function deploymentCause(f: Facts): Cause {
   ].filter(Boolean);
   const target = d.previous ?? 'the previous version';
   const actions: AnalysisAnswer['recommended_actions'] = d.rollback
-    ? [{
-        action: `Confirm that the rollback to ${d.rollback.version} at ${isoTimeShort(d.rollback.at)} brought ${f.service} back to its baseline`,
-        reasoning: `A deployment after ${d.version} is already in the context (${d.rollback.version}, ${d.rollback.status}); if the anomalies persist after it, ${d.version} is not the cause.`,
-        risk: 'low',
-        priority: 1,
-      }]
-    : [{
-        action: `Roll back ${f.service} from ${d.version} to ${target}`,
-        reasoning: `The trouble started ${d.gapMinutes} min after ${d.version} went out; a rollback is the fastest test of that hypothesis and the fastest mitigation.`,
-        risk: d.previous ? 'low' : 'medium',
-        priority: 1,
-      }];
+    ? [
+        {
+          action: `Confirm that the rollback to ${d.rollback.version} at ${isoTimeShort(d.rollback.at)} brought ${f.service} back to its baseline`,
+          reasoning: `A deployment after ${d.version} is already in the context (${d.rollback.version}, ${d.rollback.status}); if the anomalies persist after it, ${d.version} is not the cause.`,
+          risk: 'low',
+          priority: 1,
+        },
+      ]
+    : [
+        {
+          action: `Roll back ${f.service} from ${d.version} to ${target}`,
+          reasoning: `The trouble started ${d.gapMinutes} min after ${d.version} went out; a rollback is the fastest test of that hypothesis and the fastest mitigation.`,
+          risk: d.previous ? 'low' : 'medium',
+          priority: 1,
+        },
+      ];
   actions.push({
     action: `Review the changes in ${d.version}${d.commit ? ` (commit ${d.commit})` : ''}${f.errors.component ? `, starting with ${f.errors.component.name}` : ''}`,
-    reasoning: `To find what in the change affects ${f.series.map((s) => s.metric).slice(0, 3).join(', ') || 'the service'} before rolling forward again.`,
+    reasoning: `To find what in the change affects ${
+      f.series
+        .map((s) => s.metric)
+        .slice(0, 3)
+        .join(', ') || 'the service'
+    } before rolling forward again.`,
     risk: 'low',
     priority: 2,
   });
@@ -124,7 +146,12 @@ function deploymentCause(f: Facts): Cause {
 
 function errorCause(f: Facts): Cause {
   const { component, top, logs, spikes } = f.errors;
-  const observed = [describeErrors(f), describeSeries(f), describeAlerts(f), `no deployment in the ${DEPLOYMENT_LOOKBACK_MS / 60_000} min before the first anomaly`].filter(Boolean);
+  const observed = [
+    describeErrors(f),
+    describeSeries(f),
+    describeAlerts(f),
+    `no deployment in the ${DEPLOYMENT_LOOKBACK_MS / 60_000} min before the first anomaly`,
+  ].filter(Boolean);
   if (component) {
     const share = component.count / Math.max(1, logs);
     const confidence = 30 + Math.round(20 * share) + (spikes > 0 ? 10 : 0) + (logs >= 10 ? 5 : 0) + (f.alerts.length > 0 ? 3 : 0);
@@ -152,13 +179,17 @@ function errorCause(f: Facts): Cause {
   }
   return {
     root_cause: {
-      description: top ? `Errors in ${f.service}, most often: "${top.message}".` : `The error rate of ${f.service} rose without a deployment or error logs to explain it.`,
+      description: top
+        ? `Errors in ${f.service}, most often: "${top.message}".`
+        : `The error rate of ${f.service} rose without a deployment or error logs to explain it.`,
       confidence: clamp(20 + (spikes > 0 ? 10 : 0) + (top && top.count >= 5 ? 5 : 0), 50),
       reasoning: `Rule-based analysis (no model). Observed: ${observed.join('; ')}. No component could be named from the logs, so this describes the symptom rather than the cause.`,
     },
     recommended_actions: [
       {
-        action: top ? `Find where "${top.message}" is raised in ${f.service} and why` : `Look at the failing requests of ${f.service} (status codes, endpoints, error logs)`,
+        action: top
+          ? `Find where "${top.message}" is raised in ${f.service} and why`
+          : `Look at the failing requests of ${f.service} (status codes, endpoints, error logs)`,
         reasoning: 'It is the most common error around the incident.',
         risk: 'low',
         priority: 1,
@@ -191,7 +222,9 @@ function observedOnly(f: Facts): Cause {
     },
     recommended_actions: [
       {
-        action: top ? `Investigate ${top.metric} on ${f.service} around ${isoTimeShort(f.firstProblemAt)}` : `Check ${f.service}'s dashboards around ${isoTimeShort(f.firstProblemAt)}`,
+        action: top
+          ? `Investigate ${top.metric} on ${f.service} around ${isoTimeShort(f.firstProblemAt)}`
+          : `Check ${f.service}'s dashboards around ${isoTimeShort(f.firstProblemAt)}`,
         reasoning: 'It deviates most from its baseline.',
         risk: 'low',
         priority: 1,
@@ -208,11 +241,27 @@ function observedOnly(f: Facts): Cause {
 
 function alertActions(f: Facts, after: number): AnalysisAnswer['recommended_actions'] {
   if (f.alerts.length === 0) return [];
-  const names = f.alerts.slice(0, 3).map((a) => a.name).join(', ');
-  return [{ action: `Follow the runbook of the firing alert${f.alerts.length > 1 ? 's' : ''} ${names}`, reasoning: 'They fire for this service now and may name a known remedy.', risk: 'low', priority: after + 1 }];
+  const names = f.alerts
+    .slice(0, 3)
+    .map((a) => a.name)
+    .join(', ');
+  return [
+    {
+      action: `Follow the runbook of the firing alert${f.alerts.length > 1 ? 's' : ''} ${names}`,
+      reasoning: 'They fire for this service now and may name a known remedy.',
+      risk: 'low',
+      priority: after + 1,
+    },
+  ];
 }
 
-interface Series { metric: string; value: number; baseline: number; z: number; severity: string }
+interface Series {
+  metric: string;
+  value: number;
+  baseline: number;
+  z: number;
+  severity: string;
+}
 
 /** One entry per metric and labels (its strongest anomaly), weakest first. */
 function seriesOf(anomalies: ContextAnomaly[]): Series[] {
@@ -227,7 +276,10 @@ function seriesOf(anomalies: ContextAnomaly[]): Series[] {
 
 const describeSeries = (f: Facts) => {
   if (f.series.length === 0) return '';
-  const strongest = [...f.series].reverse().slice(0, 3).map((s) => `${s.metric} ${num(s.value)} vs baseline ${num(s.baseline)} (z ${num(s.z)})`);
+  const strongest = [...f.series]
+    .reverse()
+    .slice(0, 3)
+    .map((s) => `${s.metric} ${num(s.value)} vs baseline ${num(s.baseline)} (z ${num(s.z)})`);
   return `${f.series.length} anomalous series, strongest ${strongest.join(', ')}; worst severity ${f.worstSeverity}`;
 };
 
@@ -241,7 +293,12 @@ const describeErrors = (f: Facts) => {
 };
 
 const describeAlerts = (f: Facts) =>
-  f.alerts.length === 0 ? '' : `firing alerts: ${f.alerts.slice(0, 5).map((a) => `${a.name} [${a.severity}]${a.summary ? ` "${truncate(redact(a.summary), 120)}"` : ''}`).join(', ')}`;
+  f.alerts.length === 0
+    ? ''
+    : `firing alerts: ${f.alerts
+        .slice(0, 5)
+        .map((a) => `${a.name} [${a.severity}]${a.summary ? ` "${truncate(redact(a.summary), 120)}"` : ''}`)
+        .join(', ')}`;
 
 /** The most frequent error message, redacted (so messages differing only in an address count together). */
 function topMessage(ctx: IncidentContext): { message: string; count: number } | null {
@@ -264,7 +321,12 @@ export function componentOf(log: { message: string; labels: Record<string, strin
 }
 
 function topComponent(ctx: IncidentContext): { name: string; count: number } | null {
-  const top = mostFrequent(ctx.errorLogs.map(componentOf).filter((c): c is string => c !== null).map(redact));
+  const top = mostFrequent(
+    ctx.errorLogs
+      .map(componentOf)
+      .filter((c): c is string => c !== null)
+      .map(redact),
+  );
   return top && { name: top.message, count: top.count };
 }
 
@@ -282,7 +344,8 @@ function impactOf(f: Facts): string {
   const parts: string[] = [];
   if (f.errors.any) parts.push(`some requests to ${f.service} are probably failing`);
   if (/latency|duration|response_time|_ms\b|_seconds\b|p9\d/i.test(metrics)) parts.push(`requests to ${f.service} are probably slower than usual`);
-  if (/cpu|memory|mem_|heap|queue|saturation|disk|connections/i.test(metrics)) parts.push(`${f.service} is short of capacity, which customers may feel as slowness or errors`);
+  if (/cpu|memory|mem_|heap|queue|saturation|disk|connections/i.test(metrics))
+    parts.push(`${f.service} is short of capacity, which customers may feel as slowness or errors`);
   if (parts.length === 0) return `Unknown from the signals: no error or latency signal for ${f.service} (estimate by rules, not measured).`;
   const sentence = parts.join('; ');
   return `${sentence[0]!.toUpperCase()}${sentence.slice(1)} since about ${isoTimeShort(f.firstProblemAt)} (estimate by rules, not measured).`;

@@ -5,7 +5,12 @@ import { DEFAULT_CORRELATION, type CorrelationConfig } from './incidents.ts';
 
 /** Correlation settings from CORRELATE_* variables, in minutes; unknown ones are refused. */
 const MIN = 60_000;
-const minutes = (ms: number) => z.coerce.number().positive().default(ms / MIN).transform((m) => m * MIN);
+const minutes = (ms: number) =>
+  z.coerce
+    .number()
+    .positive()
+    .default(ms / MIN)
+    .transform((m) => m * MIN);
 const schema = z.strictObject({
   CORRELATE_WINDOW_MINUTES: minutes(DEFAULT_CORRELATION.windowMs),
   CORRELATE_SUSPECT_LOOKBACK_MINUTES: minutes(DEFAULT_CORRELATION.suspectLookbackMs),

@@ -5,7 +5,14 @@ const T = Date.UTC(2026, 10, 23, 12, 0, 0);
 const MIN = 60_000;
 const deploy = (at: number, version = 'v2'): Signal => ({ id: `dep-${at}`, kind: 'deployment', at, summary: `deploy ${version}`, version });
 /** An anomaly that is part of a run (its series' second in a row) unless `consecutive` says otherwise. */
-const anomaly = (at: number, severity: Signal['severity'] = 'critical', consecutive = 2): Signal => ({ id: `an-${at}`, kind: 'anomaly', at, summary: 'latency', severity, consecutive });
+const anomaly = (at: number, severity: Signal['severity'] = 'critical', consecutive = 2): Signal => ({
+  id: `an-${at}`,
+  kind: 'anomaly',
+  at,
+  summary: 'latency',
+  severity,
+  consecutive,
+});
 
 describe('incident correlation', () => {
   it('opens on two signals within the window and names the deployment before the first anomaly', () => {
@@ -57,7 +64,12 @@ describe('incident correlation', () => {
     const [open] = applySignal(s, 't', 'api', anomaly(T + MIN));
     expect(resolveIfQuiet(s, T + 10 * MIN)).toBeNull();
     const resolved = resolveIfQuiet(s, T + MIN + DEFAULT_CORRELATION.quietPeriodMs);
-    expect(resolved).toMatchObject({ incident_id: open!.incident_id, status: 'resolved', version: 2, resolved_at: T + MIN + DEFAULT_CORRELATION.quietPeriodMs });
+    expect(resolved).toMatchObject({
+      incident_id: open!.incident_id,
+      status: 'resolved',
+      version: 2,
+      resolved_at: T + MIN + DEFAULT_CORRELATION.quietPeriodMs,
+    });
 
     const afterResolve = T + 20 * MIN;
     expect(applySignal(s, 't', 'api', anomaly(afterResolve))).toEqual([]); // cooldown: no new incident, old one untouched
@@ -163,7 +175,7 @@ describe('incident correlation', () => {
     const s = emptyServiceState();
     applySignal(s, 't', 'api', deploy(T));
     applySignal(s, 't', 'api', anomaly(T + 1000));
-    let last;
+    let last: ReturnType<typeof applySignal>[number] | undefined;
     for (let i = 2; i < 500; i++) [last] = applySignal(s, 't', 'api', anomaly(T + i * 1000));
     expect(last!.signal_count).toBe(500);
     expect(last!.signals.length).toBeLessThanOrEqual(TIMELINE_LIMIT);

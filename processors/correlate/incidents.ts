@@ -134,9 +134,7 @@ export function applySignal(state: ServiceState, tenant: string, service: string
 
   // Trouble started with the first anomaly of the earliest run, not with the sample that made the run count.
   const firstProblem = problems.map((q) => runStart(state.recent, q)).reduce((a, b) => (b.at < a.at ? b : a));
-  const suspect = state.recent
-    .filter((r) => r.kind === 'deployment' && r.at <= firstProblem.at && r.at >= firstProblem.at - cfg.suspectLookbackMs)
-    .at(-1);
+  const suspect = state.recent.filter((r) => r.kind === 'deployment' && r.at <= firstProblem.at && r.at >= firstProblem.at - cfg.suspectLookbackMs).at(-1);
   const timeline = state.recent.filter((r) => r === suspect || r.at >= firstProblem.at);
   const incident: Incident = {
     incident_id: incidentId(tenant, service, firstProblem.id),

@@ -20,24 +20,43 @@ import { correlateConfig } from './config.ts';
  * its id and changes nothing.
  */
 
-
 export function toSignal(d: Decoded): { tenant: string; service: string; signal: Signal } | null {
   if (d.topic === TOPICS.alerts.topic) {
     const a = d.value as AlertRecord;
     if (a.status !== 'firing') return null; // a resolved alert is not a new problem; quiet resolution handles the incident
     const summary = `alert ${a.alert_name} firing (${a.severity})${a.annotations.summary ? `: ${a.annotations.summary}` : ''}`;
     // An alert has already waited out its own `for`: it is a sustained signal, like a run of anomalies.
-    return { tenant: a.tenant, service: a.service, signal: { id: a.alert_id, kind: 'alert', at: a.starts_at, summary, severity: alertSignalSeverity(a.severity), source: `alert:${a.fingerprint}` } };
+    return {
+      tenant: a.tenant,
+      service: a.service,
+      signal: { id: a.alert_id, kind: 'alert', at: a.starts_at, summary, severity: alertSignalSeverity(a.severity), source: `alert:${a.fingerprint}` },
+    };
   }
   if (d.topic === TOPICS.deployments.topic) {
     const e = d.value as DeploymentEvent;
     const summary = `deployed ${e.version} (${e.status})${e.metadata.commit ? ` commit ${e.metadata.commit}` : ''}`;
-    return { tenant: e.tenant, service: e.service, signal: { id: `dep_${d.partition}_${d.offset}`, kind: 'deployment', at: e.timestamp, summary, version: e.version } };
+    return {
+      tenant: e.tenant,
+      service: e.service,
+      signal: { id: `dep_${d.partition}_${d.offset}`, kind: 'deployment', at: e.timestamp, summary, version: e.version },
+    };
   }
   const a = d.value as Anomaly;
   const summary = `${a.metric_name} = ${round(a.current_value)} vs baseline ${round(a.baseline_median)} (z ${round(a.z_score)})`;
   const kind = a.kind === 'error_rate' ? 'error_spike' : 'anomaly';
-  return { tenant: a.tenant, service: a.service, signal: { id: a.anomaly_id, kind, at: a.detected_at, summary, severity: a.severity, consecutive: a.level_shift ? Math.max(2, a.consecutive) : a.consecutive, source: `${a.metric_name}${JSON.stringify(a.labels)}` } };
+  return {
+    tenant: a.tenant,
+    service: a.service,
+    signal: {
+      id: a.anomaly_id,
+      kind,
+      at: a.detected_at,
+      summary,
+      severity: a.severity,
+      consecutive: a.level_shift ? Math.max(2, a.consecutive) : a.consecutive,
+      source: `${a.metric_name}${JSON.stringify(a.labels)}`,
+    },
+  };
 }
 
 /**
@@ -46,13 +65,7 @@ export function toSignal(d: Decoded): { tenant: string; service: string; signal:
  * recovers sends none: every `sweepMs` the open incidents are checked against
  * the wall clock and resolved once quiet for the quiet period.
  */
-export function correlateProcessor(deps: {
-  redis: Redis;
-  publisher: Publisher;
-  config: CorrelationConfig;
-  sweepMs: number;
-  groupId: string;
-}): ProcessorSpec {
+export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; config: CorrelationConfig; sweepMs: number; groupId: string }): ProcessorSpec {
   // Redis keys live under the consumer group: the state belongs to the group's progress.
   const stateKey = (tenant: string, service: string) => `${deps.groupId}:${tenant}:${service}`;
   /** The services with an open incident, for the sweep that resolves quiet ones on the wall clock. */
@@ -97,10 +110,12 @@ export function correlateProcessor(deps: {
 
   const sweep = async () => {
     for (const key of await redis.smembers(OPEN_SET)) {
-      await updates.run(() => updateService(key, (state) => {
-        const resolved = resolveIfQuiet(state, Date.now(), deps.config);
-        return resolved ? [resolved] : [];
-      }));
+      await updates.run(() =>
+        updateService(key, (state) => {
+          const resolved = resolveIfQuiet(state, Date.now(), deps.config);
+          return resolved ? [resolved] : [];
+        }),
+      );
     }
   };
   const sweeper = everyInterval(deps.sweepMs, sweep); // a failed sweep is simply retried next tick

@@ -115,7 +115,9 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
 
 /** What makes a log line the same line: its stream, timestamp and text (hashed: open minutes keep one per line). */
 function lineIdentity(l: LogEntry): string {
-  return createHash('sha1').update(JSON.stringify([l.timestamp, l.level, l.labels, l.message])).digest('base64');
+  return createHash('sha1')
+    .update(JSON.stringify([l.timestamp, l.level, l.labels, l.message]))
+    .digest('base64');
 }
 
 export const errorRate = defineProcessor({

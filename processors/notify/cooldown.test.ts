@@ -48,7 +48,9 @@ describe('Cooldown', () => {
 
   it('grants exactly one of many concurrent notices on separate connections (separate processes, as far as Redis can tell)', async () => {
     const cooldowns = Array.from({ length: 8 }, () => new Cooldown(redis.client(), 'test3'));
-    const results = await Promise.all(cooldowns.flatMap((c, i) => Array.from({ length: 5 }, (_, j) => c.claim('acme', 'checkout', 'race', `n-${i}-${j}`, 10_000))));
+    const results = await Promise.all(
+      cooldowns.flatMap((c, i) => Array.from({ length: 5 }, (_, j) => c.claim('acme', 'checkout', 'race', `n-${i}-${j}`, 10_000))),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(results).toHaveLength(40);
   });
@@ -61,15 +63,31 @@ describe('Cooldown', () => {
 
 describe('FinishedDeliveries', () => {
   const row = (o: Partial<NotificationDelivery> = {}): NotificationDelivery => ({
-    delivery_id: 'd1', tenant: 'acme', service: 'checkout', target_id: 't1', target_kind: 'webhook', reason: 'incident', subject_id: 'inc-1',
-    outcome: 'delivered', attempts: 1, status_code: 200, error: null, duration_ms: 12, at: 1_714_564_980_000, ...o,
+    delivery_id: 'd1',
+    tenant: 'acme',
+    service: 'checkout',
+    target_id: 't1',
+    target_kind: 'webhook',
+    reason: 'incident',
+    subject_id: 'inc-1',
+    outcome: 'delivered',
+    attempts: 1,
+    status_code: 200,
+    error: null,
+    duration_ms: 12,
+    at: 1_714_564_980_000,
+    ...o,
   });
 
   it('gives back the recorded outcome of a notice per target, null for the others', async () => {
     const finished = new FinishedDeliveries(redis.client(), 'test-fin');
     await finished.record('an-1', row());
     await finished.record('an-1', row({ target_id: 't3', outcome: 'suppressed', attempts: 0, status_code: null }));
-    expect(await finished.find('acme', 'an-1', ['t1', 't2', 't3'])).toEqual([row(), null, row({ target_id: 't3', outcome: 'suppressed', attempts: 0, status_code: null })]);
+    expect(await finished.find('acme', 'an-1', ['t1', 't2', 't3'])).toEqual([
+      row(),
+      null,
+      row({ target_id: 't3', outcome: 'suppressed', attempts: 0, status_code: null }),
+    ]);
     // Another notice of the same incident, or the same ids in another tenant, are not finished.
     expect(await finished.find('acme', 'an-2', ['t1'])).toEqual([null]);
     expect(await finished.find('globex', 'an-1', ['t1'])).toEqual([null]);

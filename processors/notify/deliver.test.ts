@@ -15,7 +15,15 @@ type Script = (n: number, req: IncomingMessage, res: ServerResponse) => void;
 const servers: Server[] = [];
 afterEach(async () => {
   // Slow answers still pending must not hold a server open past its test.
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => (s.close(() => r()), s.closeAllConnections()))));
+  await Promise.all(
+    servers.splice(0).map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.close(() => r());
+          s.closeAllConnections();
+        }),
+    ),
+  );
 });
 
 async function receiver(script: Script): Promise<Receiver> {
@@ -34,10 +42,12 @@ async function receiver(script: Script): Promise<Receiver> {
   return { url: `http://127.0.0.1:${port}/hook`, port, requests };
 }
 
-const answer = (status: number, body = '', headers: Record<string, string> = {}) => (res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-  res.end(body);
-};
+const answer =
+  (status: number, body = '', headers: Record<string, string> = {}) =>
+  (res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+    res.end(body);
+  };
 
 function options(overrides: Partial<DeliverOptions> = {}): DeliverOptions & { waits: number[] } {
   const waits: number[] = [];
@@ -94,7 +104,9 @@ describe('deliver', () => {
   });
 
   it('waits at least Retry-After on a 429, capped at maxWaitMs', async () => {
-    const r = await receiver((n, _req, res) => (n === 1 ? answer(429, '', { 'retry-after': '2' })(res) : n === 2 ? answer(429, '', { 'retry-after': '3600' })(res) : answer(200)(res)));
+    const r = await receiver((n, _req, res) =>
+      n === 1 ? answer(429, '', { 'retry-after': '2' })(res) : n === 2 ? answer(429, '', { 'retry-after': '3600' })(res) : answer(200)(res),
+    );
     const opts = options({ maxWaitMs: 5000 });
     const result = await deliver({ url: r.url }, {}, opts);
     expect(result).toMatchObject({ outcome: 'delivered', attempts: 3 });

@@ -37,14 +37,23 @@ beforeEach(() => {
 });
 
 const target = (id: string): StoredDocument<NotificationTarget> => ({
-  id, tenant: 'acme', created_at: 0, updated_at: 0, definition: { name: id, kind: 'webhook', url: hook.url, enabled: true },
+  id,
+  tenant: 'acme',
+  created_at: 0,
+  updated_at: 0,
+  definition: { name: id, kind: 'webhook', url: hook.url, enabled: true },
 });
 
 /** A notifier as a fresh process would build it: its own Redis connection, the same consumer group (so the same keys). */
 function notifier(targets = [target('t1')], cooldownMs = 60_000) {
   const publisher = { publish: async (_kind: string, rows: NotificationDelivery[]) => void published.push(rows) } as unknown as Publisher;
   const store = { list: async () => targets } as unknown as DocumentStore<NotificationTarget>;
-  const outcomes = new Counter({ name: `notifications_${run}_${Math.random().toString(36).slice(2)}`, help: 'test', labelNames: ['outcome', 'target_kind', 'reason'], registers: [new Registry()] });
+  const outcomes = new Counter({
+    name: `notifications_${run}_${Math.random().toString(36).slice(2)}`,
+    help: 'test',
+    labelNames: ['outcome', 'target_kind', 'reason'],
+    registers: [new Registry()],
+  });
   return notifyProcessor({
     redis: redis.client(),
     publisher,
@@ -58,7 +67,11 @@ function notifier(targets = [target('t1')], cooldownMs = 60_000) {
 /** An ordinary attempt, as the runtime hands it over. */
 const ctx = { finalAttempt: false };
 const decoded = (value: AnalysisRecord | AlertRecord, offset = 0): Decoded => ({
-  topic: 'analysis_id' in value ? TOPICS.analyses.topic : TOPICS.alerts.topic, partition: 0, offset: String(offset), value, message: {} as KafkaMessage,
+  topic: 'analysis_id' in value ? TOPICS.analyses.topic : TOPICS.alerts.topic,
+  partition: 0,
+  offset: String(offset),
+  value,
+  message: {} as KafkaMessage,
 });
 
 describe('notify across a replay', () => {
@@ -89,7 +102,10 @@ describe('notify across a replay', () => {
     // The replay sees a second target (as if the crash came between the two deliveries).
     await notifier([target('t1'), target('t2')]).handle([decoded(analysis)], ctx);
     expect(hook.bodies).toHaveLength(2);
-    expect(published[1]!.map((r) => [r.target_id, r.outcome])).toEqual([['t1', 'delivered'], ['t2', 'delivered']]);
+    expect(published[1]!.map((r) => [r.target_id, r.outcome])).toEqual([
+      ['t1', 'delivered'],
+      ['t2', 'delivered'],
+    ]);
     expect(published[1]![0]).toEqual(published[0]![0]);
   });
 

@@ -58,7 +58,12 @@ export function notifyProcessor(deps: {
     if (d.topic === TOPICS.analyses.topic) {
       const a = d.value as AnalysisRecord;
       return {
-        tenant: a.tenant, service: a.service, reason: 'incident', subject_id: a.incident_id, notice_id: a.analysis_id, severity: a.severity,
+        tenant: a.tenant,
+        service: a.service,
+        reason: 'incident',
+        subject_id: a.incident_id,
+        notice_id: a.analysis_id,
+        severity: a.severity,
         slack: () => slackMessage(a, incidentUrl(a.incident_id)),
         webhook: () => incidentAnalyzedPayload(a, incidentUrl(a.incident_id)),
       };
@@ -66,7 +71,11 @@ export function notifyProcessor(deps: {
     const alert = d.value as AlertRecord;
     if (alert.source !== 'rule') return null;
     return {
-      tenant: alert.tenant, service: alert.service, reason: `alert_${alert.status}:${alert.alert_name}`, subject_id: alert.alert_id, notice_id: alert.alert_id,
+      tenant: alert.tenant,
+      service: alert.service,
+      reason: `alert_${alert.status}:${alert.alert_name}`,
+      subject_id: alert.alert_id,
+      notice_id: alert.alert_id,
       severity: ruleAlertNoticeSeverity(alert.severity),
       slack: () => slackAlertMessage(alert),
       webhook: () => alertPayload(alert),
@@ -80,29 +89,44 @@ export function notifyProcessor(deps: {
     const rows = targets.map(({ id, definition }) => ({
       target: definition,
       // Stable per subject and target: a replayed notice is the same delivery row.
-      base: { tenant: n.tenant, service: n.service, target_id: id, target_kind: definition.kind, reason: n.reason, subject_id: n.subject_id, at, delivery_id: deliveryIdOf(n, id) },
+      base: {
+        tenant: n.tenant,
+        service: n.service,
+        target_id: id,
+        target_kind: definition.kind,
+        reason: n.reason,
+        subject_id: n.subject_id,
+        at,
+        delivery_id: deliveryIdOf(n, id),
+      },
     }));
     // A replay (after a crash, before the commit) repeats what was decided and sent, and sends only what was not.
-    const done = await finished.find(n.tenant, n.notice_id, rows.map((r) => r.base.target_id));
+    const done = await finished.find(
+      n.tenant,
+      n.notice_id,
+      rows.map((r) => r.base.target_id),
+    );
     if (done.every((d) => d !== null)) return done as NotificationDelivery[];
     const mayNotify = await cooldown.claim(n.tenant, n.service, n.reason, n.notice_id, deps.config.cooldownMs);
-    return Promise.all(rows.map(async ({ target, base }, i): Promise<NotificationDelivery> => {
-      if (done[i]) return done[i]!;
-      const row: NotificationDelivery = mayNotify
-        ? {
-            ...base,
-            ...(await deliver(target, target.kind === 'slack' ? n.slack() : n.webhook(), {
-              timeoutMs: deps.config.timeoutMs,
-              retries: deps.config.retries,
-              backoffMs: deps.config.backoffMs,
-              allowLoopback: deps.config.allowLoopback,
-            })),
-          }
-        : { ...base, outcome: 'suppressed', attempts: 0, status_code: null, error: null, duration_ms: 0 };
-      // Killed after the receiver's 2xx and before this write, the replay sends it again: the one duplicate (see FinishedDeliveries).
-      await finished.record(n.notice_id, row);
-      return row;
-    }));
+    return Promise.all(
+      rows.map(async ({ target, base }, i): Promise<NotificationDelivery> => {
+        if (done[i]) return done[i]!;
+        const row: NotificationDelivery = mayNotify
+          ? {
+              ...base,
+              ...(await deliver(target, target.kind === 'slack' ? n.slack() : n.webhook(), {
+                timeoutMs: deps.config.timeoutMs,
+                retries: deps.config.retries,
+                backoffMs: deps.config.backoffMs,
+                allowLoopback: deps.config.allowLoopback,
+              })),
+            }
+          : { ...base, outcome: 'suppressed', attempts: 0, status_code: null, error: null, duration_ms: 0 };
+        // Killed after the receiver's 2xx and before this write, the replay sends it again: the one duplicate (see FinishedDeliveries).
+        await finished.record(n.notice_id, row);
+        return row;
+      }),
+    );
   };
 
   const handle = async (batch: Decoded[]) => {
@@ -128,5 +152,12 @@ export const notify = defineProcessor({
   needsClickHouse: true,
   config: notifyConfig,
   create: (config, s) =>
-    notifyProcessor({ redis: s.redis, publisher: s.publisher, targets: new DocumentStore(s.clickhouse(), 'notification_targets'), config, outcomes: notifyTelemetry(s.registry).outcomes, groupId: s.groupId }),
+    notifyProcessor({
+      redis: s.redis,
+      publisher: s.publisher,
+      targets: new DocumentStore(s.clickhouse(), 'notification_targets'),
+      config,
+      outcomes: notifyTelemetry(s.registry).outcomes,
+      groupId: s.groupId,
+    }),
 });

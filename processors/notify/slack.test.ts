@@ -18,8 +18,7 @@ function texts(m: SlackMessage): { text: string; max: number }[] {
   }
   return out;
 }
-const sectionTexts = (m: SlackMessage) =>
-  m.attachments[0]!.blocks.flatMap((b) => (b.type === 'section' && 'text' in b ? [b.text.text] : []));
+const sectionTexts = (m: SlackMessage) => m.attachments[0]!.blocks.flatMap((b) => (b.type === 'section' && 'text' in b ? [b.text.text] : []));
 const blockOf = <T extends SlackBlock['type']>(m: SlackMessage, type: T) =>
   m.attachments[0]!.blocks.find((b) => b.type === type) as Extract<SlackBlock, { type: T }> | undefined;
 
@@ -109,7 +108,13 @@ describe('slackAlertMessage', () => {
 
   it('stays within limits with huge annotations and labels', () => {
     const big = 'y'.repeat(20_000);
-    const m = slackAlertMessage(sampleAlert({ alert_name: big, annotations: { summary: big, description: big }, labels: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`l${i}`, big])) }));
+    const m = slackAlertMessage(
+      sampleAlert({
+        alert_name: big,
+        annotations: { summary: big, description: big },
+        labels: Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`l${i}`, big])),
+      }),
+    );
     for (const { text, max } of texts(m)) expect(text.length).toBeLessThanOrEqual(max);
   });
 });

@@ -93,14 +93,18 @@ export function slackAlertMessage(alert: AlertRecord): SlackMessage {
   if (button) blocks.push(button);
 
   return {
-    text: cut(`[${state}] ${escapeMrkdwn(alert.alert_name)} on ${escapeMrkdwn(alert.service)} (${escapeMrkdwn(alert.severity)})${summary ? `: ${escapeMrkdwn(summary)}` : ''}`, SLACK_LIMITS.text),
+    text: cut(
+      `[${state}] ${escapeMrkdwn(alert.alert_name)} on ${escapeMrkdwn(alert.service)} (${escapeMrkdwn(alert.severity)})${summary ? `: ${escapeMrkdwn(summary)}` : ''}`,
+      SLACK_LIMITS.text,
+    ),
     attachments: [{ color: firing ? severityColor(alert.severity) : RESOLVED_COLOR, blocks: blocks.slice(0, SLACK_LIMITS.blocks) }],
   };
 }
 
 function analysisSource(a: AnalysisRecord): string {
   const experiment = a.variant ? `, variant ${escapeMrkdwn(a.variant)}` : '';
-  if (a.source === 'llm') return `source: llm (${escapeMrkdwn(a.model ?? 'unknown model')}, prompt ${escapeMrkdwn(a.prompt_name)} v${a.prompt_version}${experiment})`;
+  if (a.source === 'llm')
+    return `source: llm (${escapeMrkdwn(a.model ?? 'unknown model')}, prompt ${escapeMrkdwn(a.prompt_name)} v${a.prompt_version}${experiment})`;
   return `source: rules${a.fallback_reason ? ` (fallback: ${escapeMrkdwn(a.fallback_reason)})` : ''}`;
 }
 
@@ -143,7 +147,10 @@ const context = (texts: string[]): SlackBlock => ({
 /** A link button, or null when Slack would refuse the URL (not http(s), or too long). */
 function linkButton(label: string, url: string, style?: 'primary'): SlackBlock | null {
   if (!/^https?:\/\//i.test(url) || url.length > SLACK_LIMITS.url) return null;
-  return { type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: cut(label, SLACK_LIMITS.buttonText) }, url, ...(style ? { style } : {}) }] };
+  return {
+    type: 'actions',
+    elements: [{ type: 'button', text: { type: 'plain_text', text: cut(label, SLACK_LIMITS.buttonText) }, url, ...(style ? { style } : {}) }],
+  };
 }
 
 /**

@@ -5,7 +5,16 @@ import { registered } from '../runtime/telemetry.ts';
 export function notifyTelemetry(registry: Registry) {
   const name = 'autopilot_notifications_total';
   return {
-    outcomes: registered(registry, name, () =>
-      new Counter({ name, help: 'Notification deliveries by outcome (delivered, failed, suppressed), target kind and reason', labelNames: ['outcome', 'target_kind', 'reason'], registers: [registry] })),
+    outcomes: registered(
+      registry,
+      name,
+      () =>
+        new Counter({
+          name,
+          help: 'Notification deliveries by outcome (delivered, failed, suppressed), target kind and reason',
+          labelNames: ['outcome', 'target_kind', 'reason'],
+          registers: [registry],
+        }),
+    ),
   };
 }

@@ -92,7 +92,10 @@ export function rollupProcessor(deps: {
     if (closed.length) {
       await deps.clickhouse.insert({ table: 'metric_rollups', values: closed, format: 'JSONEachRow' });
       // Through the publisher: it cuts a burst of windows into sends below Kafka's message limit.
-      await deps.publisher.publish('rollups', closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w));
+      await deps.publisher.publish(
+        'rollups',
+        closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w),
+      );
     }
     if (late.length) await deps.clickhouse.insert({ table: 'metric_late_points', values: late, format: 'JSONEachRow' });
   }
@@ -116,5 +119,12 @@ export const rollup = defineProcessor({
   needsClickHouse: true,
   config: rollupConfig,
   create: (config, s) =>
-    rollupProcessor({ clickhouse: s.clickhouse(), kafka: s.kafka, publisher: s.publisher, config, latePoints: rollupTelemetry(s.registry).latePoints, groupId: s.groupId }),
+    rollupProcessor({
+      clickhouse: s.clickhouse(),
+      kafka: s.kafka,
+      publisher: s.publisher,
+      config,
+      latePoints: rollupTelemetry(s.registry).latePoints,
+      groupId: s.groupId,
+    }),
 });

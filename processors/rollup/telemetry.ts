@@ -5,7 +5,16 @@ import { registered } from '../runtime/telemetry.ts';
 export function rollupTelemetry(registry: Registry) {
   const name = 'autopilot_processor_late_points_total';
   return {
-    latePoints: registered(registry, name, () =>
-      new Counter({ name, help: 'Points that arrived after their window closed (kept in metric_late_points)', labelNames: ['processor', 'topic'], registers: [registry] })),
+    latePoints: registered(
+      registry,
+      name,
+      () =>
+        new Counter({
+          name,
+          help: 'Points that arrived after their window closed (kept in metric_late_points)',
+          labelNames: ['processor', 'topic'],
+          registers: [registry],
+        }),
+    ),
   };
 }

@@ -40,9 +40,7 @@ export class BaselineStore {
   private keyOf(id: string): string {
     return `${this.namespace}:baseline:${id}`;
   }
-
 }
-
 
 /** Runs a MULTI and turns a failed or aborted one into an error, so the batch is retried. */
 export async function execOrThrow(tx: ChainableCommander): Promise<void> {

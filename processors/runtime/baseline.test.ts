@@ -3,8 +3,14 @@ import { gaussian, seededRandom as random } from '../../test/helpers/random.ts';
 import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from './baseline.ts';
 
 /** The rule as first written: mean/std, every sample learned, no level-shift reset, no scale floor, raw z. */
-const CLASSIC: DetectorConfig = { ...DEFAULT_DETECTOR, method: 'classic', learnAnomalies: true, shiftAfter: Infinity, minRelativeScale: 0, smallSampleCorrection: false };
-
+const CLASSIC: DetectorConfig = {
+  ...DEFAULT_DETECTOR,
+  method: 'classic',
+  learnAnomalies: true,
+  shiftAfter: Infinity,
+  minRelativeScale: 0,
+  smallSampleCorrection: false,
+};
 
 describe('the classic rule (mean/std over the last 1000, |z| > 2.5)', () => {
   it('gives no verdict before 10 samples, then z = (x − mean) / std with the documented severities', () => {

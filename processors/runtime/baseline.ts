@@ -132,9 +132,7 @@ export function judge(state: BaselineState, value: number, cfg: DetectorConfig =
   const z = cfg.smallSampleCorrection ? predictiveZ(raw, n, cfg.method) : raw;
   const abs = Math.abs(z);
   const anomaly = abs > cfg.threshold;
-  const severity: AnomalySeverity | undefined = !anomaly
-    ? undefined
-    : abs > cfg.severity.critical ? 'critical' : abs > cfg.severity.high ? 'high' : 'medium';
+  const severity: AnomalySeverity | undefined = !anomaly ? undefined : abs > cfg.severity.critical ? 'critical' : abs > cfg.severity.high ? 'high' : 'medium';
 
   let levelShift = false;
   let consecutive = 0;

@@ -24,5 +24,10 @@ const schema = z.strictObject({
 
 export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const c = schema.parse(variablesWithPrefix(env, 'PROCESSOR_'));
-  return { maxAttempts: c.PROCESSOR_MAX_ATTEMPTS, maxBackoffMs: c.PROCESSOR_MAX_BACKOFF_MS, stallAfterMs: c.PROCESSOR_STALL_AFTER_MS, lagIntervalMs: c.PROCESSOR_LAG_INTERVAL_MS };
+  return {
+    maxAttempts: c.PROCESSOR_MAX_ATTEMPTS,
+    maxBackoffMs: c.PROCESSOR_MAX_BACKOFF_MS,
+    stallAfterMs: c.PROCESSOR_STALL_AFTER_MS,
+    lagIntervalMs: c.PROCESSOR_LAG_INTERVAL_MS,
+  };
 }

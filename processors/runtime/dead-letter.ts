@@ -25,7 +25,10 @@ export interface Rejected {
  */
 export async function sendToDeadLetter(publisher: Publisher, processor: string, sourceTopic: string, rejected: Rejected[]): Promise<void> {
   if (rejected.length === 0) return;
-  await publisher.sendRaw(DEAD_LETTER_TOPIC, rejected.map((r) => fitted(deadLetter(r, processor, sourceTopic))));
+  await publisher.sendRaw(
+    DEAD_LETTER_TOPIC,
+    rejected.map((r) => fitted(deadLetter(r, processor, sourceTopic))),
+  );
 }
 
 function deadLetter(r: Rejected, processor: string, sourceTopic: string): Message & { headers: Record<string, Buffer | string> } {

@@ -87,7 +87,11 @@ describe('consume loop under failure', () => {
     failing.set(0, 'unknown');
     await send(0, 'poison');
     await send(1, 'healthy');
-    await eventually(async () => handled.map((h) => h.version), (v) => v.includes('healthy'), 10_000);
+    await eventually(
+      async () => handled.map((h) => h.version),
+      (v) => v.includes('healthy'),
+      10_000,
+    );
 
     const [letter] = await readDeadLetters(services.kafka, (d) => d.key === `${run}-poison`, 1);
     expect(letter!.reason).toBe('gave up after 3 attempts: boom: not a known kind of trouble');
@@ -97,21 +101,45 @@ describe('consume loop under failure', () => {
     // The partition moved on: its next record is handled.
     failing.delete(0);
     await send(0, 'after');
-    await eventually(async () => handled.map((h) => h.version), (v) => v.includes('after'), 10_000);
+    await eventually(
+      async () => handled.map((h) => h.version),
+      (v) => v.includes('after'),
+      10_000,
+    );
   });
 
   it('a partition held by a transient failure is retried without limit, reported stalled with its true lag, and recovers', async () => {
     failing.set(2, 'transient');
     await send(2, 'waiting-1');
     await send(2, 'waiting-2');
-    await eventually(() => processor.check.check().then(() => 'ready', (e: Error) => e.message), (m) => m.includes('2 records behind'), 15_000);
+    await eventually(
+      () =>
+        processor.check.check().then(
+          () => 'ready',
+          (e: Error) => e.message,
+        ),
+      (m) => m.includes('2 records behind'),
+      15_000,
+    );
     expect(await gauge('autopilot_processor_consumer_lag', 2)).toBe(2);
     expect(await gauge('autopilot_processor_stalled', 2)).toBe(1);
     expect(handled.filter((h) => h.partition === 2)).toEqual([]);
 
     failing.delete(2);
-    await eventually(async () => handled.filter((h) => h.partition === 2).map((h) => h.version), (v) => v.length === 2, 10_000);
-    await eventually(() => processor.check.check().then(() => 'ready', (e: Error) => e.message), (m) => m === 'ready', 10_000);
+    await eventually(
+      async () => handled.filter((h) => h.partition === 2).map((h) => h.version),
+      (v) => v.length === 2,
+      10_000,
+    );
+    await eventually(
+      () =>
+        processor.check.check().then(
+          () => 'ready',
+          (e: Error) => e.message,
+        ),
+      (m) => m === 'ready',
+      10_000,
+    );
     expect(await gauge('autopilot_processor_consumer_lag', 2)).toBe(0);
     expect(await gauge('autopilot_processor_stalled', 2)).toBe(0);
     // Retried, never given up: no dead letter for these.

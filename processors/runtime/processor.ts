@@ -180,7 +180,10 @@ export async function startProcessor(
         log.error({ topic, partition, attempts: failed.unknown, err: describeError(err) }, 'giving up on a batch: its records go to the dead-letter topic');
         const reason = `gave up after ${failed.unknown} attempts: ${describeError(err)}`;
         try {
-          await deadLetter(batch.messages.map((message) => ({ message, partition, reason })), labels);
+          await deadLetter(
+            batch.messages.map((message) => ({ message, partition, reason })),
+            labels,
+          );
           telemetry.gaveUp.inc(labels);
           await commit((BigInt(last.offset) + 1n).toString(), null);
           return;
@@ -191,7 +194,10 @@ export async function startProcessor(
 
       failures.set(key, failed);
       const delay = Math.max(50, backoffDelay(failed.all - 1, { initialMs: 200, maxMs: cfg.maxBackoffMs }));
-      log.warn({ topic, partition, attempt: failed.all, kind, retryInMs: Math.round(delay), err: describeError(err) }, 'batch failed; partition paused and rewound, others go on');
+      log.warn(
+        { topic, partition, attempt: failed.all, kind, retryInMs: Math.round(delay), err: describeError(err) },
+        'batch failed; partition paused and rewound, others go on',
+      );
       consumer.seek({ topic, partition, offset: lastCommit.get(key)! });
       const resume = pause();
       setTimeout(() => stopping || resume(), delay).unref();
@@ -202,7 +208,10 @@ export async function startProcessor(
     if (refused.length === 0) return;
     await sendToDeadLetter(publisher, spec.name, labels.topic, refused);
     for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });
-    log.warn({ topic: labels.topic, partition: refused[0]!.partition, count: refused.length, first: refused[0]!.reason }, 'records sent to the dead-letter topic');
+    log.warn(
+      { topic: labels.topic, partition: refused[0]!.partition, count: refused.length, first: refused[0]!.reason },
+      'records sent to the dead-letter topic',
+    );
   };
 
   if (deps.fromBeginning === false) await pinNewGroupToLatest(kafka, spec.groupId, spec.topics);

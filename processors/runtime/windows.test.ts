@@ -6,13 +6,16 @@ import { DEFAULT_WINDOWS, PartitionWindows } from './windows.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
 const point = (timestamp: number, value: number, service = 'api'): MetricPoint => ({
-  tenant: 't', timestamp, metric_name: 'latency_ms', value, labels: { service },
+  tenant: 't',
+  timestamp,
+  metric_name: 'latency_ms',
+  value,
+  labels: { service },
 });
-
 
 const distributions: Record<string, (r: () => number) => number> = {
   'log-normal (skewed latency)': (r) => Math.exp(4.6 + 0.8 * Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r())),
-  'Pareto α=1.5 (heavy tail)': (r) => 10 / Math.pow(1 - r(), 1 / 1.5),
+  'Pareto α=1.5 (heavy tail)': (r) => 10 / (1 - r()) ** (1 / 1.5),
   'bimodal (cache hit / miss)': (r) => (r() < 0.9 ? 2 + r() : 200 + 50 * r()),
 };
 
@@ -25,10 +28,18 @@ describe('window percentiles against exact quantiles', () => {
     w.advanceTo(T0 + 60_000 + DEFAULT_WINDOWS.latenessMs);
     const [win] = w.closeReady();
     expect(win!.count).toBe(values.length);
-    expect(win!.sum).toBeCloseTo(values.reduce((a, b) => a + b, 0), 3);
+    expect(win!.sum).toBeCloseTo(
+      values.reduce((a, b) => a + b, 0),
+      3,
+    );
     expect(win!.min).toBe(Math.min(...values));
     expect(win!.max).toBe(Math.max(...values));
-    for (const [q, got] of [[0.5, win!.p50], [0.9, win!.p90], [0.95, win!.p95], [0.99, win!.p99]] as const) {
+    for (const [q, got] of [
+      [0.5, win!.p50],
+      [0.9, win!.p90],
+      [0.95, win!.p95],
+      [0.99, win!.p99],
+    ] as const) {
       const exact = quantile(values, q);
       expect(Math.abs(got - exact) / exact, `p${q * 100}: ${got} vs ${exact}`).toBeLessThanOrEqual(0.01);
     }
@@ -58,7 +69,10 @@ describe('event-time windows and the watermark', () => {
     expect(w.committableOffset(13n)).toBe(10n);
     w.advanceTo(T0 + 90_000);
     const closed = w.closeReady();
-    expect(closed.map((c) => [c.service, c.count]).sort()).toEqual([['a', 1], ['b', 1]]);
+    expect(closed.map((c) => [c.service, c.count]).sort()).toEqual([
+      ['a', 1],
+      ['b', 1],
+    ]);
     expect(w.committableOffset(13n)).toBe(11n); // the b window at T0+60s is still open
     w.advanceTo(T0 + 200_000);
     w.closeReady();

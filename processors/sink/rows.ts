@@ -1,4 +1,14 @@
-import type { AlertRecord, AnalysisRecord, Anomaly, DeploymentEvent, IncidentRecord, LogEntry, MetricPoint, NotificationDelivery, StaleMarker } from '../../schemas/topics.ts';
+import type {
+  AlertRecord,
+  AnalysisRecord,
+  Anomaly,
+  DeploymentEvent,
+  IncidentRecord,
+  LogEntry,
+  MetricPoint,
+  NotificationDelivery,
+  StaleMarker,
+} from '../../schemas/topics.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { Decoded } from '../runtime/processor.ts';
 

@@ -21,7 +21,8 @@ describe('DocumentStore beside failing statements on the embedded engine', () =>
   const tenant = 'docs-test';
   const names = ['first', 'second', 'third'];
   // Fails after five one-row blocks have been written out.
-  const failing = () => ch.query({ query: 'SELECT number, throwIf(number = 5) AS boom FROM numbers(10) SETTINGS max_block_size = 1', format: 'JSONEachRow' }).then((r) => r.json());
+  const failing = () =>
+    ch.query({ query: 'SELECT number, throwIf(number = 5) AS boom FROM numbers(10) SETTINGS max_block_size = 1', format: 'JSONEachRow' }).then((r) => r.json());
 
   beforeAll(async () => {
     ch = await createClickHouse({ dataDir: mkdtempSync(path.join(tmpdir(), 'autopilot-documents-')) });
@@ -40,7 +41,10 @@ describe('DocumentStore beside failing statements on the embedded engine', () =>
   it('under concurrent reads and failures, every read gets exactly its rows', async () => {
     const work = Array.from({ length: 40 }, (_, i) =>
       i % 3 === 0
-        ? failing().then(() => 'no error', () => 'failed')
+        ? failing().then(
+            () => 'no error',
+            () => 'failed',
+          )
         : i % 3 === 1
           ? rules.list(tenant).then((docs) => docs.map((d) => d.definition.name).join(','))
           : rules.get(tenant, 'no-such-id').then((doc) => (doc === undefined ? 'absent' : 'found')),

@@ -41,7 +41,11 @@ const SUMMARY_COLUMNS = `incident_id, service, status, severity, version,
   toUnixTimestamp64Milli(resolved_at) AS resolved_at, signal_count,
   suspect_deployment, suspect_version, suspect_minutes_before`;
 
-type SummaryRow = Omit<IncidentSummary, 'suspect_deployment'> & { suspect_deployment: string | null; suspect_version: string | null; suspect_minutes_before: number | null };
+type SummaryRow = Omit<IncidentSummary, 'suspect_deployment'> & {
+  suspect_deployment: string | null;
+  suspect_version: string | null;
+  suspect_minutes_before: number | null;
+};
 
 export class IncidentStore {
   constructor(private readonly ch: ClickHouseClient) {}

@@ -42,10 +42,10 @@ export class PromptStore {
   }
 
   async latestVersion(tenant: string, name: string): Promise<number> {
-    const rows = await this.rows<{ v: string }>(
-      'SELECT max(version) AS v FROM prompt_versions WHERE tenant = {tenant:String} AND name = {name:String}',
-      { tenant, name },
-    );
+    const rows = await this.rows<{ v: string }>('SELECT max(version) AS v FROM prompt_versions WHERE tenant = {tenant:String} AND name = {name:String}', {
+      tenant,
+      name,
+    });
     return Number(rows[0]?.v ?? 0);
   }
 

@@ -23,7 +23,11 @@ export function runComponent(p: TestPipeline, component: string, dataDir: string
 
 /** The child's admin endpoint, once it holds the embedded ClickHouse and has written its run file. */
 export async function adminUrl(child: ChildProcess, dataDir: string, ms = 90_000): Promise<string> {
-  return (await eventually(async () => readRunFile(dataDir), (r) => r?.pid === child.pid, ms))!.url;
+  return (await eventually(
+    async () => readRunFile(dataDir),
+    (r) => r?.pid === child.pid,
+    ms,
+  ))!.url;
 }
 
 /** A read-only query through that endpoint. */

@@ -37,7 +37,10 @@ export async function startDaemon(o: {
     await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`${o.binary} exited with ${child.exitCode}:\n${output}`);
-        return fetch(`${url}${o.readyPath}`).then((r) => r.status, () => 0);
+        return fetch(`${url}${o.readyPath}`).then(
+          (r) => r.status,
+          () => 0,
+        );
       },
       (status) => status === 200,
       30_000,

@@ -30,7 +30,11 @@ export async function readDeadLetters(kafka: Kafka, match: (d: DeadLetter) => bo
         if (match(letter)) seen.push(letter);
       },
     });
-    await eventually(async () => seen.length, (n) => n >= count, ms);
+    await eventually(
+      async () => seen.length,
+      (n) => n >= count,
+      ms,
+    );
     return seen;
   } finally {
     await consumer.disconnect();

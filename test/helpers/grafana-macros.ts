@@ -78,7 +78,14 @@ function formatAs(format: string, value: VariableValue): string {
 
 /** Grafana's rangeutil.secondsToHms: the largest whole unit, as $__interval shows it. */
 export function secondsToHms(seconds: number): string {
-  const units: [number, string][] = [[31536000, 'y'], [604800, 'w'], [86400, 'd'], [3600, 'h'], [60, 'm'], [1, 's']];
+  const units: [number, string][] = [
+    [31536000, 'y'],
+    [604800, 'w'],
+    [86400, 'd'],
+    [3600, 'h'],
+    [60, 'm'],
+    [1, 's'],
+  ];
   for (const [size, unit] of units) {
     const n = Math.floor(seconds / size);
     if (n > 0) return `${n}${unit}`;
@@ -119,7 +126,8 @@ const MACROS: Record<string, Macro> = {
     return `${c} >= ${date(r.from)} AND ${c} <= ${date(r.to)}`;
   },
   timeInterval: (a, r) => `toStartOfInterval(toDateTime(${oneArg('timeInterval', a)}), INTERVAL ${intervalSeconds(r)} second)`,
-  timeInterval_ms: (a, r) => `toStartOfInterval(toDateTime64(${oneArg('timeInterval_ms', a)}, 3), INTERVAL ${Math.max(Math.trunc(r.intervalMs), 1)} millisecond)`,
+  timeInterval_ms: (a, r) =>
+    `toStartOfInterval(toDateTime64(${oneArg('timeInterval_ms', a)}, 3), INTERVAL ${Math.max(Math.trunc(r.intervalMs), 1)} millisecond)`,
   interval_s: (_, r) => String(intervalSeconds(r)),
 };
 

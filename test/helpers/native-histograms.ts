@@ -17,7 +17,10 @@ export function complianceHistogram(
   let count = 0;
   const h: Record<string, unknown> = { sum, timestamp };
   if (o.positive) {
-    h.positive_spans = [{ offset: 0, length: 3 }, { offset: 2, length: 2 }];
+    h.positive_spans = [
+      { offset: 0, length: 3 },
+      { offset: 2, length: 2 },
+    ];
     h.positive_deltas = [1, 2, 1, 3, 1];
     count += 23;
   }

@@ -59,7 +59,16 @@ export async function startOllamaStandIn(opts: { model?: string } = {}): Promise
 
     if (req.method === 'GET' && path === '/api/tags') {
       return sendJson(res, 200, {
-        models: [{ name: modelName, model: modelName, modified_at: new Date().toISOString(), size: 1, digest: 'sha256:0', details: { format: 'gguf', family: 'stand-in', parameter_size: '1B', quantization_level: 'Q4_0' } }],
+        models: [
+          {
+            name: modelName,
+            model: modelName,
+            modified_at: new Date().toISOString(),
+            size: 1,
+            digest: 'sha256:0',
+            details: { format: 'gguf', family: 'stand-in', parameter_size: '1B', quantization_level: 'Q4_0' },
+          },
+        ],
       });
     }
     if (req.method === 'GET' && path === '/api/version') return sendJson(res, 200, { version: '0.0.0-stand-in' });

@@ -52,7 +52,11 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
   const registry = createRegistry(`test-${name}`);
   const services = await connectServices(config, log, { clientId: `test-${name}`, clickhouse: opts.processors.length > 0 });
   const processors: RunningProcessors | undefined = opts.processors.length
-    ? await startProcessors(opts.processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart, env: { ...process.env, ...opts.env } })
+    ? await startProcessors(opts.processors, services, registry, log, {
+        groupPrefix: config.groupPrefix,
+        newGroupStart: config.newGroupStart,
+        env: { ...process.env, ...opts.env },
+      })
     : undefined;
   const { app, publisher } = await buildGateway(config, services, registry, log, { ...process.env, ...opts.env });
   const self = config.selfMonitor && startSelfMonitor({ registry, publisher, log, ...config.selfMonitor });
@@ -117,9 +121,10 @@ export async function listen(app: Hono<any>, port = 0): Promise<{ url: string; p
   return {
     url: `http://127.0.0.1:${bound}`,
     port: bound,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
   };
 }

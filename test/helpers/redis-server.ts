@@ -19,9 +19,13 @@ export interface ThrowawayRedis {
 export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'autopilot-redis-'));
   const port = await freePort();
-  const server: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-    stdio: 'ignore',
-  });
+  const server: ChildProcess = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const probe = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   probe.on('error', () => {}); // refused until the server listens: expected while we wait
   for (let i = 0; ; i++) {
