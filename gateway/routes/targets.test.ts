@@ -35,4 +35,17 @@ describe('notification targets', () => {
     else expect(res.status).toBe(201);
     expect(await t.memory.targets.list(TEST_TENANTS.a)).toHaveLength(status === 201 ? 1 : 0);
   });
+
+  it.each([
+    ['a Slack target', slack, 'url'],
+    ['a webhook target', webhook, 'url, headers.Authorization'],
+  ])('refuses %s saved back as it was shown: the placeholders would replace the secrets', async (_what, body, fields) => {
+    const t = routeTestApp();
+    const created = (await (await t.a('POST', '/v1/notification-targets', body)).json()) as Record<string, unknown>;
+    const { id, created_at: _, updated_at: __, ...shown } = created;
+    const res = await t.a('PUT', `/v1/notification-targets/${id}`, shown);
+    const error = await expectError(res, 400, 'invalid_target');
+    expect(error.message).toContain(`${fields}: the hidden form shown on read was sent back`);
+    expect((await t.memory.targets.list(TEST_TENANTS.a))[0]!.definition).toEqual({ ...body, enabled: true });
+  });
 });
