@@ -59,5 +59,5 @@ describe('a burst of closing windows', () => {
       (n) => n === SERIES,
       60_000,
     );
-  });
+  }, 240_000);
 });
