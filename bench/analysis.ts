@@ -45,16 +45,16 @@ import { mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { stackDown, type StackConfig } from '../compose/local/stack.ts';
-import { createPublisher, type Publisher } from '../platform/publisher.ts';
+import { createPublisher } from '../platform/publisher.ts';
 import { createKafka } from '../platform/kafka.ts';
 import { createLogger } from '../lib/log.ts';
 import { VALID_ANSWER } from '../test/fixtures/analysis.ts';
 import { SchemaCatalog } from '../schemas/catalog.ts';
 import type { IncidentRecord } from '../schemas/topics.ts';
-import { startOllamaStandIn, type Behaviour, type OllamaStandIn } from '../test/helpers/ollama-stand-in.ts';
+import { startOllamaStandIn, type Behaviour } from '../test/helpers/ollama-stand-in.ts';
 import { percentile } from './load.ts';
 import { benchStackUp, REPO, stopChild, waitReady } from './stack.ts';
+import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
   options: {
@@ -130,21 +130,17 @@ interface ModeRun {
   duplicated: number;
 }
 
-let stackInUse: StackConfig | undefined;
-let child: ChildProcess | undefined;
-let publisher: Publisher | undefined;
-let ollama: OllamaStandIn | undefined;
-
+const teardown = new Teardown().stopOnSignals();
 try {
   say(`bench: starting a fresh local stack in ${path.relative(REPO, DATA_DIR)}…`);
-  const { cfg, env } = await benchStackUp(DATA_DIR, PORTS, { fresh: true });
-  stackInUse = cfg;
+  const { env } = await benchStackUp(DATA_DIR, PORTS, { teardown, fresh: true, say });
   mkdirSync(LOG_DIR, { recursive: true });
 
-  ollama = await startOllamaStandIn({ model: 'llama3.2:3b' });
+  const ollama = await startOllamaStandIn({ model: 'llama3.2:3b' });
+  teardown.defer('the Ollama stand-in', () => ollama.close());
   const processorsUrl = `http://localhost:${PROCESSORS_PORT}`;
   const out = openSync(path.join(LOG_DIR, 'processors.log'), 'a');
-  child = spawnProcessors(
+  const child = spawnProcessors(
     {
       ...env,
       PORT: String(PROCESSORS_PORT),
@@ -157,15 +153,15 @@ try {
     },
     out,
   );
+  teardown.defer('sink + analyze', () => stopChild(child, 30_000));
   say('bench: starting sink and analyze…');
   await waitReady(`${processorsUrl}/health/ready`, child, 'sink + analyze');
 
   const log = createLogger('bench', 'warn');
   const catalog = SchemaCatalog.connect(env.SCHEMA_REGISTRY_URL!);
   await catalog.registerAll(); // finds the ids the child registered
-  publisher = await createPublisher(createKafka([env.KAFKA_BROKERS!], 'autopilot-bench', log), catalog, log);
-  const pub = publisher;
-  const stand = ollama;
+  const pub = await createPublisher(createKafka([env.KAFKA_BROKERS!], 'autopilot-bench', log), catalog, log);
+  teardown.defer('the publisher', () => pub.close().catch(() => undefined));
 
   const sql = async <T>(query: string): Promise<T[]> => {
     const r = await fetch(`${processorsUrl}/admin/sql`, {
@@ -179,8 +175,8 @@ try {
 
   /** `n` incidents at `rate`/s with the stand-in scripted for `mode`, until every acknowledged one is stored or the grace is over. */
   const runMode = async (mode: Mode, n: number): Promise<ModeRun> => {
-    stand.script(...Array.from({ length: n }, () => BEHAVIOUR[mode]));
-    const callsBefore = stand.asked().length;
+    ollama.script(...Array.from({ length: n }, () => BEHAVIOUR[mode]));
+    const callsBefore = ollama.asked().length;
     const ids = new Set<string>();
     const ackedAt = new Map<string, number>();
     const seenAt = new Map<string, number>();
@@ -260,7 +256,7 @@ try {
       ...(firstFailure ? { firstFailure } : {}),
       seconds,
       missed: ackedAt.size - toStored.length,
-      modelCalls: stand.asked().length - callsBefore,
+      modelCalls: ollama.asked().length - callsBefore,
       toStored: toStored.sort((a, b) => a - b),
       toFinished: toFinished.sort((a, b) => a - b),
       sources,
@@ -323,13 +319,7 @@ try {
     process.exitCode = 1;
   }
 } finally {
-  await publisher?.close().catch(() => undefined);
-  if (child) await stopChild(child, 30_000);
-  await ollama?.close();
-  if (stackInUse) {
-    say('bench: stopping the stack…');
-    await stackDown(stackInUse);
-  }
+  await teardown.run();
 }
 
 /** `sink` and `analyze` in one child process (the embedded ClickHouse is one process's), run as `autopilot run` runs a component. */

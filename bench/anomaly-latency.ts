@@ -68,16 +68,20 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
   const probeSeries = Math.ceil((opts.seconds * 1000) / opts.probeEveryMs) + 10;
   const headers = { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' };
   const ingest = (points: FleetSample[]) => fetch(`${opts.gatewayUrl}/v1/metrics`, { method: 'POST', headers, body: JSON.stringify(points) });
-  const probeSample = (p: number, value: number): FleetSample => ({
-    timestamp: Date.now(),
+  const probeSample = (p: number, value: number, timestamp = Date.now()): FleetSample => ({
+    timestamp,
     metric_name: 'bench_probe',
     value,
     labels: { instance: `probe-${p}`, service: PROBE_SERVICE },
   });
 
   // Every probe series' baseline in one request: in order within a series, and known acknowledged before any spike.
+  // A second apart, ending a second ago: detect judges a series' samples by timestamp and skips one at or before
+  // the last it judged (a sender's retry), so baseline samples stamped in the same millisecond would count once
+  // and the series never reach the detector's minimum.
+  const warmFrom = Date.now() - (WARM_SAMPLES + 1) * 1000;
   const warm = Array.from({ length: WARM_SAMPLES }, (_, k) =>
-    Array.from({ length: probeSeries }, (_, p) => probeSample(p, WARM_CYCLE[k % WARM_CYCLE.length]!)),
+    Array.from({ length: probeSeries }, (_, p) => probeSample(p, WARM_CYCLE[k % WARM_CYCLE.length]!, warmFrom + k * 1000)),
   ).flat();
   const res = await ingest(warm);
   if (res.status !== 202) throw new Error(`warming the probe series: ${res.status} ${await res.text()}`);

@@ -8,13 +8,15 @@
  * It brings up its own local stack (ports 3909x, data in .data/bench) and runs
  * the gateway as a child process (`autopilot run gateway`), so the load
  * generator's CPU is not counted as the gateway's memory, and the gateway is
- * measured as it runs in production.
+ * measured as it runs in production. It stops both when it ends, on Ctrl-C
+ * too; services it found running on those ports stay up.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { closedLoop, percentile } from './load.ts';
-import { benchStackUp, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
+import { benchStackUp, REPO, spawnAutopilot, waitReady } from './stack.ts';
+import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
   options: {
@@ -28,15 +30,20 @@ const { values } = parseArgs({
 });
 const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
 
-say('bench: starting the local stack…');
-const { env } = await benchStackUp(path.join(REPO, '.data', 'bench'), { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 });
-env.PORT = '38080';
-
-// BENCH_NODE_ARGS passes flags to the gateway's node, e.g. --cpu-prof to profile it under load.
-const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-const gateway = spawnAutopilot('gateway', env, { nodeArgs });
-const base = `http://localhost:${env.PORT}`;
+const teardown = new Teardown().stopOnSignals();
 try {
+  say('bench: starting the local stack…');
+  const { env } = await benchStackUp(
+    path.join(REPO, '.data', 'bench'),
+    { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 },
+    { teardown, say },
+  );
+  env.PORT = '38080';
+
+  // BENCH_NODE_ARGS passes flags to the gateway's node, e.g. --cpu-prof to profile it under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const gateway = spawnAutopilot('gateway', env, teardown, { nodeArgs });
+  const base = `http://localhost:${env.PORT}`;
   await waitReady(`${base}/health/ready`, gateway, 'gateway');
   const batch = Number(values.batch);
   const series = Number(values.series);
@@ -94,5 +101,5 @@ try {
   if (values.json) console.log(JSON.stringify(result));
   else console.log(result);
 } finally {
-  await stopChild(gateway);
+  await teardown.run();
 }

@@ -16,7 +16,8 @@
  * series every 200 ms (see anomaly-latency.ts).
  *
  * Each phase runs on a freshly wiped stack of its own (ports 3919x, data in
- * .data/bench-processors/<phase>), stopped after it: every processor starts
+ * .data/bench-processors/<phase>), stopped after it (and, with every child
+ * process, when the benchmark fails or is interrupted): every processor starts
  * with a fresh consumer group, Redis state and ClickHouse, and the latency
  * phase inherits no backlog from the throughput phase. Child logs go to
  * .data/bench-processors/logs/.
@@ -29,7 +30,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
-import { stackDown, type StackConfig } from '../compose/local/stack.ts';
+import { stackDown } from '../compose/local/stack.ts';
 import { loadConfig } from '../lib/config.ts';
 import { createKafka } from '../platform/kafka.ts';
 import { createLogger } from '../lib/log.ts';
@@ -39,6 +40,7 @@ import { anomalyLatency } from './anomaly-latency.ts';
 import { preloadMetrics } from './preload.ts';
 import { maxBy, scrape, sumOf } from './scrape.ts';
 import { benchStackConfig, benchStackUp, cpuSeconds, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
+import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
   options: {
@@ -97,8 +99,7 @@ interface ProcessorFigure {
 for (const dir of Object.values(PHASE_DIRS)) await stackDown(benchStackConfig(dir, PORTS).cfg);
 await rm(root, { recursive: true, force: true });
 mkdirSync(logDir, { recursive: true });
-const children = new Set<ChildProcess>();
-let stackInUse: StackConfig | undefined;
+const teardown = new Teardown().stopOnSignals();
 const log = createLogger('bench', 'warn');
 
 try {
@@ -120,19 +121,15 @@ try {
     console.log(JSON.stringify(result, null, 2));
   }
 } finally {
-  for (const child of children) await stopChild(child, 30_000);
-  if (stackInUse) await stackDown(stackInUse);
+  await teardown.run();
 }
 
 async function onFreshStack<T>(dataDir: string, phase: (env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
   say(`bench: starting a fresh local stack in ${path.relative(REPO, dataDir)}…`);
-  const { cfg, env } = await benchStackUp(dataDir, PORTS, { fresh: true });
-  stackInUse = cfg;
+  const { env, stop } = await benchStackUp(dataDir, PORTS, { teardown, fresh: true, say });
   Object.assign(env, { AUTOPILOT_ADMIN_KEY: ADMIN_KEY, GATEWAY_WORKERS: '1' });
   const result = await phase(env);
-  say('bench: stopping the stack…');
-  await stackDown(cfg);
-  stackInUse = undefined;
+  await stop();
   return result;
 }
 
@@ -211,19 +208,14 @@ async function latencyPhase(env: NodeJS.ProcessEnv) {
       lag_at_end: maxBy(await scrape(processorsUrl), 'autopilot_processor_consumer_lag', 'processor'),
     };
   } finally {
-    for (const child of [gateway, processors]) {
-      await stopChild(child, 30_000);
-      children.delete(child);
-    }
+    for (const child of [gateway, processors]) await stopChild(child, 30_000);
   }
 }
 
-/** `autopilot run <component>` with its output in logs/<component>.log. */
+/** `autopilot run <component>` with its output in logs/<component>.log, stopped at teardown if not before. */
 function start(env: NodeJS.ProcessEnv, component: string, extraEnv: NodeJS.ProcessEnv): ChildProcess {
   const out = openSync(path.join(logDir, `${component}.log`), 'a');
-  const child = spawnAutopilot(component, { ...env, ...extraEnv }, { stdio: ['ignore', out, out] });
-  children.add(child);
-  return child;
+  return spawnAutopilot(component, { ...env, ...extraEnv }, teardown, { stdio: ['ignore', out, out], stopGraceMs: 30_000 });
 }
 
 /**
@@ -281,7 +273,6 @@ async function throughput(env: NodeJS.ProcessEnv, name: ProcessorName, topic: st
     };
   } finally {
     await stopChild(child, 30_000);
-    children.delete(child);
   }
 }
 

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/daemon.ts';
 import { stopChild, waitReady } from './stack.ts';
+import type { Teardown } from './teardown.ts';
 
 const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -20,11 +21,11 @@ export interface PrometheusReceiver {
   child: ChildProcess;
   /** Its last log lines (it logs to a file in its temporary folder). */
   logTail(lines?: number): string;
-  /** Stops it and removes its folder. */
+  /** Stops it and removes its folder (`teardown` does too, if it was not stopped before). */
   stop(): Promise<void>;
 }
 
-export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
+export async function startPrometheusReceiver(teardown: Teardown): Promise<PrometheusReceiver> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'autopilot-bench-prometheus-'));
   const config = path.join(dir, 'prometheus.yml');
   await writeFile(config, 'global:\n  evaluation_interval: 1h\n'); // no scrape jobs, no rules: it only receives
@@ -49,6 +50,7 @@ export async function startPrometheusReceiver(): Promise<PrometheusReceiver> {
     await stopChild(child);
     await rm(dir, { recursive: true, force: true });
   };
+  teardown.defer('Prometheus', stop);
   try {
     await waitReady(`${base}/-/ready`, child, 'prometheus', 60_000);
   } catch (err) {

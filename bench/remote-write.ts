@@ -48,6 +48,8 @@
  * workers, one per core by default) on the benchmarks' own local stack
  * (ports 3909x, data in .data/bench); BENCH_NODE_ARGS passes flags to its
  * node, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under load.
+ * Prometheus, the gateway and the stack's services this run started are
+ * stopped when it ends, on Ctrl-C too; services it found running stay up.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -58,6 +60,7 @@ import { startPrometheusReceiver } from './prometheus-receiver.ts';
 import { exporterSeries, StampedBodies, verifyBody } from './remote-write-body.ts';
 import { scrape, sumOf } from './scrape.ts';
 import { benchStackUp, cpuSeconds, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
+import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
   options: {
@@ -186,48 +189,58 @@ function machineBusySeconds(): number {
 }
 
 let prometheus: Phase | undefined;
-if (runs('prometheus')) {
-  say('bench: starting Prometheus 2.42 as a remote-write receiver…');
-  const receiver = await startPrometheusReceiver();
-  try {
-    say(`bench: Prometheus: warm-up ${warmup}s, then ${seconds}s, ${concurrency} connections, ${samplesPerRequest} samples a request…`);
-    prometheus = await measure(
-      `${receiver.base}/api/v1/write`,
-      headers,
-      () => ({ prometheus: [receiver.child.pid!] }),
-      async () => sumOf(await scrape(receiver.base), 'prometheus_tsdb_head_samples_appended_total'),
-    );
-    if (prometheus.failures + prometheus.warmup_failures > 0) warn(`Prometheus refused requests; its log ends with:\n${receiver.logTail()}`);
-  } finally {
-    await receiver.stop();
-  }
-}
-
 let gateway: Phase | undefined;
-if (runs('gateway')) {
-  say('bench: starting the local stack…');
-  const { cfg, env } = await benchStackUp(path.join(REPO, '.data', 'bench'), { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 });
-  env.PORT = '38082';
-  const kafkaPid = (await stackStatus(cfg)).find((s) => s.name === 'kafka')?.pid;
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawnAutopilot('gateway', env, { nodeArgs });
-  try {
-    const base = `http://localhost:${env.PORT}`;
-    await waitReady(`${base}/health/ready`, child, 'gateway');
-    say(`bench: gateway: warm-up ${warmup}s, then ${seconds}s, ${concurrency} connections, ${samplesPerRequest} samples a request…`);
-    gateway = await measure(
-      `${base}/api/v1/write`,
-      { ...headers, authorization: 'Bearer bench-key' },
-      () => {
-        // A cluster: the primary and each worker.
-        const workers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-        return { gateway: [child.pid!, ...workers], ...(kafkaPid ? { kafka: [kafkaPid] } : {}) };
-      },
-      async () => sumOf(await scrape(base), 'autopilot_gateway_records_accepted_total', { protocol: 'remote_write', kind: 'metrics' }),
-    );
-  } finally {
-    await stopChild(child);
+// One teardown for the whole run: each phase stops its receiver itself, and the stack's services are stopped at the end.
+const teardown = new Teardown().stopOnSignals();
+try {
+  if (runs('prometheus')) {
+    say('bench: starting Prometheus 2.42 as a remote-write receiver…');
+    const receiver = await startPrometheusReceiver(teardown);
+    try {
+      say(`bench: Prometheus: warm-up ${warmup}s, then ${seconds}s, ${concurrency} connections, ${samplesPerRequest} samples a request…`);
+      prometheus = await measure(
+        `${receiver.base}/api/v1/write`,
+        headers,
+        () => ({ prometheus: [receiver.child.pid!] }),
+        async () => sumOf(await scrape(receiver.base), 'prometheus_tsdb_head_samples_appended_total'),
+      );
+      if (prometheus.failures + prometheus.warmup_failures > 0) warn(`Prometheus refused requests; its log ends with:\n${receiver.logTail()}`);
+    } finally {
+      await receiver.stop();
+    }
   }
+
+  if (runs('gateway')) {
+    say('bench: starting the local stack…');
+    const { cfg, env } = await benchStackUp(
+      path.join(REPO, '.data', 'bench'),
+      { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 },
+      { teardown, say },
+    );
+    env.PORT = '38082';
+    const kafkaPid = (await stackStatus(cfg)).find((s) => s.name === 'kafka')?.pid;
+    const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = spawnAutopilot('gateway', env, teardown, { nodeArgs });
+    try {
+      const base = `http://localhost:${env.PORT}`;
+      await waitReady(`${base}/health/ready`, child, 'gateway');
+      say(`bench: gateway: warm-up ${warmup}s, then ${seconds}s, ${concurrency} connections, ${samplesPerRequest} samples a request…`);
+      gateway = await measure(
+        `${base}/api/v1/write`,
+        { ...headers, authorization: 'Bearer bench-key' },
+        () => {
+          // A cluster: the primary and each worker.
+          const workers = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+          return { gateway: [child.pid!, ...workers], ...(kafkaPid ? { kafka: [kafkaPid] } : {}) };
+        },
+        async () => sumOf(await scrape(base), 'autopilot_gateway_records_accepted_total', { protocol: 'remote_write', kind: 'metrics' }),
+      );
+    } finally {
+      await stopChild(child);
+    }
+  }
+} finally {
+  await teardown.run();
 }
 
 const valid = [prometheus, gateway].every((p) => p === undefined || (p.failures + p.warmup_failures === 0 && p.samples_stored === p.samples_sent));

@@ -3,7 +3,8 @@
  * Redis on ports apart from `npm start`'s and the tests'), the environment
  * their child processes run with, and those children. Components run as
  * `autopilot run <component>`, as in production, so the load generator's CPU
- * and memory are never counted as theirs.
+ * and memory are never counted as theirs. Whatever a benchmark starts here is
+ * handed to its Teardown, which stops it when the benchmark ends.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +12,18 @@ import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { stackConfigFromEnv, stackDown, stackUp, stackUrls, type StackConfig } from '../compose/local/stack.ts';
+import {
+  stackConfigFromEnv,
+  stackDown,
+  stackStatus,
+  stackUp,
+  stackUrls,
+  stopService,
+  type ServiceName,
+  type ServiceStatus,
+  type StackConfig,
+} from '../compose/local/stack.ts';
+import type { Teardown } from './teardown.ts';
 
 export const REPO = path.resolve(import.meta.dirname, '..');
 
@@ -26,10 +38,12 @@ export interface BenchStack {
   cfg: StackConfig;
   /** For children: the stack's URLs, the bench tenant's API key (`bench-key`), warn-level logs. */
   env: NodeJS.ProcessEnv;
+  /** Stops the services this call started, now rather than at teardown (a phase that wants a fresh stack next). */
+  stop: () => Promise<void>;
 }
 
 /** The stack whose data lives in `dataDir`, and the environment children run with (its URLs are added once it is up). */
-export function benchStackConfig(dataDir: string, ports: BenchPorts): BenchStack {
+export function benchStackConfig(dataDir: string, ports: BenchPorts): Omit<BenchStack, 'stop'> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AUTOPILOT_DATA_DIR: dataDir,
@@ -44,26 +58,105 @@ export function benchStackConfig(dataDir: string, ports: BenchPorts): BenchStack
 }
 
 /**
- * Starts (or finds running) the stack whose data lives in `dataDir`. `fresh`
- * stops it and wipes the folder first, as the tests do: empty topics, consumer
- * groups, Redis state and ClickHouse tables.
+ * Starts (or finds running) the stack whose data lives in `dataDir`, and has
+ * `teardown` stop the services it started; those it found running stay up.
+ * `fresh` stops the stack of that folder and wipes it first, as the tests do
+ * (empty topics, consumer groups, Redis state and ClickHouse tables): then
+ * everything in it is this run's to stop.
  */
-export async function benchStackUp(dataDir: string, ports: BenchPorts, opts: { fresh?: boolean } = {}): Promise<BenchStack> {
+export async function benchStackUp(
+  dataDir: string,
+  ports: BenchPorts,
+  opts: { teardown: Teardown; fresh?: boolean; say?: (msg: string) => void },
+): Promise<BenchStack> {
   const { cfg, env } = benchStackConfig(dataDir, ports);
   if (opts.fresh) {
     await stackDown(cfg);
     await rm(dataDir, { recursive: true, force: true });
   }
-  await stackUp(cfg);
+  const say = opts.say ?? (() => {});
+  const { stop, found } = await upOwning(
+    {
+      status: () => stackStatus(cfg),
+      up: () => stackUp(cfg),
+      stop: async (names) => {
+        await Promise.all(names.map((name) => stopService(cfg, name)));
+      },
+    },
+    opts.teardown,
+    `the local stack in ${path.relative(REPO, dataDir)}`,
+    () => say('bench: stopping the local stack…'),
+  );
+  if (found.length > 0) say(`bench: ${found.join(', ')} already running on the bench's ports: used, and left running afterwards`);
   const urls = stackUrls(cfg);
   Object.assign(env, { KAFKA_BROKERS: urls.kafkaBrokers, SCHEMA_REGISTRY_URL: urls.schemaRegistryUrl, REDIS_URL: urls.redisUrl });
-  return { cfg, env };
+  return { cfg, env, stop };
 }
 
-/** `node [nodeArgs] bin/autopilot.js run <component>` with `env`. */
-export function spawnAutopilot(component: string, env: NodeJS.ProcessEnv, opts: { nodeArgs?: string[]; stdio?: StdioOptions } = {}): ChildProcess {
+/** What upOwning does to a stack: the local stack's own functions, or fakes in a test. */
+export interface StackOps {
+  status(): Promise<Pick<ServiceStatus, 'name' | 'running'>[]>;
+  up(): Promise<unknown>;
+  /** Stops these services if this stack started them; a no-op for those already stopped. */
+  stop(names: ServiceName[]): Promise<void>;
+}
+
+/**
+ * Brings a stack up and has `teardown` stop the services this call started,
+ * and only those: a service found running (a stack kept up between runs, a
+ * developer's, someone else's on these ports) is left as it was found. The
+ * stop is deferred before starting, so a failure or a signal halfway through
+ * still stops whatever got started; stopped during start-up, it stops again
+ * once the start has ended, for a service spawned in between. `stop` works
+ * once: called again (the phase stopped it, then the teardown) it does nothing.
+ */
+export async function upOwning(
+  ops: StackOps,
+  teardown: Teardown,
+  what: string,
+  onStop: () => void = () => {},
+): Promise<{ stop: () => Promise<void>; found: ServiceName[] }> {
+  const before = await ops.status();
+  const started = before.filter((s) => !s.running).map((s) => s.name);
+  const found = before.filter((s) => s.running).map((s) => s.name);
+  let starting: Promise<unknown> | undefined;
+  let stopping: Promise<void> | undefined;
+  // Once: what runs on these ports after this stack was stopped is not this call's.
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (started.length === 0) return;
+      onStop();
+      const stillStarting = starting;
+      await ops.stop(started);
+      if (stillStarting) {
+        await stillStarting.catch(() => undefined);
+        await ops.stop(started);
+      }
+    })());
+  teardown.defer(what, stop);
+  starting = ops.up();
+  try {
+    await starting;
+  } finally {
+    starting = undefined;
+  }
+  return { stop, found };
+}
+
+/**
+ * `node [nodeArgs] bin/autopilot.js run <component>` with `env`, stopped at
+ * `teardown` (after `stopGraceMs` it is killed) unless stopped before.
+ */
+export function spawnAutopilot(
+  component: string,
+  env: NodeJS.ProcessEnv,
+  teardown: Teardown,
+  opts: { nodeArgs?: string[]; stdio?: StdioOptions; stopGraceMs?: number } = {},
+): ChildProcess {
   const bin = path.join(REPO, 'bin/autopilot.js');
-  return spawn(process.execPath, [...(opts.nodeArgs ?? []), bin, 'run', component], { env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), bin, 'run', component], { env, stdio: opts.stdio ?? ['ignore', 'inherit', 'inherit'] });
+  teardown.defer(component, () => stopChild(child, opts.stopGraceMs));
+  return child;
 }
 
 /** Resolves once `url` answers 2xx; fails at once if `child` exits first. */
