@@ -553,13 +553,13 @@ function buildSymbolColumns<V>(tenant: string, points: Point[], packValues: (val
 
 /**
  * C-columns: batch-wide columns, values: [double]. Its schema is the draft
- * of the contract (bench/fixtures/metric_batch.avsc, with its doc strings),
+ * of the contract (schemas/metric_batch.avsc, with its doc strings),
  * so the draft is the one measured and checked here.
  */
 const symbolColumns = shape<ColumnBatch<number[]>>({
   name: 'C-columns',
   about: 'C, per series {labels_refs, sample_count}; batch-wide timestamps (delta) and values: [double]',
-  schema: JSON.parse(readFileSync(new URL('./fixtures/metric_batch.avsc', import.meta.url), 'utf8')),
+  schema: JSON.parse(readFileSync(new URL('../schemas/metric_batch.avsc', import.meta.url), 'utf8')),
   build: (tenant, points) => buildSymbolColumns(tenant, points, (values) => values),
   iterate(records, consumer) {
     for (const batch of records) {

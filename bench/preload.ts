@@ -1,5 +1,5 @@
 /**
- * Fills `autopilot.metrics` from this process with the gateway's own
+ * Fills `autopilot.metric-batches` from this process with the gateway's own
  * publisher (schema catalog, key partitioner, acks=all) but without HTTP, so
  * a million points take seconds and the processors under test find a backlog
  * exactly as the gateway would have written it.

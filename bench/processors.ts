@@ -75,9 +75,9 @@ const STALL_MS = 20_000;
  * since) is reported as skipped rather than waited for.
  */
 const INPUT_OF: Partial<Record<ProcessorName, string>> = {
-  sink: TOPICS.metrics.topic,
-  rollup: TOPICS.metrics.topic,
-  detect: TOPICS.metrics.topic,
+  sink: TOPICS.metricBatches.topic,
+  rollup: TOPICS.metricBatches.topic,
+  detect: TOPICS.metricBatches.topic,
   correlate: TOPICS.anomalies.topic,
 };
 
@@ -136,7 +136,7 @@ async function onFreshStack<T>(dataDir: string, phase: (env: NodeJS.ProcessEnv) 
 /** Every processor alone on the same backlog of `points` points; correlate on the anomalies detect emitted from it. */
 async function throughputPhase(env: NodeJS.ProcessEnv): Promise<Partial<Record<ProcessorName, ProcessorFigure | { skipped: string }>>> {
   const kafka = createKafka([env.KAFKA_BROKERS!], 'autopilot-bench', log);
-  say(`bench: producing ${points} points over ${series} series into ${TOPICS.metrics.topic}…`);
+  say(`bench: producing ${points} points over ${series} series into ${TOPICS.metricBatches.topic}…`);
   const preloadStarted = performance.now();
   await preloadMetrics({ kafka, registryUrl: env.SCHEMA_REGISTRY_URL!, partitions: loadConfig(env).topicPartitions, log, tenant: 'bench', points, series });
   say(`bench: produced in ${((performance.now() - preloadStarted) / 1000).toFixed(1)}s`);
@@ -149,7 +149,7 @@ async function throughputPhase(env: NodeJS.ProcessEnv): Promise<Partial<Record<P
       figures[name] = { skipped: 'this bench feeds only metrics (and the anomalies detect emits)' };
       continue;
     }
-    const records = topic === TOPICS.metrics.topic ? points : await topicSize(kafka, topic);
+    const records = topic === TOPICS.metricBatches.topic ? points : await topicSize(kafka, topic);
     if (records === 0) {
       say(`bench: ${name} skipped: ${topic} is empty (too few samples per series for the detector to judge?)`);
       continue;

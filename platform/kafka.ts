@@ -52,9 +52,10 @@ export async function ensureTopics(kafka: Kafka, partitions: number, topics = AL
 /**
  * Every Autopilot producer places records with `partitionOf(key)`, so a
  * service's logs, deployments, anomalies and incidents share a partition
- * number across topics, whichever process wrote them.
+ * number across topics, whichever process wrote them. A record that names
+ * its partition keeps it: a metric batch holds the series of one partition.
  */
 export const keyPartitioner: ICustomPartitioner =
   () =>
   ({ partitionMetadata, message }) =>
-    partitionOf(String(message.key ?? ''), partitionMetadata.length);
+    message.partition ?? partitionOf(String(message.key ?? ''), partitionMetadata.length);

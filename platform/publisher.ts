@@ -4,7 +4,8 @@ import { keyPartitioner } from './kafka.ts';
 import { AutopilotError, describeError, unavailable } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
-import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+import { groupByPartition, halve, type SeriesEntry, toMetricBatch } from '../schemas/metric-batch.ts';
+import { TOPICS, type MetricPoint, type RecordKind, type RecordOf } from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
@@ -46,6 +47,24 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
   producer.on(producer.events.DISCONNECT, () => (connected = false));
   await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
 
+  // Metric batches are cut by partition before they are sent, so the publisher needs each topic's partition count.
+  const admin = kafka.admin();
+  const partitionCounts = new Map<string, Promise<number>>();
+  const partitionCount = (topic: string) => {
+    let count = partitionCounts.get(topic);
+    if (!count) {
+      count = admin
+        .connect()
+        .then(() => admin.fetchTopicMetadata({ topics: [topic] }))
+        .then((m) => m.topics[0]!.partitions.length);
+      count.catch(() => partitionCounts.delete(topic)); // asked again on the next request
+      partitionCounts.set(topic, count);
+    }
+    return count.catch((err: unknown) => {
+      throw unavailable(`Kafka did not say how many partitions ${topic} has: ${describeError(err)}`, err, 5);
+    });
+  };
+
   const publisher: Publisher = {
     get connected() {
       return connected;
@@ -59,12 +78,19 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
       const nonEmpty = batches.filter((b) => b.records.length > 0);
       if (nonEmpty.length === 0) return;
       // Encoding first: a record the schema refuses fails the whole request before anything is sent.
-      const topicMessages = nonEmpty.map(({ kind, records }) => {
+      const topicMessages: { topic: string; messages: Message[] }[] = [];
+      for (const { kind, records } of nonEmpty) {
+        if (kind === 'metrics') {
+          const batchTopic = TOPICS.metricBatches.topic;
+          topicMessages.push({ topic: batchTopic, messages: encodeMetricBatches(catalog, records as MetricPoint[], await partitionCount(batchTopic)) });
+          continue;
+        }
         const spec = TOPICS[kind];
-        return { topic: spec.topic, messages: records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) })) };
-      });
-      // …and so does one Kafka would refuse for its size: a send of it fails on every retry, and its batch's other sends would land.
-      refuseOversized(nonEmpty.map(({ kind }, i) => ({ kind, messages: topicMessages[i]!.messages })));
+        const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
+        // …and so does one Kafka would refuse for its size: a send of it fails on every retry, and its batch's other sends would land.
+        refuseOversized(kind, messages);
+        topicMessages.push({ topic: spec.topic, messages });
+      }
       const started = performance.now();
       try {
         await withDeadline(
@@ -86,6 +112,7 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
 
     async close() {
       await producer.disconnect();
+      await admin.disconnect();
     },
   };
   return publisher;
@@ -124,17 +151,50 @@ export function recordBytes(m: Message): number {
 const MAX_OVERSIZED_DETAILS = 10;
 
 /** A 413 naming each record (kind and index among the call's records of that kind) that can never fit, or nothing. */
-function refuseOversized(batches: { kind: RecordKind; messages: Message[] }[]): void {
-  const oversized: { kind: RecordKind; index: number; bytes: number; limit: number }[] = [];
-  let count = 0;
-  for (const { kind, messages } of batches) {
-    messages.forEach((m, index) => {
-      const bytes = recordBytes(m);
-      if (bytes <= MAX_RECORD_BYTES) return;
-      if (count++ < MAX_OVERSIZED_DETAILS) oversized.push({ kind, index, bytes, limit: MAX_RECORD_BYTES });
-    });
-  }
+function refuseOversized(kind: RecordKind, messages: Message[]): void {
+  const oversized: Oversized[] = [];
+  messages.forEach((m, index) => {
+    const bytes = recordBytes(m);
+    if (bytes > MAX_RECORD_BYTES) oversized.push({ kind, index, bytes, limit: MAX_RECORD_BYTES });
+  });
+  throwOversized(oversized);
+}
+
+/**
+ * A request's metric points as batch records (schemas/metric_batch.avsc): one
+ * per tenant and partition of the series key, each series once. A record that
+ * encodes over CHUNK_BYTES is cut in two and encoded again; a single sample
+ * that cannot fit Kafka's limit even alone refuses the request (413, naming
+ * the first item of its series), before anything is sent.
+ */
+function encodeMetricBatches(catalog: SchemaCatalog, points: MetricPoint[], partitions: number): Message[] {
+  const messages: Message[] = [];
+  const oversized: Oversized[] = [];
+  const encode = (series: SeriesEntry[], partition: number): void => {
+    const message = { partition, key: series[0]!.tenant, value: catalog.encode('metricBatches', toMetricBatch(series)) };
+    const bytes = recordBytes(message);
+    if (bytes <= CHUNK_BYTES) return void messages.push(message);
+    const halves = halve(series);
+    if (halves) for (const half of halves) encode(half, partition);
+    else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
+    else oversized.push({ kind: 'metrics', index: series[0]!.firstItem, bytes, limit: MAX_RECORD_BYTES });
+  };
+  for (const group of groupByPartition(points, partitions)) encode(group.series, group.partition);
+  throwOversized(oversized);
+  return messages;
+}
+
+interface Oversized {
+  kind: RecordKind;
+  index: number;
+  bytes: number;
+  limit: number;
+}
+
+function throwOversized(all: Oversized[]): void {
+  const count = all.length;
   if (count === 0) return;
+  const oversized = all.slice(0, MAX_OVERSIZED_DETAILS);
   const first = oversized[0]!;
   throw new AutopilotError(
     'payload_too_large',

@@ -33,6 +33,16 @@ const labels = { route: '/pay', service: 'checkout' };
 /** Typed with the exact record types, so the compiler checks the TypeScript side of each. */
 const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   metrics: [{ tenant: 'acme', timestamp: T0, metric_name: 'http_request_duration_seconds', value: 0.25, labels }],
+  metricBatches: [
+    {
+      tenant: 'acme',
+      base_timestamp: T0,
+      symbols: ['__name__', 'http_request_duration_seconds', 'service', 'checkout'],
+      series: [{ labels_refs: [0, 1, 2, 3], sample_count: 2 }],
+      timestamps: [0, 15_000],
+      values: [0.25, 0.3],
+    },
+  ],
   logs: [{ tenant: 'acme', timestamp: T0, level: 'error', message: 'payment declined', service: 'checkout', labels: { pod: 'checkout-7f9' } }],
   deployments: [
     { tenant: 'acme', timestamp: T0, service: 'checkout', version: 'v1.4.2', status: 'succeeded', metadata: { commit: 'a1b2c3d', deployed_by: 'ci' } },

@@ -14,6 +14,20 @@ export interface MetricPoint {
   labels: Record<string, string>;
 }
 
+/**
+ * Many samples in one record (schemas/metric_batch.avsc): one tenant's series
+ * of one partition from one request, each series once as references into
+ * `symbols`, the samples in two columns. Built and read by metric-batch.ts.
+ */
+export interface MetricBatch {
+  tenant: string;
+  base_timestamp: number;
+  symbols: string[];
+  series: { labels_refs: number[]; sample_count: number }[];
+  timestamps: number[];
+  values: number[];
+}
+
 export interface LogEntry {
   tenant: string;
   timestamp: number;
@@ -173,8 +187,8 @@ export interface StaleMarker {
   labels: Record<string, string>;
 }
 
-/** Labels arrive with sorted keys (see gateway/records.ts), so this is stable. */
-function seriesKey(p: { tenant: string; metric_name: string; labels: Record<string, string> }): string {
+/** Labels arrive with sorted keys (see lib/labels.ts), so this is stable. */
+export function seriesKey(p: { tenant: string; metric_name: string; labels: Record<string, string> }): string {
   let key = `${p.tenant}\u0000${p.metric_name}`;
   for (const name in p.labels) key += `\u0000${name}\u0000${p.labels[name]}`;
   return key;
@@ -182,7 +196,14 @@ function seriesKey(p: { tenant: string; metric_name: string; labels: Record<stri
 const serviceKey = (r: { tenant: string; service: string }) => `${r.tenant}\u0000${r.service}`;
 
 export const TOPICS = {
+  /**
+   * Metric samples travel as batches (metricBatches): the publisher groups a
+   * request's points by partition of their series key. autopilot.metrics,
+   * one record per sample, is what earlier versions wrote; the sink still
+   * drains it.
+   */
   metrics: { topic: 'autopilot.metrics', schema: avsc('./metric_point.avsc'), key: seriesKey } as TopicSpec<MetricPoint>,
+  metricBatches: { topic: 'autopilot.metric-batches', schema: avsc('./metric_batch.avsc'), key: (b) => b.tenant } as TopicSpec<MetricBatch>,
   logs: { topic: 'autopilot.logs', schema: avsc('./log_entry.avsc'), key: serviceKey } as TopicSpec<LogEntry>,
   deployments: { topic: 'autopilot.deployments', schema: avsc('./deployment_event.avsc'), key: serviceKey } as TopicSpec<DeploymentEvent>,
   // Written by processors. Keyed by service, like logs and deployments, so one consumer sees all of a service's signals.

@@ -310,7 +310,7 @@ async function sendUndecodable(): Promise<void> {
   const producer = p.services.kafka.producer();
   await producer.connect();
   try {
-    await producer.send({ topic: TOPICS.metrics.topic, acks: -1, messages: [{ key: 'grafana-test', value: Buffer.from('definitely not avro') }] });
+    await producer.send({ topic: TOPICS.metricBatches.topic, acks: -1, messages: [{ key: 'grafana-test', value: Buffer.from('definitely not avro') }] });
   } finally {
     await producer.disconnect();
   }

@@ -172,7 +172,7 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
   ];
 
   it.each(cases)('%s', async (_name, body, status, code, check) => {
-    const before = await topicEnd(p.services.kafka, TOPICS.metrics.topic);
+    const before = await topicEnd(p.services.kafka, TOPICS.metricBatches.topic);
     const res = await p.post('/v1/metrics', body);
     expect(res.status).toBe(status);
     const json = (await res.json()) as any;
@@ -180,7 +180,7 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
     expect(json.error.message).toEqual(expect.any(String));
     expect(json.error.request_id).toBe(res.headers.get('x-request-id'));
     check?.(json);
-    expect(await topicEnd(p.services.kafka, TOPICS.metrics.topic)).toBe(before);
+    expect(await topicEnd(p.services.kafka, TOPICS.metricBatches.topic)).toBe(before);
   });
 
   it('a missing or unknown API key is 401, and the key never reaches the logs', async () => {
@@ -217,7 +217,7 @@ describe('operations', () => {
     expect(metrics).toMatch(/autopilot_gateway_requests_total\{route="\/v1\/metrics",method="POST",status="202",component="test-ingest"\} \d+/);
     expect(metrics).toMatch(/autopilot_gateway_records_produced_total\{kind="metrics",component="test-ingest"\} \d+/);
     expect(metrics).toContain('autopilot_gateway_produce_seconds_bucket');
-    expect(metrics).toMatch(/autopilot_processor_written_total\{processor="sink",topic="autopilot.metrics",component="test-ingest"\} \d+/);
+    expect(metrics).toMatch(/autopilot_processor_written_total\{processor="sink",topic="autopilot.metric-batches",component="test-ingest"\} \d+/);
   });
 
   it('serves an OpenAPI document generated from the validators', async () => {

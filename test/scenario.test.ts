@@ -202,6 +202,6 @@ describe('windowed percentiles', () => {
     expect(Number(lateRows[0]!.ws)).toBe(start);
     expect(Number((await rollups())[0]!.count)).toBe(1500); // the late point did not change the closed window
     const metrics = await (await p.app.request('/metrics')).text();
-    expect(metrics).toMatch(/autopilot_processor_late_points_total\{processor="rollup",topic="autopilot.metrics",component="test-scenario"\} [1-9]/);
+    expect(metrics).toMatch(/autopilot_processor_late_points_total\{processor="rollup",topic="autopilot.metric-batches",component="test-scenario"\} [1-9]/);
   });
 });

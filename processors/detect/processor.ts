@@ -26,7 +26,7 @@ import { detectConfig } from './config.ts';
  */
 
 export function detectProcessor(deps: { redis: Redis; publisher: Publisher; config: DetectorConfig; groupId: string }): ProcessorSpec {
-  const topic = TOPICS.metrics.topic;
+  const topic = TOPICS.metricBatches.topic;
   // Redis keys live under the consumer group: the state belongs to the group's progress.
   const offsetKey = (partition: number) => `${deps.groupId}:offset:${topic}:${partition}`;
   // Per partition, cached while this consumer owns it; dropped on rebalance or rewind, when Redis is the truth again.

@@ -34,7 +34,7 @@ export function rollupProcessor(deps: {
   groupId: string;
 }): ProcessorSpec {
   const groupId = deps.groupId;
-  const topic = TOPICS.metrics.topic;
+  const topic = TOPICS.metricBatches.topic;
   let partitions = new Map<number, Promise<PartitionWindows>>();
 
   async function restore(partition: number): Promise<PartitionWindows> {

@@ -31,6 +31,21 @@ export async function sendToDeadLetter(publisher: Publisher, processor: string, 
   );
 }
 
+/**
+ * One dead letter per Kafka record: a batch record (metric samples) whose
+ * items were refused for several reasons goes once, with the reasons joined.
+ */
+export function onePerRecord(rejected: Rejected[]): Rejected[] {
+  const byPosition = new Map<string, Rejected>();
+  for (const r of rejected) {
+    const at = `${r.partition}/${r.message.offset}`;
+    const seen = byPosition.get(at);
+    if (!seen) byPosition.set(at, { ...r });
+    else if (!seen.reason.split('; ').includes(r.reason)) seen.reason = `${seen.reason}; ${r.reason}`;
+  }
+  return [...byPosition.values()];
+}
+
 function deadLetter(r: Rejected, processor: string, sourceTopic: string): Message & { headers: Record<string, Buffer | string> } {
   return {
     key: r.message.key,

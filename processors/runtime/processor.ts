@@ -5,14 +5,21 @@ import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
+import { pointsOf } from '../../schemas/metric-batch.ts';
+import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
 import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
-import { sendToDeadLetter, type Rejected } from './dead-letter.ts';
+import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
 import { PartitionProgress, watchProgress } from './progress.ts';
 import { backoffDelay } from '../../lib/backoff.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
-/** A Kafka record after Avro decoding, with where it came from. */
+/** Topics whose records carry many items: the handler gets the items, each with its record's position. */
+const UNBATCH: Record<string, (value: unknown) => unknown[]> = {
+  [TOPICS.metricBatches.topic]: (value) => pointsOf(value as MetricBatch),
+};
+
+/** A Kafka record after Avro decoding (or one item of a batch record), with where it came from. */
 export interface Decoded<T = unknown> {
   topic: string;
   partition: number;
@@ -147,19 +154,23 @@ export async function startProcessor(
     };
 
     try {
-      telemetry.received.inc(labels, batch.messages.length);
       const decoded: Decoded[] = [];
       const rejected: Rejected[] = [];
       for (const message of batch.messages) {
         try {
           if (!message.value) throw new DecodeError('empty message value (tombstone)');
-          decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
+          const value = await catalog.decode(message.value);
+          // A batch record (metric samples) is handed over sample by sample, each with the record's position.
+          const unbatch = UNBATCH[topic];
+          if (unbatch) for (const v of unbatch(value)) decoded.push({ topic, partition, offset: message.offset, value: v, message });
+          else decoded.push({ topic, partition, offset: message.offset, value, message });
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err; // registry down: retried like any transient failure
           rejected.push({ message, partition, reason: `decode: ${err.message}` });
         }
       }
 
+      telemetry.received.inc(labels, decoded.length + rejected.length);
       const started = performance.now();
       const result = decoded.length ? await spec.handle(decoded, { finalAttempt: failed.unknown + 1 >= cfg.maxAttempts }) : { rejected: [] };
       telemetry.writeSeconds.observe(labels, (performance.now() - started) / 1000);
@@ -204,7 +215,8 @@ export async function startProcessor(
     }
   };
 
-  const deadLetter = async (refused: Rejected[], labels: { processor: string; topic: string }) => {
+  const deadLetter = async (all: Rejected[], labels: { processor: string; topic: string }) => {
+    const refused = onePerRecord(all);
     if (refused.length === 0) return;
     await sendToDeadLetter(publisher, spec.name, labels.topic, refused);
     for (const r of refused) telemetry.deadLettered.inc({ ...labels, reason: r.reason.split(':')[0]! });

@@ -40,23 +40,27 @@ export interface SinkTable {
  */
 const float64 = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
 
-export const RAW_TABLES: Record<string, SinkTable> = {
-  [TOPICS.metrics.topic]: {
-    table: 'metric_points',
-    time: { column: 'timestamp', retentionDays: 30 },
-    row: (d) => {
-      const p = d.value as MetricPoint;
-      return {
-        tenant: p.tenant,
-        service: p.labels.service ?? '',
-        metric_name: p.metric_name,
-        labels: p.labels,
-        timestamp: p.timestamp,
-        value: float64(p.value),
-        ...position(d),
-      };
-    },
+const METRIC_POINTS: SinkTable = {
+  table: 'metric_points',
+  time: { column: 'timestamp', retentionDays: 30 },
+  row: (d) => {
+    const p = d.value as MetricPoint;
+    return {
+      tenant: p.tenant,
+      service: p.labels.service ?? '',
+      metric_name: p.metric_name,
+      labels: p.labels,
+      timestamp: p.timestamp,
+      value: float64(p.value),
+      ...position(d),
+    };
   },
+};
+
+export const RAW_TABLES: Record<string, SinkTable> = {
+  // Samples arrive in batch records, handed over one by one (processors/runtime); the per-sample topic is what earlier versions wrote.
+  [TOPICS.metricBatches.topic]: METRIC_POINTS,
+  [TOPICS.metrics.topic]: METRIC_POINTS,
   [TOPICS.logs.topic]: {
     table: 'log_entries',
     time: { column: 'timestamp', retentionDays: 30 },
