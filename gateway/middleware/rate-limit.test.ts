@@ -24,4 +24,11 @@ describe('tenant rate limiter', () => {
     expect(() => new TenantRateLimiter(100).take('a', 101, 0)).toThrow(/split it/);
     expect(() => new TenantRateLimiter(0).take('a', 1e9, 0)).not.toThrow();
   });
+
+  it('gives the tokens back when the publish fails: a retry after a 503 is not refused for the attempt that wrote nothing', async () => {
+    const limiter = new TenantRateLimiter(1000);
+    await expect(limiter.spend('a', 1000, async () => Promise.reject(new Error('Kafka down')))).rejects.toThrow('Kafka down');
+    await expect(limiter.spend('a', 1000, async () => 'sent')).resolves.toBe('sent');
+    await expect(limiter.spend('a', 1000, async () => 'sent')).rejects.toThrow(/over its limit/);
+  });
 });

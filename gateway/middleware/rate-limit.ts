@@ -27,4 +27,21 @@ export class TenantRateLimiter {
     }
     b.tokens -= records;
   }
+
+  /**
+   * Takes the tokens, then runs `work` (the publish); when it fails they go
+   * back. A request Kafka never acknowledged has not used its tenant's quota:
+   * charged anyway, the sender's retry after the 503 met a 429, which
+   * Prometheus does not retry by default, so it dropped those samples.
+   */
+  async spend<T>(tenant: string, records: number, work: () => Promise<T>): Promise<T> {
+    this.take(tenant, records);
+    try {
+      return await work();
+    } catch (err) {
+      const b = this.buckets.get(tenant);
+      if (b) b.tokens = Math.min(this.perSecond, b.tokens + records);
+      throw err;
+    }
+  }
 }

@@ -16,8 +16,7 @@ export function alertmanagerRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     const tenant = c.get('tenant');
     const alerts = toAlertRecords(tenant, payload, Date.now());
     deps.telemetry.recordsReceived.inc({ protocol: 'alertmanager', kind: 'alerts' }, alerts.length);
-    deps.limiter.take(tenant, alerts.length);
-    await deps.publisher.publish('alerts', alerts);
+    await deps.limiter.spend(tenant, alerts.length, () => deps.publisher.publish('alerts', alerts));
     deps.telemetry.recordsAccepted.inc({ protocol: 'alertmanager', kind: 'alerts', tenant }, alerts.length);
     return c.json({ accepted: alerts.length }, 202);
   });

@@ -147,7 +147,8 @@ describe.each(PROTOCOLS)('$name ($path)', (p) => {
   });
 
   it('answers 503 with Retry-After while Kafka does not acknowledge, and accepts the same request once it does', async () => {
-    const t = routeTestApp();
+    // At a rate that admits the request once a second: the attempt that got the 503 must not have used it up.
+    const t = routeTestApp({ tenantRate: p.count });
     t.publisher.setDown(true);
     const res = await send(t, TEST_KEYS.a);
     expect(res.headers.get('retry-after')).toBe(String(KAFKA_DOWN_RETRY_AFTER));

@@ -25,8 +25,7 @@ export function ingestRoutes(deps: GatewayDeps): Hono<TenantEnv> {
       deps.telemetry.recordsReceived.inc({ protocol: 'json', kind }, items.length);
       const tenant = c.get('tenant');
       const records = validate(kind, items).map((item) => toRecord[kind](tenant, item as never));
-      deps.limiter.take(tenant, records.length);
-      await deps.publisher.publish(kind, records);
+      await deps.limiter.spend(tenant, records.length, () => deps.publisher.publish(kind, records));
       deps.telemetry.recordsAccepted.inc({ protocol: 'json', kind, tenant }, records.length);
       return c.json({ accepted: records.length }, 202);
     });

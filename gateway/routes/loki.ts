@@ -19,8 +19,7 @@ export function lokiRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     const converted = toLogEntries(tenant, streams);
     const { entries } = converted;
     deps.telemetry.recordsReceived.inc({ protocol: 'loki', kind: 'logs' }, converted.total);
-    deps.limiter.take(tenant, entries.length);
-    await deps.publisher.publish('logs', entries);
+    await deps.limiter.spend(tenant, entries.length, () => deps.publisher.publish('logs', entries));
     deps.telemetry.recordsAccepted.inc({ protocol: 'loki', kind: 'logs', tenant }, entries.length);
     // Lines that can never be written: the rest is durable, and a 400 stops the shipper resending them.
     const partial = partialWriteError('log lines', converted);

@@ -25,11 +25,12 @@ export function remoteWriteRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     const converted = toMetricPoints(tenant, batch);
     const { points, stale } = converted;
     deps.telemetry.recordsReceived.inc({ protocol: 'remote_write', kind: 'metrics' }, converted.total);
-    deps.limiter.take(tenant, points.length + stale.length);
-    await deps.publisher.publishAll([
-      { kind: 'metrics', records: points },
-      { kind: 'staleMarkers', records: stale.map(({ value: _, ...marker }) => marker) },
-    ]);
+    await deps.limiter.spend(tenant, points.length + stale.length, () =>
+      deps.publisher.publishAll([
+        { kind: 'metrics', records: points },
+        { kind: 'staleMarkers', records: stale.map(({ value: _, ...marker }) => marker) },
+      ]),
+    );
     deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'metrics', tenant }, points.length);
     deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'staleMarkers', tenant }, stale.length);
     if (batch.version === '2.0') for (const [name, value] of Object.entries(writtenHeaders(batch, converted))) c.header(name, value);
