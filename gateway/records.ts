@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sortKeys } from '../lib/labels.ts';
+import { DAY_MS, MAX_FUTURE_MS } from '../lib/time.ts';
 import type { DeploymentEvent, LogEntry, MetricPoint } from '../schemas/topics.ts';
 
 /**
@@ -9,16 +10,13 @@ import type { DeploymentEvent, LogEntry, MetricPoint } from '../schemas/topics.t
  */
 
 const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
-export const DAY_MS = 24 * 3600 * 1000;
 /** The raw tables keep 30 days (sql/migrations TTL): older points would be accepted, then silently dropped. */
 export const RETENTION_MS = 30 * DAY_MS;
-/** How far ahead of the gateway's clock a time may be: more is a clock problem, not data. */
-export const MAX_FUTURE_MS = DAY_MS;
 /**
  * How long before it reaches us an alert may have started. A firing alert can
- * last months, and `alerts` is partitioned and kept by received time, so its
- * start may be far older than the raw tables' retention; a year still keeps
- * out clock and encoding accidents (years 0001, 1899, 1970).
+ * last months, and `alerts` keeps 395 days by starts_at (migration 0029), so
+ * its start may be far older than the raw tables' retention; a year still
+ * keeps out clock and encoding accidents (years 0001, 1899, 1970).
  */
 export const ALERT_MAX_AGE_MS = 365 * DAY_MS;
 

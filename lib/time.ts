@@ -1,3 +1,12 @@
+export const DAY_MS = 24 * 3600 * 1000;
+
+/**
+ * How far ahead of our clock an event time may be, on every path that takes
+ * one (JSON, remote-write, Loki, Alertmanager, the sink): senders' clocks
+ * drift, but more than a day ahead is a clock problem, not data.
+ */
+export const MAX_FUTURE_MS = DAY_MS;
+
 /**
  * Epoch milliseconds as ISO 8601 text in UTC, in the three forms the
  * outputs use. Each form is someone's contract (a webhook receiver's parser,

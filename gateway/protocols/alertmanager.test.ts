@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AutopilotError } from '../../lib/errors.ts';
-import { DAY_MS, MAX_LABEL_NAME, MAX_LABEL_VALUE, MAX_SERVICE } from '../records.ts';
+import { DAY_MS } from '../../lib/time.ts';
+import { MAX_LABEL_NAME, MAX_LABEL_VALUE, MAX_SERVICE } from '../records.ts';
 import { MAX_ANNOTATION_VALUE, parseAlertmanagerWebhook, toAlertRecords } from './alertmanager.ts';
 
 /** Shaped like what Alertmanager 0.27 posts to a webhook_config: one firing and one resolved alert in a group. */

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AutopilotError } from '../../lib/errors.ts';
 import type { AlertRecord } from '../../schemas/topics.ts';
-import { ALERT_MAX_AGE_MS, DAY_MS, MAX_FUTURE_MS, MAX_LABEL_NAME, MAX_SERVICE } from '../records.ts';
+import { DAY_MS, MAX_FUTURE_MS } from '../../lib/time.ts';
+import { ALERT_MAX_AGE_MS, MAX_LABEL_NAME, MAX_SERVICE } from '../records.ts';
 import { sortKeys } from '../../lib/labels.ts';
 import { labelProblem } from './series-rules.ts';
 

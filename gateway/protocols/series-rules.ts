@@ -1,4 +1,5 @@
-import { DAY_MS, MAX_LABEL_NAME, MAX_LABEL_VALUE, metricInput, RETENTION_MS } from '../records.ts';
+import { MAX_FUTURE_MS } from '../../lib/time.ts';
+import { MAX_LABEL_NAME, MAX_LABEL_VALUE, metricInput, RETENTION_MS } from '../records.ts';
 import { hasInvalidUtf8, printable } from './protobuf.ts';
 
 /**
@@ -8,11 +9,8 @@ import { hasInvalidUtf8, printable } from './protobuf.ts';
  * hundred series.
  */
 
-/** As records.ts `timestamp`: more than a day ahead is a clock problem, not data. */
-const FUTURE_MS = DAY_MS;
-
 export function inWindow(timestamp: number, now: number): boolean {
-  return timestamp >= now - RETENTION_MS && timestamp <= now + FUTURE_MS;
+  return timestamp >= now - RETENTION_MS && timestamp <= now + MAX_FUTURE_MS;
 }
 
 const metricName = metricInput.shape.metric_name;

@@ -1,9 +1,4 @@
-import { isoTime } from '../../lib/time.ts';
-
-const DAY_MS = 24 * 3600 * 1000;
-
-/** How far ahead of the sink's clock an event time may be: senders' clocks drift, a day is generous. */
-const FUTURE_SKEW_MS = DAY_MS;
+import { DAY_MS, isoTime, MAX_FUTURE_MS } from '../../lib/time.ts';
 
 /**
  * ClickHouse refuses an insert that touches more than 100 partitions
@@ -19,7 +14,7 @@ export function timeWindowError(value: unknown, retentionDays: number, now: numb
   const ms = toMs(value);
   if (!Number.isFinite(ms)) return `is not a time (${String(value)})`;
   if (ms < now - retentionDays * DAY_MS) return `${isoTime(ms)} is older than the table's ${retentionDays}-day retention`;
-  if (ms > now + FUTURE_SKEW_MS) return `${isoTime(ms)} is more than a day in the future`;
+  if (ms > now + MAX_FUTURE_MS) return `${isoTime(ms)} is more than a day in the future`;
   return undefined;
 }
 
