@@ -20,7 +20,8 @@
  * process, when the benchmark fails or is interrupted): every processor starts
  * with a fresh consumer group, Redis state and ClickHouse, and the latency
  * phase inherits no backlog from the throughput phase. Child logs go to
- * .data/bench-processors/logs/.
+ * .data/bench-processors/logs/. BENCH_NODE_ARGS passes flags to every
+ * child's node (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles each one).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
@@ -215,7 +216,9 @@ async function latencyPhase(env: NodeJS.ProcessEnv) {
 /** `autopilot run <component>` with its output in logs/<component>.log, stopped at teardown if not before. */
 function start(env: NodeJS.ProcessEnv, component: string, extraEnv: NodeJS.ProcessEnv): ChildProcess {
   const out = openSync(path.join(logDir, `${component}.log`), 'a');
-  return spawnAutopilot(component, { ...env, ...extraEnv }, teardown, { stdio: ['ignore', out, out], stopGraceMs: 30_000 });
+  // BENCH_NODE_ARGS passes flags to every child's node, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile each processor.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  return spawnAutopilot(component, { ...env, ...extraEnv }, teardown, { nodeArgs, stdio: ['ignore', out, out], stopGraceMs: 30_000 });
 }
 
 /**

@@ -54,7 +54,15 @@ export async function startProcessors(
   const specs = factories
     .filter((f) => names.includes(f.name))
     .map((f) =>
-      buildProcessor(f, env, { kafka: services.kafka, redis: services.redis, clickhouse, publisher, registry, groupId: `${opts.groupPrefix}-${f.name}` }),
+      buildProcessor(f, env, {
+        kafka: services.kafka,
+        redis: services.redis,
+        clickhouse,
+        publisher,
+        registry,
+        groupId: `${opts.groupPrefix}-${f.name}`,
+        runtime,
+      }),
     );
   // Started side by side: each waits for its own group to join (seconds apiece), and all are up before
   // this returns, so nothing upstream of them (the gateway) runs before they do.

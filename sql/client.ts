@@ -82,5 +82,12 @@ async function openEmbedded(dataDir: string): Promise<ClickHouseClient> {
   mkdirSync(folder, { recursive: true });
   // chdb is loaded lazily: a server deployment never needs its 500 MB engine in memory.
   const { createChdbConnection } = await import('chdb/connection');
-  return createClient({ connection: takingTurns(createChdbConnection({ path: folder })) } as Parameters<typeof createClient>[0]);
+  const client = createClient({ connection: takingTurns(createChdbConnection({ path: folder })) } as Parameters<typeof createClient>[0]);
+  embedded.add(client);
+  return client;
 }
+
+const embedded = new WeakSet<ClickHouseClient>();
+
+/** True for a client on the embedded engine (chdb), which takes binary inserts another way (sql/row-binary.ts). */
+export const isEmbedded = (ch: ClickHouseClient): boolean => embedded.has(ch);

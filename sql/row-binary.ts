@@ -29,6 +29,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { isEmbedded } from './client.ts';
 
 export const ROW_BINARY_FORMAT = 'RowBinaryWithNamesAndTypes';
 
@@ -419,4 +420,9 @@ export function chdbBinaryInsert(ch: ClickHouseClient): BinaryInsert & { close()
     }
   };
   return Object.assign(insert, { close: () => rmSync(folder, { recursive: true, force: true }) });
+}
+
+/** The binary insert for this client: through a file on the embedded engine, the request body over HTTP. */
+export function binaryInsertFor(ch: ClickHouseClient): BinaryInsert & { close(): void } {
+  return isEmbedded(ch) ? chdbBinaryInsert(ch) : Object.assign(httpBinaryInsert(ch), { close: () => undefined });
 }

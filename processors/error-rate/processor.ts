@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
-import { TOPICS, type Anomaly, type LogEntry, type MetricPoint } from '../../schemas/topics.ts';
+import { TOPICS, type Anomaly, type LogEntry } from '../../schemas/topics.ts';
 import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { judge } from '../runtime/baseline.ts';
@@ -25,6 +25,8 @@ import { errorRateConfig, type ErrorRateConfig } from './config.ts';
  * is a duplicate within its minute.
  */
 const ERROR_LEVELS = new Set(['error', 'fatal']);
+/** A service's series of per-minute counts: its windows and its baseline in Redis are kept under this. */
+const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
 
 export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; config: ErrorRateConfig; groupId: string }): ProcessorSpec {
   const checkpointKey = (partition: number) => `${deps.groupId}:checkpoint:${partition}`;
@@ -46,18 +48,12 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
 
     for (const d of batch) {
       const log = d.value as LogEntry;
-      const point: MetricPoint = {
-        tenant: log.tenant,
-        timestamp: log.timestamp,
-        metric_name: 'error_rate',
-        value: ERROR_LEVELS.has(log.level) ? 1 : 0,
-        labels: { service: log.service },
-      };
-      windows.add(point, BigInt(d.offset), lineIdentity(log)); // a late line is simply not counted: its minute was judged
+      const series = { id: id(log), tenant: log.tenant, metricName: 'error_rate', labels: { service: log.service }, service: log.service };
+      // A late line is simply not counted: its minute was judged.
+      windows.add(series, log.timestamp, ERROR_LEVELS.has(log.level) ? 1 : 0, BigInt(d.offset), lineIdentity(log));
     }
 
     const closed = windows.closeReady();
-    const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
     const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
     baselines.set(partition, store);
     await store.load(closed.map(id));

@@ -2,7 +2,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { Publisher } from '../../platform/publisher.ts';
-import { TOPICS, type MetricPoint } from '../../schemas/topics.ts';
+import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
+import { forEachSeries, identify, SeriesIdentities } from '../runtime/metric-batches.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from '../runtime/windows.ts';
 import { defineProcessor } from '../runtime/factory.ts';
@@ -36,6 +37,7 @@ export function rollupProcessor(deps: {
   const groupId = deps.groupId;
   const topic = TOPICS.metricBatches.topic;
   let partitions = new Map<number, Promise<PartitionWindows>>();
+  const identities = new SeriesIdentities();
 
   async function restore(partition: number): Promise<PartitionWindows> {
     const admin = deps.kafka.admin();
@@ -56,24 +58,30 @@ export function rollupProcessor(deps: {
     const late: Record<string, unknown>[] = [];
 
     for (const d of batch) {
-      const point = d.value as MetricPoint;
-      // NaN and ±Inf are stored raw (Prometheus keeps them) but have no percentile: a DDSketch throws on ±Inf.
-      if (!Number.isFinite(point.value)) continue;
-      // The sample's timestamp: a sender's retry (same series and timestamp) is counted once.
-      if (windows.add(point, BigInt(d.offset), point.timestamp) === 'late') {
-        late.push({
-          tenant: point.tenant,
-          service: point.labels.service ?? '',
-          metric_name: point.metric_name,
-          labels: point.labels,
-          window_start: windowStartOf(point.timestamp, deps.config),
-          timestamp: point.timestamp,
-          value: point.value,
-          watermark: windows.watermark,
-          kafka_partition: partition,
-          kafka_offset: d.offset,
-        });
-      }
+      const b = d.value as MetricBatch;
+      const offset = BigInt(d.offset);
+      forEachSeries(b, identify(b, identities), (series, from, to) => {
+        for (let i = from; i < to; i++) {
+          const value = b.values[i]!;
+          // NaN and ±Inf are stored raw (Prometheus keeps them) but have no percentile: a DDSketch throws on ±Inf.
+          if (!Number.isFinite(value)) continue;
+          const timestamp = b.base_timestamp + b.timestamps[i]!;
+          // The sample's timestamp is its identity: a sender's retry (same series and timestamp) is counted once.
+          if (windows.add(series, timestamp, value, offset, timestamp) !== 'late') continue;
+          late.push({
+            tenant: series.tenant,
+            service: series.service,
+            metric_name: series.metricName,
+            labels: series.labels,
+            window_start: windowStartOf(timestamp, deps.config),
+            timestamp,
+            value,
+            watermark: windows.watermark,
+            kafka_partition: partition,
+            kafka_offset: d.offset,
+          });
+        }
+      });
     }
 
     const closed = windows.closeReady();

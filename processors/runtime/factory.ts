@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Publisher } from '../../platform/publisher.ts';
+import type { RuntimeConfig } from './config.ts';
 import type { ProcessorSpec } from './processor.ts';
 
 /** What a processor is built from besides its config: shared connections, its own group, the process's registry. */
@@ -15,6 +16,8 @@ export interface ProcessorServices {
   registry: Registry;
   /** This processor's consumer group; its Redis state is namespaced by it too. */
   groupId: string;
+  /** The consume loop's settings (PROCESSOR_*), for the checkpoint interval of state kept in Redis. */
+  runtime: RuntimeConfig;
 }
 
 /**

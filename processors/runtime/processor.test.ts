@@ -10,6 +10,7 @@ import { connectServices, type Services } from '../../platform/services.ts';
 import type { DeploymentEvent } from '../../schemas/topics.ts';
 import { readDeadLetters } from '../../test/helpers/dead-letters.ts';
 import { eventually } from '../../test/helpers/pipeline.ts';
+import { DEFAULT_RUNTIME } from './config.ts';
 import { startProcessor, type RunningProcessor } from './processor.ts';
 import { processorTelemetry } from './telemetry.ts';
 
@@ -72,7 +73,7 @@ describe('consume loop under failure', () => {
         publisher,
         log,
         telemetry,
-        runtime: { maxAttempts: 3, maxBackoffMs: 200, stallAfterMs: 1500, lagIntervalMs: 200 },
+        runtime: { ...DEFAULT_RUNTIME, maxAttempts: 3, maxBackoffMs: 200, stallAfterMs: 1500, lagIntervalMs: 200 },
       },
     );
   });

@@ -5,21 +5,26 @@ import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
-import { pointsOf } from '../../schemas/metric-batch.ts';
 import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
 import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
 import { PartitionProgress, watchProgress } from './progress.ts';
 import { backoffDelay } from '../../lib/backoff.ts';
+import { sampleCount } from './metric-batches.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
-/** Topics whose records carry many items: the handler gets the items, each with its record's position. */
-const UNBATCH: Record<string, (value: unknown) => unknown[]> = {
-  [TOPICS.metricBatches.topic]: (value) => pointsOf(value as MetricBatch),
+/**
+ * Topics whose records carry many items (metric samples): the handler gets
+ * the record and loops over its items itself (see metric-batches.ts); the
+ * counters count items, so figures stay comparable whatever the batching.
+ */
+const ITEMS: Record<string, (value: unknown) => number> = {
+  [TOPICS.metricBatches.topic]: (value) => sampleCount(value as MetricBatch),
 };
+const itemsOf = (d: Decoded) => ITEMS[d.topic]?.(d.value) ?? 1;
 
-/** A Kafka record after Avro decoding (or one item of a batch record), with where it came from. */
+/** A Kafka record after Avro decoding, with where it came from. */
 export interface Decoded<T = unknown> {
   topic: string;
   partition: number;
@@ -159,18 +164,16 @@ export async function startProcessor(
       for (const message of batch.messages) {
         try {
           if (!message.value) throw new DecodeError('empty message value (tombstone)');
-          const value = await catalog.decode(message.value);
-          // A batch record (metric samples) is handed over sample by sample, each with the record's position.
-          const unbatch = UNBATCH[topic];
-          if (unbatch) for (const v of unbatch(value)) decoded.push({ topic, partition, offset: message.offset, value: v, message });
-          else decoded.push({ topic, partition, offset: message.offset, value, message });
+          decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err; // registry down: retried like any transient failure
           rejected.push({ message, partition, reason: `decode: ${err.message}` });
         }
       }
 
-      telemetry.received.inc(labels, decoded.length + rejected.length);
+      let items = 0;
+      for (const d of decoded) items += itemsOf(d);
+      telemetry.received.inc(labels, items + rejected.length);
       const started = performance.now();
       const result = decoded.length ? await spec.handle(decoded, { finalAttempt: failed.unknown + 1 >= cfg.maxAttempts }) : { rejected: [] };
       telemetry.writeSeconds.observe(labels, (performance.now() - started) / 1000);
@@ -178,7 +181,9 @@ export async function startProcessor(
       const refused = [...rejected, ...result.rejected];
       await deadLetter(refused, labels);
       await commit(result.commitOffset ?? (BigInt(last.offset) + 1n).toString(), result.commitMetadata ?? null);
-      telemetry.written.inc(labels, decoded.length - result.rejected.length);
+      const refusedOffsets = new Set(result.rejected.map((r) => r.message.offset));
+      for (const d of decoded) if (refusedOffsets.has(d.offset)) items -= itemsOf(d);
+      telemetry.written.inc(labels, items);
     } catch (err) {
       if (stopping) return; // the next owner reads it again from the last commit
       telemetry.errors.inc(labels);

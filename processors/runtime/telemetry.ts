@@ -12,11 +12,23 @@ export function processorTelemetry(registry: Registry) {
   return {
     received: metric(
       'autopilot_processor_received_total',
-      () => new Counter({ name: 'autopilot_processor_received_total', help: 'Records read from Kafka', labelNames, registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'autopilot_processor_received_total',
+          help: 'Records read from Kafka (a metric batch record counts its samples)',
+          labelNames,
+          registers: [registry],
+        }),
     ),
     written: metric(
       'autopilot_processor_written_total',
-      () => new Counter({ name: 'autopilot_processor_written_total', help: 'Records written downstream and committed', labelNames, registers: [registry] }),
+      () =>
+        new Counter({
+          name: 'autopilot_processor_written_total',
+          help: 'Records written downstream and committed (a metric batch record counts its samples)',
+          labelNames,
+          registers: [registry],
+        }),
     ),
     deadLettered: metric(
       'autopilot_processor_dead_letters_total',

@@ -13,6 +13,22 @@ const point = (timestamp: number, value: number, service = 'api'): MetricPoint =
   labels: { service },
 });
 
+/** A point folded into its series' window, the series keyed by its labels as the processors key them. */
+const addPoint = (w: PartitionWindows, p: MetricPoint, offset: bigint, identity?: number) =>
+  w.add(
+    {
+      id: `${p.tenant}/${p.metric_name}/${JSON.stringify(p.labels)}`,
+      tenant: p.tenant,
+      metricName: p.metric_name,
+      labels: p.labels,
+      service: p.labels.service ?? '',
+    },
+    p.timestamp,
+    p.value,
+    offset,
+    identity,
+  );
+
 const distributions: Record<string, (r: () => number) => number> = {
   'log-normal (skewed latency)': (r) => Math.exp(4.6 + 0.8 * Math.sqrt(-2 * Math.log(r())) * Math.cos(2 * Math.PI * r())),
   'Pareto α=1.5 (heavy tail)': (r) => 10 / (1 - r()) ** (1 / 1.5),
@@ -24,7 +40,7 @@ describe('window percentiles against exact quantiles', () => {
     const r = random(42);
     const w = new PartitionWindows(DEFAULT_WINDOWS);
     const values = Array.from({ length: 20_000 }, () => draw(r));
-    for (const [i, v] of values.entries()) w.add(point(T0 + (i % 60_000), v), BigInt(i));
+    for (const [i, v] of values.entries()) addPoint(w, point(T0 + (i % 60_000), v), BigInt(i));
     w.advanceTo(T0 + 60_000 + DEFAULT_WINDOWS.latenessMs);
     const [win] = w.closeReady();
     expect(win!.count).toBe(values.length);
@@ -49,23 +65,23 @@ describe('window percentiles against exact quantiles', () => {
 describe('event-time windows and the watermark', () => {
   it('closes a window only when the watermark (max event time − lateness) passes its end', () => {
     const w = new PartitionWindows({ ...DEFAULT_WINDOWS, windowMs: 60_000, latenessMs: 30_000 });
-    w.add(point(T0 + 1000, 1), 0n);
-    w.add(point(T0 + 70_000, 2), 1n); // next window; watermark T0+40s
+    addPoint(w, point(T0 + 1000, 1), 0n);
+    addPoint(w, point(T0 + 70_000, 2), 1n); // next window; watermark T0+40s
     expect(w.closeReady()).toEqual([]);
-    w.add(point(T0 + 20_000, 3), 2n); // out of order but within lateness: folded in
-    w.add(point(T0 + 90_000, 4), 3n); // watermark T0+60s: the first window closes
+    addPoint(w, point(T0 + 20_000, 3), 2n); // out of order but within lateness: folded in
+    addPoint(w, point(T0 + 90_000, 4), 3n); // watermark T0+60s: the first window closes
     const [first, ...rest] = w.closeReady();
     expect(rest).toEqual([]);
     expect(first).toMatchObject({ window_start: T0, window_end: T0 + 60_000, count: 2, sum: 4, min: 1, max: 3 });
-    expect(w.add(point(T0 + 59_000, 5), 4n)).toBe('late');
+    expect(addPoint(w, point(T0 + 59_000, 5), 4n)).toBe('late');
     expect(w.openWindows).toBe(1);
   });
 
   it('keeps series apart and commits only what closed windows no longer need', () => {
     const w = new PartitionWindows(DEFAULT_WINDOWS);
-    w.add(point(T0, 1, 'a'), 10n);
-    w.add(point(T0 + 61_000, 1, 'b'), 11n);
-    w.add(point(T0 + 1_000, 1, 'b'), 12n);
+    addPoint(w, point(T0, 1, 'a'), 10n);
+    addPoint(w, point(T0 + 61_000, 1, 'b'), 11n);
+    addPoint(w, point(T0 + 1_000, 1, 'b'), 12n);
     expect(w.committableOffset(13n)).toBe(10n);
     w.advanceTo(T0 + 90_000);
     const closed = w.closeReady();
@@ -81,17 +97,17 @@ describe('event-time windows and the watermark', () => {
 
   it('a restored watermark treats windows before it as closed', () => {
     const w = new PartitionWindows(DEFAULT_WINDOWS, { w: T0 + 60_000, p: '-1' });
-    expect(w.add(point(T0 + 5_000, 1), 0n)).toBe('late');
-    expect(w.add(point(T0 + 65_000, 1), 1n)).toBe(T0 + 60_000);
+    expect(addPoint(w, point(T0 + 5_000, 1), 0n)).toBe('late');
+    expect(addPoint(w, point(T0 + 65_000, 1), 1n)).toBe(T0 + 60_000);
   });
 
   it('counts a sample once however often it arrives: a sender retry is a duplicate by identity, not a second value', () => {
     const w = new PartitionWindows(DEFAULT_WINDOWS);
-    expect(w.add(point(T0 + 1000, 5), 0n, T0 + 1000)).toBe(T0);
-    expect(w.add(point(T0 + 2000, 7), 1n, T0 + 2000)).toBe(T0);
+    expect(addPoint(w, point(T0 + 1000, 5), 0n, T0 + 1000)).toBe(T0);
+    expect(addPoint(w, point(T0 + 2000, 7), 1n, T0 + 2000)).toBe(T0);
     // The same two samples again at new offsets, as a retried request writes them.
-    expect(w.add(point(T0 + 1000, 5), 2n, T0 + 1000)).toBe('duplicate');
-    expect(w.add(point(T0 + 2000, 7), 3n, T0 + 2000)).toBe('duplicate');
+    expect(addPoint(w, point(T0 + 1000, 5), 2n, T0 + 1000)).toBe('duplicate');
+    expect(addPoint(w, point(T0 + 2000, 7), 3n, T0 + 2000)).toBe('duplicate');
     w.advanceTo(T0 + 100_000);
     const [closed] = w.closeReady();
     expect([closed!.count, closed!.sum]).toEqual([2, 12]);

@@ -1,5 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
-import type { MetricPoint, MetricRollup } from '../../schemas/topics.ts';
+import type { MetricRollup } from '../../schemas/topics.ts';
+import type { SeriesIdentity } from './metric-batches.ts';
 import { sketchBuckets, sketchGamma } from './sketch.ts';
 
 /**
@@ -23,8 +24,11 @@ export interface ClosedWindow extends MetricRollup {
   sketch_gamma: number;
 }
 
+/** What a window needs of its series: the key it is kept under, and what its rollup row names. */
+export type WindowSeries = Pick<SeriesIdentity, 'id' | 'tenant' | 'metricName' | 'labels' | 'service'>;
+
 interface OpenWindow {
-  point: MetricPoint; // first point: carries the series identity
+  series: WindowSeries;
   start: number;
   sketch: DDSketch;
   /** Earliest Kafka offset folded in: the window needs the log from here on until it closes. */
@@ -32,8 +36,6 @@ interface OpenWindow {
   /** What each point folded in is (its timestamp, for a metric): a second copy of one is not counted again. */
   seen: Set<number | string>;
 }
-
-export const seriesId = (p: MetricPoint) => `${p.tenant}\u0000${p.metric_name}\u0000${JSON.stringify(p.labels)}`;
 
 /**
  * Where a partition's windows stood at a commit: the watermark, and the last
@@ -49,7 +51,9 @@ export interface WindowCheckpoint {
 export const windowStartOf = (timestamp: number, cfg: WindowConfig) => Math.floor(timestamp / cfg.windowMs) * cfg.windowMs;
 
 export class PartitionWindows {
-  private readonly open = new Map<string, OpenWindow>();
+  /** Per series id, its open windows (one, or two around a window's end while late points may still come). */
+  private readonly open = new Map<string, OpenWindow[]>();
+  private openCount = 0;
   private readonly closed: ClosedWindow[] = [];
   private maxEventTime = -Infinity;
 
@@ -70,7 +74,7 @@ export class PartitionWindows {
   }
 
   get openWindows(): number {
-    return this.open.size;
+    return this.openCount;
   }
 
   /**
@@ -81,24 +85,26 @@ export class PartitionWindows {
    * with the same `identity` (a sender's retry: new offsets, same sample;
    * without one, every point counts).
    */
-  add(point: MetricPoint, offset: bigint, identity?: number | string): number | 'late' | 'replayed' | 'duplicate' {
-    const start = windowStartOf(point.timestamp, this.cfg);
+  add(series: WindowSeries, timestamp: number, value: number, offset: bigint, identity?: number | string): number | 'late' | 'replayed' | 'duplicate' {
+    const start = windowStartOf(timestamp, this.cfg);
     const end = start + this.cfg.windowMs;
     if (offset <= this.restoredProcessed && end <= this.restoredWatermark) return 'replayed';
     if (end <= this.watermark) return 'late';
-    const id = `${seriesId(point)}\u0000${start}`;
-    let w = this.open.get(id);
+    let windows = this.open.get(series.id);
+    if (!windows) this.open.set(series.id, (windows = []));
+    let w = windows.find((x) => x.start === start);
     if (!w) {
-      w = { point, start, sketch: new DDSketch({ relativeAccuracy: this.cfg.relativeAccuracy }), firstOffset: offset, seen: new Set() };
-      this.open.set(id, w);
+      w = { series, start, sketch: new DDSketch({ relativeAccuracy: this.cfg.relativeAccuracy }), firstOffset: offset, seen: new Set() };
+      windows.push(w);
+      this.openCount++;
     }
     if (identity !== undefined) {
       if (w.seen.has(identity)) return 'duplicate';
       w.seen.add(identity);
     }
-    w.sketch.accept(point.value);
+    w.sketch.accept(value);
     if (offset < w.firstOffset) w.firstOffset = offset;
-    this.advanceTo(point.timestamp);
+    this.advanceTo(timestamp);
     return start;
   }
 
@@ -113,10 +119,15 @@ export class PartitionWindows {
     this.maxEventTime = eventTime;
     if (Math.floor(this.watermark / this.cfg.windowMs) === before) return;
     const watermark = this.watermark;
-    for (const [id, w] of this.open) {
-      if (w.start + this.cfg.windowMs > watermark) continue;
-      this.open.delete(id);
-      this.closed.push(summarise(w, this.cfg.windowMs));
+    for (const [id, windows] of this.open) {
+      const stillOpen = windows.filter((w) => {
+        if (w.start + this.cfg.windowMs > watermark) return true;
+        this.closed.push(summarise(w, this.cfg.windowMs));
+        this.openCount--;
+        return false;
+      });
+      if (stillOpen.length === 0) this.open.delete(id);
+      else if (stillOpen.length < windows.length) this.open.set(id, stillOpen);
     }
   }
 
@@ -133,19 +144,19 @@ export class PartitionWindows {
   /** The first offset an open window still needs; with none open, `next` (everything before it is done). */
   committableOffset(next: bigint): bigint {
     let min = next;
-    for (const w of this.open.values()) if (w.firstOffset < min) min = w.firstOffset;
+    for (const windows of this.open.values()) for (const w of windows) if (w.firstOffset < min) min = w.firstOffset;
     return min;
   }
 }
 
 function summarise(w: OpenWindow, windowMs: number): ClosedWindow {
   const s = w.sketch;
-  const p = w.point;
+  const series = w.series;
   return {
-    tenant: p.tenant,
-    service: p.labels.service ?? '',
-    metric_name: p.metric_name,
-    labels: p.labels,
+    tenant: series.tenant,
+    service: series.service,
+    metric_name: series.metricName,
+    labels: series.labels,
     window_start: w.start,
     window_end: w.start + windowMs,
     count: s.count,

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError } from '../../lib/errors.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
+import { binaryInsertFor, insertColumnsOf, RowBinaryError, rowBinaryEncoder, type RowBinaryEncoder } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
 import type { BatchHandler, Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
@@ -12,54 +13,121 @@ import { sinkConfig } from './config.ts';
  * The sink: records into ClickHouse, one insert per partition batch (more
  * when the batch spans many days: see splitByDay).
  *
+ * Rows go as RowBinaryWithNamesAndTypes (sql/row-binary.ts): on the embedded
+ * engine about half the CPU of JSONEachRow per row, the engine's JSON parser
+ * being most of the sink's cost (`npm run bench:clickhouse-insert`). The
+ * header names each column with the table's own type, read with DESCRIBE
+ * when the sink first writes the table and again after any failed insert,
+ * so a table changed under a running sink fails loudly and is then written
+ * in its new shape, never misread.
+ *
  * What ClickHouse refuses is sorted by what its error means
  * (sql/errors.ts): bad data is isolated by halving the batch until the bad
  * records stand alone, and they are dead-lettered while the rest is written;
  * transient trouble is thrown, and the runtime retries the partition; an
  * unknown error is thrown too, until the runtime's last attempt, when it is
- * isolated like bad data, so one odd record never holds its partition.
+ * isolated like bad data, so one odd record never holds its partition. A
+ * record with a sample the encoder cannot write, or outside its table's
+ * retention, is dead-lettered whole; its other rows are still written (rows
+ * are keyed by content, so replaying it from the dead-letter topic writes
+ * them again harmlessly).
  */
 export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorSpec {
+  const insert = binaryInsertFor(ch);
+  const encoders = new Map<string, Promise<RowBinaryEncoder>>();
+  const encoderOf = (table: string) => {
+    let e = encoders.get(table);
+    if (!e) {
+      e = insertColumnsOf(ch, table).then(rowBinaryEncoder);
+      e.catch(() => encoders.delete(table));
+      encoders.set(table, e);
+    }
+    return e;
+  };
+  const write: Write = async (target, rows) => {
+    try {
+      const batch = (await encoderOf(target.table)).batch();
+      for (const r of rows) batch.add(r.row); // rows that cannot be encoded were set aside before
+      await insert(target.table, batch.bytes());
+    } catch (err) {
+      encoders.delete(target.table); // the table may have changed: read its columns again
+      throw err;
+    }
+  };
+
   const handle: BatchHandler = async (batch, { finalAttempt }) => {
     const target = RAW_TABLES[batch[0]!.topic];
     if (!target) throw new Error(`sink has no table for topic ${batch[0]!.topic}`);
-    const rejected: Rejected[] = [];
+    const encoder = await encoderOf(target.table);
+    const probe = encoder.batch();
+    const refused = new Map<Decoded, string>();
     const rows: Row[] = [];
+    const records: Record<string, unknown>[] = [];
     const now = Date.now();
+    const { column, retentionDays } = target.time;
     for (const d of batch) {
-      const row = target.row(d);
-      const outside = target.time && timeWindowError(row[target.time.column], target.time.retentionDays, now);
-      if (outside) rejected.push({ message: d.message, partition: d.partition, reason: `event time: ${target.time!.column} ${outside}` });
-      else rows.push({ d, row });
+      records.length = 0;
+      target.rows(d, records);
+      for (const row of records) {
+        const outside = timeWindowError(row[column], retentionDays, now);
+        if (outside) {
+          refused.set(d, `event time: ${column} ${outside}`);
+          continue;
+        }
+        try {
+          probe.add(row);
+        } catch (err) {
+          if (!(err instanceof RowBinaryError)) throw err;
+          refused.set(d, `encode: ${err.message}`);
+          continue;
+        }
+        rows.push({ d, row });
+      }
     }
-    for (const part of target.time ? splitByDay(rows, (r) => r.row[target.time!.column]) : [rows]) {
-      await insertIsolatingBadRows(ch, target, part, rejected, finalAttempt);
+    const rejected: Rejected[] = [...refused].map(([d, reason]) => ({ message: d.message, partition: d.partition, reason }));
+    const days = splitByDay(rows, (r) => r.row[column]);
+    // The common case, one insert: the payload already built while checking the rows.
+    if (days.length === 1 && rows.length > 0) {
+      try {
+        await insert(target.table, probe.bytes());
+        return { rejected };
+      } catch (err) {
+        encoders.delete(target.table);
+        if (!isolating(err, finalAttempt)) throw err;
+      }
     }
+    for (const part of days) await insertIsolatingBadRows(write, target, part, rejected, finalAttempt);
     return { rejected };
   };
-  return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle };
+  return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle, close: async () => insert.close() };
 }
 
 interface Row {
   d: Decoded;
   row: Record<string, unknown>;
 }
+type Write = (target: SinkTable, rows: Row[]) => Promise<void>;
 
-async function insertIsolatingBadRows(ch: ClickHouseClient, target: SinkTable, rows: Row[], rejected: Rejected[], finalAttempt: boolean): Promise<void> {
+/** Whether a failed insert is cut down to find its bad rows (bad data, or anything unknown on the last attempt), or thrown to be retried. */
+const isolating = (err: unknown, finalAttempt: boolean) => {
+  const kind = classifyClickHouseError(err);
+  return kind === 'bad_data' || (kind === 'unknown' && finalAttempt);
+};
+
+async function insertIsolatingBadRows(write: Write, target: SinkTable, rows: Row[], rejected: Rejected[], finalAttempt: boolean): Promise<void> {
   if (rows.length === 0) return;
   try {
-    await ch.insert({ table: target.table, values: rows.map((r) => r.row), format: 'JSONEachRow' });
+    await write(target, rows);
   } catch (err) {
-    const kind = classifyClickHouseError(err);
-    if (kind === 'transient' || (kind === 'unknown' && !finalAttempt)) throw err;
+    if (!isolating(err, finalAttempt)) throw err;
     if (rows.length === 1) {
-      const label = kind === 'bad_data' ? 'clickhouse' : 'clickhouse (unknown error, last attempt)';
+      const label = classifyClickHouseError(err) === 'bad_data' ? 'clickhouse' : 'clickhouse (unknown error, last attempt)';
       rejected.push({ message: rows[0]!.d.message, partition: rows[0]!.d.partition, reason: `${label}: ${describeError(err)}` });
       return;
     }
     const half = Math.ceil(rows.length / 2);
-    await insertIsolatingBadRows(ch, target, rows.slice(0, half), rejected, finalAttempt);
-    await insertIsolatingBadRows(ch, target, rows.slice(half), rejected, finalAttempt);
+    await insertIsolatingBadRows(write, target, rows.slice(0, half), rejected, finalAttempt);
+    await insertIsolatingBadRows(write, target, rows.slice(half), rejected, finalAttempt);
   }
 }
 

@@ -5,15 +5,18 @@ import type {
   DeploymentEvent,
   IncidentRecord,
   LogEntry,
+  MetricBatch,
   MetricPoint,
   NotificationDelivery,
   StaleMarker,
 } from '../../schemas/topics.ts';
 import { TOPICS } from '../../schemas/topics.ts';
+import { forEachSeries, identify, SeriesIdentities } from '../runtime/metric-batches.ts';
 import type { Decoded } from '../runtime/processor.ts';
 
 /**
- * Avro records → ClickHouse rows, one mapping per table the sink writes. Rows
+ * Avro records → ClickHouse rows, one mapping per table the sink writes (a
+ * metric batch record becomes one row per sample, the others one row). Rows
  * of raw tables carry their Kafka partition and offset, for tracing; the
  * tables are keyed by content (series and timestamp, log line…), so a
  * replayed or retried record collapses into the row already there.
@@ -24,69 +27,92 @@ import type { Decoded } from '../runtime/processor.ts';
  * drop it unseen; far off, ClickHouse's DateTime wraps (1970 and 9999 became
  * partitions of their own and the TTL overflowed).
  */
-const position = (d: Decoded) => ({ kafka_partition: d.partition, kafka_offset: d.offset });
+const position = (d: Decoded) => ({ kafka_partition: d.partition, kafka_offset: Number(d.offset) });
 
 export interface SinkTable {
   table: string;
-  row: (d: Decoded) => Record<string, unknown>;
-  time?: { column: string; retentionDays: number };
+  time: { column: string; retentionDays: number };
+  /** Appends the rows of one record to `out`. */
+  rows: (d: Decoded, out: Record<string, unknown>[]) => void;
 }
 
-/**
- * A Float64 for a JSONEachRow insert. JSON has no NaN or ±Inf: JSON.stringify
- * writes them as null, which ClickHouse stores as 0 (input_format_null_as_default).
- * As strings ("NaN", "Infinity", "-Infinity") ClickHouse reads them as nan, inf
- * and -inf, the values Prometheus keeps.
- */
-const float64 = (v: number): number | string => (Number.isFinite(v) ? v : String(v));
+/** One row per record. */
+const oneRow =
+  (row: (d: Decoded) => Record<string, unknown>): SinkTable['rows'] =>
+  (d, out) => {
+    out.push(row(d));
+  };
 
-const METRIC_POINTS: SinkTable = {
-  table: 'metric_points',
-  time: { column: 'timestamp', retentionDays: 30 },
-  row: (d) => {
-    const p = d.value as MetricPoint;
-    return {
-      tenant: p.tenant,
-      service: p.labels.service ?? '',
-      metric_name: p.metric_name,
-      labels: p.labels,
-      timestamp: p.timestamp,
-      value: float64(p.value),
-      ...position(d),
-    };
-  },
-};
+/** The identity of each series (its labels object, service) made once and shared by its rows, not per sample. */
+const identities = new SeriesIdentities();
+
+const METRIC_POINTS = { table: 'metric_points', time: { column: 'timestamp', retentionDays: 30 } };
 
 export const RAW_TABLES: Record<string, SinkTable> = {
-  // Samples arrive in batch records, handed over one by one (processors/runtime); the per-sample topic is what earlier versions wrote.
-  [TOPICS.metricBatches.topic]: METRIC_POINTS,
-  [TOPICS.metrics.topic]: METRIC_POINTS,
+  // Samples arrive in batch records: a row per sample. NaN and ±Inf are written as such (RowBinary carries them; see sink/processor.ts).
+  [TOPICS.metricBatches.topic]: {
+    ...METRIC_POINTS,
+    rows: (d, out) => {
+      const b = d.value as MetricBatch;
+      const kafka_offset = Number(d.offset);
+      forEachSeries(b, identify(b, identities), (s, from, to) => {
+        for (let i = from; i < to; i++) {
+          out.push({
+            tenant: s.tenant,
+            service: s.service,
+            metric_name: s.metricName,
+            labels: s.labels,
+            timestamp: b.base_timestamp + b.timestamps[i]!,
+            value: b.values[i]!,
+            kafka_partition: d.partition,
+            kafka_offset,
+          });
+        }
+      });
+    },
+  },
+  // One record per sample: what versions before batch records wrote.
+  [TOPICS.metrics.topic]: {
+    ...METRIC_POINTS,
+    rows: oneRow((d) => {
+      const p = d.value as MetricPoint;
+      return {
+        tenant: p.tenant,
+        service: p.labels.service ?? '',
+        metric_name: p.metric_name,
+        labels: p.labels,
+        timestamp: p.timestamp,
+        value: p.value,
+        ...position(d),
+      };
+    }),
+  },
   [TOPICS.logs.topic]: {
     table: 'log_entries',
     time: { column: 'timestamp', retentionDays: 30 },
-    row: (d) => {
+    rows: oneRow((d) => {
       const l = d.value as LogEntry;
       return { tenant: l.tenant, service: l.service, level: l.level, timestamp: l.timestamp, message: l.message, labels: l.labels, ...position(d) };
-    },
+    }),
   },
   [TOPICS.deployments.topic]: {
     table: 'deployments',
     time: { column: 'timestamp', retentionDays: 365 },
-    row: (d) => {
+    rows: oneRow((d) => {
       const e = d.value as DeploymentEvent;
       return { tenant: e.tenant, service: e.service, timestamp: e.timestamp, version: e.version, status: e.status, metadata: e.metadata, ...position(d) };
-    },
+    }),
   },
   // Processor output: rows keyed by their own ids (anomaly_id, incident_id + version), so replays collapse too.
   [TOPICS.anomalies.topic]: {
     table: 'anomalies',
     time: { column: 'detected_at', retentionDays: 90 },
-    row: (d) => ({ ...(d.value as Anomaly) }),
+    rows: oneRow((d) => ({ ...(d.value as Anomaly) })),
   },
   [TOPICS.incidents.topic]: {
     table: 'incidents',
     time: { column: 'opened_at', retentionDays: 365 },
-    row: (d) => {
+    rows: oneRow((d) => {
       const i = d.value as IncidentRecord;
       return {
         incident_id: i.incident_id,
@@ -104,25 +130,25 @@ export const RAW_TABLES: Record<string, SinkTable> = {
         suspect_version: i.suspect_deployment?.version ?? null,
         suspect_minutes_before: i.suspect_deployment?.minutes_before ?? null,
       };
-    },
+    }),
   },
   [TOPICS.staleMarkers.topic]: {
     table: 'metric_stale_markers',
     time: { column: 'timestamp', retentionDays: 30 },
-    row: (d) => {
+    rows: oneRow((d) => {
       const m = d.value as StaleMarker;
       return { tenant: m.tenant, service: m.labels.service ?? '', metric_name: m.metric_name, labels: m.labels, timestamp: m.timestamp, ...position(d) };
-    },
+    }),
   },
   [TOPICS.alerts.topic]: {
     table: 'alerts',
     time: { column: 'starts_at', retentionDays: 395 },
-    row: (d) => ({ ...(d.value as AlertRecord) }),
+    rows: oneRow((d) => ({ ...(d.value as AlertRecord) })),
   },
   [TOPICS.analyses.topic]: {
     table: 'analyses',
     time: { column: 'created_at', retentionDays: 365 },
-    row: (d) => {
+    rows: oneRow((d) => {
       const { root_cause, recommended_actions, signals: _, incident_severity: __, ...a } = d.value as AnalysisRecord;
       return {
         ...a,
@@ -131,11 +157,11 @@ export const RAW_TABLES: Record<string, SinkTable> = {
         root_cause_reasoning: root_cause.reasoning,
         recommended_actions: JSON.stringify(recommended_actions),
       };
-    },
+    }),
   },
   [TOPICS.notifications.topic]: {
     table: 'notification_deliveries',
     time: { column: 'at', retentionDays: 90 },
-    row: (d) => ({ ...(d.value as NotificationDelivery) }),
+    rows: oneRow((d) => ({ ...(d.value as NotificationDelivery) })),
   },
 };
