@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClickHouse, type ClickHouseClient } from './client.ts';
 import { migrate } from './migrate.ts';
-import { chdbBinaryInsert, insertColumnsOf, RowBinaryError, rowBinaryEncoder, type RowBinaryEncoder } from './row-binary.ts';
+import { chdbBinaryInsert, insertColumnsOf, RowBinaryError, rowBinaryEncoder, rowBinaryWriter, type RowBinaryEncoder } from './row-binary.ts';
 import { selectRows } from './rows.ts';
 
 /** A Float64 whose little-endian bytes are all 0A: an empty line inside the payload. */
@@ -135,6 +135,30 @@ describe('RowBinaryWithNamesAndTypes into metric_points on the embedded engine',
   it('a payload whose header disagrees with the table is refused whole by ClickHouse', async () => {
     const wrong = rowBinaryEncoder(encoder.columns.map((c) => (c.name === 'value' ? { ...c, type: 'Float32' } : c)));
     await expect(insert('metric_points', wrong.encode([point(20)]))).rejects.toMatchObject({ type: 'INCORRECT_DATA' });
+  });
+
+  it('a writer sends object-keyed numeric maps (the rollup sketches), and reads a table changed under it again after one failed insert', async () => {
+    const writer = rowBinaryWriter(ch);
+    try {
+      await ch.command({ query: 'CREATE TABLE row_binary_writer (id UInt8, buckets Map(Int32, UInt64)) ENGINE = MergeTree ORDER BY tuple()' });
+      await writer.insertRows('row_binary_writer', [{ id: 1, buckets: { 1000123: 5, '-1000007': 2, 0: 1 } }]);
+      const [row] = await selectRows<{ keys: number[]; counts: string[] }>(
+        ch,
+        'SELECT mapKeys(buckets) AS keys, arrayMap(x -> toString(x), mapValues(buckets)) AS counts FROM row_binary_writer',
+      );
+      expect(Object.fromEntries(row!.keys.map((k, i) => [k, row!.counts[i]]))).toEqual({ '-1000007': '2', 0: '1', 1000123: '5' });
+
+      // The column's type changes under the writer: its cached header is now wrong, ClickHouse refuses
+      // the payload whole, and the next insert is encoded for the new type (a writer that never read the
+      // table again would fail every insert from then on).
+      await ch.command({ query: 'ALTER TABLE row_binary_writer MODIFY COLUMN id UInt32' });
+      await expect(writer.insertRows('row_binary_writer', [{ id: 2, buckets: {} }])).rejects.toMatchObject({ type: 'INCORRECT_DATA' });
+      await writer.insertRows('row_binary_writer', [{ id: 70_000, buckets: {} }]);
+      const ids = await selectRows<{ id: number }>(ch, 'SELECT id FROM row_binary_writer ORDER BY id');
+      expect(ids.map((r) => r.id)).toEqual([1, 70_000]);
+    } finally {
+      writer.close();
+    }
   });
 
   it('a type it has no encoder for is refused when the encoder is made, not mid-batch', () => {

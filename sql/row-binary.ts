@@ -226,8 +226,12 @@ function array(item: Write): Write {
   };
 }
 
-/** Map from a plain object (the label maps) or a Map. */
-function map(key: Write, value: Write): Write {
+/**
+ * Map from a plain object (the label maps, the rollup sketches) or a Map. An
+ * object's keys are strings: for a numeric key type (`numericKeys`) they are
+ * read back as numbers.
+ */
+function map(key: Write, value: Write, numericKeys: boolean): Write {
   return (w, v, column) => {
     if (v instanceof Map) {
       w.varint(v.size);
@@ -243,7 +247,7 @@ function map(key: Write, value: Write): Write {
     for (const _ in o) count++;
     w.varint(count);
     for (const k in o) {
-      key(w, k, column);
+      key(w, numericKeys ? Number(k) : k, column);
       value(w, o[k], column);
     }
   };
@@ -296,7 +300,7 @@ function writerFor(type: string): Write {
     case 'Array':
       return array(writerFor(args[0]!));
     case 'Map':
-      return map(writerFor(args[0]!), writerFor(args[1]!));
+      return map(writerFor(args[0]!), writerFor(args[1]!), /^u?int\d+$/i.test(args[0]!));
     case 'DateTime64':
       if (args[0] === '3') return writeDateTime64ms;
       break;
@@ -425,4 +429,47 @@ export function chdbBinaryInsert(ch: ClickHouseClient): BinaryInsert & { close()
 /** The binary insert for this client: through a file on the embedded engine, the request body over HTTP. */
 export function binaryInsertFor(ch: ClickHouseClient): BinaryInsert & { close(): void } {
   return isEmbedded(ch) ? chdbBinaryInsert(ch) : Object.assign(httpBinaryInsert(ch), { close: () => undefined });
+}
+
+/**
+ * Inserts in RowBinary into tables whose columns are read once: the encoder
+ * for a table comes from DESCRIBE on first use, and again after any failed
+ * insert, so a table changed under a running writer fails one insert loudly
+ * and is then written in its new shape, never misread.
+ */
+export interface RowBinaryWriter {
+  encoder(table: string): Promise<RowBinaryEncoder>;
+  /** Sends a payload built with `encoder(table)`. */
+  insert(table: string, payload: Buffer): Promise<void>;
+  /** Encodes and sends `rows` as one insert; throws a RowBinaryError, sending nothing, if one cannot be encoded. */
+  insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  close(): void;
+}
+
+export function rowBinaryWriter(ch: ClickHouseClient): RowBinaryWriter {
+  const send = binaryInsertFor(ch);
+  const encoders = new Map<string, Promise<RowBinaryEncoder>>();
+  const encoder = (table: string) => {
+    let e = encoders.get(table);
+    if (!e) {
+      e = insertColumnsOf(ch, table).then(rowBinaryEncoder);
+      e.catch(() => encoders.delete(table));
+      encoders.set(table, e);
+    }
+    return e;
+  };
+  const insert = async (table: string, payload: Buffer) => {
+    try {
+      await send(table, payload);
+    } catch (err) {
+      encoders.delete(table); // the table may have changed: read its columns again
+      throw err;
+    }
+  };
+  return {
+    encoder,
+    insert,
+    insertRows: async (table, rows) => insert(table, (await encoder(table)).encode(rows)),
+    close: () => send.close(),
+  };
 }

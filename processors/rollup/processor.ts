@@ -6,6 +6,7 @@ import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
 import { forEachSeries, identify, SeriesIdentities } from '../runtime/metric-batches.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from '../runtime/windows.ts';
+import { rowBinaryWriter } from '../../sql/row-binary.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { rollupConfig } from './config.ts';
 import { rollupTelemetry } from './telemetry.ts';
@@ -38,6 +39,8 @@ export function rollupProcessor(deps: {
   const topic = TOPICS.metricBatches.topic;
   let partitions = new Map<number, Promise<PartitionWindows>>();
   const identities = new SeriesIdentities();
+  // RowBinary, as the sink writes: no JSON to build here, none for the engine to parse.
+  const writer = rowBinaryWriter(deps.clickhouse);
 
   async function restore(partition: number): Promise<PartitionWindows> {
     const admin = deps.kafka.admin();
@@ -98,14 +101,14 @@ export function rollupProcessor(deps: {
 
   async function writeClosed(closed: ClosedWindow[], late: Record<string, unknown>[]): Promise<void> {
     if (closed.length) {
-      await deps.clickhouse.insert({ table: 'metric_rollups', values: closed, format: 'JSONEachRow' });
+      await writer.insertRows('metric_rollups', closed as unknown as Record<string, unknown>[]);
       // Through the publisher: it cuts a burst of windows into sends below Kafka's message limit.
       await deps.publisher.publish(
         'rollups',
         closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w),
       );
     }
-    if (late.length) await deps.clickhouse.insert({ table: 'metric_late_points', values: late, format: 'JSONEachRow' });
+    if (late.length) await writer.insertRows('metric_late_points', late);
   }
 
   return {
@@ -119,6 +122,7 @@ export function rollupProcessor(deps: {
     onRewind: (_topic, partition) => {
       partitions.delete(partition);
     },
+    close: async () => writer.close(),
   };
 }
 

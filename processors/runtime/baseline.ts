@@ -214,7 +214,6 @@ function medianAbsoluteDeviation(s: number[], m: number): number {
 }
 
 function nthDeviation(s: number[], m: number, w: number): number {
-  const widest = (i: number) => Math.max(Math.abs(m - s[i]!), Math.abs(s[i + w - 1]! - m));
   let lo = 0;
   let hi = s.length - w;
   while (lo < hi) {
@@ -222,5 +221,10 @@ function nthDeviation(s: number[], m: number, w: number): number {
     if (s[i]! + s[i + w - 1]! < 2 * m) lo = i + 1;
     else hi = i;
   }
-  return lo > 0 ? Math.min(widest(lo), widest(lo - 1)) : widest(lo);
+  return lo > 0 ? Math.min(widestDeviation(s, m, w, lo), widestDeviation(s, m, w, lo - 1)) : widestDeviation(s, m, w, lo);
+}
+
+/** The widest deviation from m in the run s[i..i+w−1]. A function of its own, not a closure: this runs per sample. */
+function widestDeviation(s: number[], m: number, w: number, i: number): number {
+  return Math.max(Math.abs(m - s[i]!), Math.abs(s[i + w - 1]! - m));
 }

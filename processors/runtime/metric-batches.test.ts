@@ -48,6 +48,19 @@ describe('reading metric batch records series by series', () => {
     expect(identify(two, identities)[0]!.labels).toEqual({ service: 'a', x: 'b' });
   });
 
+  it('tells apart series whose hashes collide, and still finds each again', () => {
+    const identities = new SeriesIdentities(1000, () => 7); // every string hashes alike: every series collides
+    const rec = (pod: string, tenant = 'acme') => ({ ...batchOf([point({ pod, service: 's' }, 1000, 1)]), tenant });
+    const [a] = identify(rec('a'), identities);
+    const [b] = identify(rec('b'), identities);
+    const [c] = identify(rec('a', 'other-tenant'), identities);
+    expect(new Set([a!.id, b!.id, c!.id]).size).toBe(3);
+    expect(identify(rec('b'), identities)[0]).toBe(b);
+    expect(identify(rec('a'), identities)[0]).toBe(a);
+    expect(identify(rec('a', 'other-tenant'), identities)[0]).toBe(c);
+    expect(c!.tenant).toBe('other-tenant');
+  });
+
   it('keeps a label named __proto__ as a label', () => {
     const b = batchOf([point({ service: 'a', ['__proto__']: 'x' }, 1000, 1)]);
     const [s] = identify(b, new SeriesIdentities());

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError } from '../../lib/errors.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
-import { binaryInsertFor, insertColumnsOf, RowBinaryError, rowBinaryEncoder, type RowBinaryEncoder } from '../../sql/row-binary.ts';
+import { RowBinaryError, rowBinaryWriter } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
 import type { BatchHandler, Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
@@ -16,10 +16,7 @@ import { sinkConfig } from './config.ts';
  * Rows go as RowBinaryWithNamesAndTypes (sql/row-binary.ts): on the embedded
  * engine about half the CPU of JSONEachRow per row, the engine's JSON parser
  * being most of the sink's cost (`npm run bench:clickhouse-insert`). The
- * header names each column with the table's own type, read with DESCRIBE
- * when the sink first writes the table and again after any failed insert,
- * so a table changed under a running sink fails loudly and is then written
- * in its new shape, never misread.
+ * header names each column with the table's own type (see rowBinaryWriter).
  *
  * What ClickHouse refuses is sorted by what its error means
  * (sql/errors.ts): bad data is isolated by halving the batch until the bad
@@ -33,33 +30,18 @@ import { sinkConfig } from './config.ts';
  * them again harmlessly).
  */
 export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorSpec {
-  const insert = binaryInsertFor(ch);
-  const encoders = new Map<string, Promise<RowBinaryEncoder>>();
-  const encoderOf = (table: string) => {
-    let e = encoders.get(table);
-    if (!e) {
-      e = insertColumnsOf(ch, table).then(rowBinaryEncoder);
-      e.catch(() => encoders.delete(table));
-      encoders.set(table, e);
-    }
-    return e;
-  };
-  const write: Write = async (target, rows) => {
-    try {
-      const batch = (await encoderOf(target.table)).batch();
-      for (const r of rows) batch.add(r.row); // rows that cannot be encoded were set aside before
-      await insert(target.table, batch.bytes());
-    } catch (err) {
-      encoders.delete(target.table); // the table may have changed: read its columns again
-      throw err;
-    }
-  };
+  const writer = rowBinaryWriter(ch);
+  // Rows that cannot be encoded were set aside before.
+  const write: Write = (target, rows) =>
+    writer.insertRows(
+      target.table,
+      rows.map((r) => r.row),
+    );
 
   const handle: BatchHandler = async (batch, { finalAttempt }) => {
     const target = RAW_TABLES[batch[0]!.topic];
     if (!target) throw new Error(`sink has no table for topic ${batch[0]!.topic}`);
-    const encoder = await encoderOf(target.table);
-    const probe = encoder.batch();
+    const probe = (await writer.encoder(target.table)).batch();
     const refused = new Map<Decoded, string>();
     const rows: Row[] = [];
     const records: Record<string, unknown>[] = [];
@@ -89,17 +71,16 @@ export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorS
     // The common case, one insert: the payload already built while checking the rows.
     if (days.length === 1 && rows.length > 0) {
       try {
-        await insert(target.table, probe.bytes());
+        await writer.insert(target.table, probe.bytes());
         return { rejected };
       } catch (err) {
-        encoders.delete(target.table);
         if (!isolating(err, finalAttempt)) throw err;
       }
     }
     for (const part of days) await insertIsolatingBadRows(write, target, part, rejected, finalAttempt);
     return { rejected };
   };
-  return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle, close: async () => insert.close() };
+  return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle, close: async () => writer.close() };
 }
 
 interface Row {
