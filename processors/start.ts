@@ -62,6 +62,7 @@ export async function startProcessors(
         registry,
         groupId: `${opts.groupPrefix}-${f.name}`,
         runtime,
+        log: log.child({ processor: f.name }),
       }),
     );
   // Started side by side: each waits for its own group to join (seconds apiece), and all are up before

@@ -439,8 +439,8 @@ export function binaryInsertFor(ch: ClickHouseClient): BinaryInsert & { close():
  */
 export interface RowBinaryWriter {
   encoder(table: string): Promise<RowBinaryEncoder>;
-  /** Sends a payload built with `encoder(table)`. */
-  insert(table: string, payload: Buffer): Promise<void>;
+  /** Sends a payload built with `encoder(table)`, of `rows` rows. */
+  insert(table: string, payload: Buffer, rows: number): Promise<void>;
   /** Encodes and sends `rows` as one insert; throws a RowBinaryError, sending nothing, if one cannot be encoded. */
   insertRows(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
   close(): void;

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import type { Redis } from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import type { RuntimeConfig } from './config.ts';
 import type { ProcessorSpec } from './processor.ts';
@@ -16,8 +17,10 @@ export interface ProcessorServices {
   registry: Registry;
   /** This processor's consumer group; its Redis state is namespaced by it too. */
   groupId: string;
-  /** The consume loop's settings (PROCESSOR_*), for the checkpoint interval of state kept in Redis. */
+  /** The consume loop's settings (PROCESSOR_*): attempts, the checkpoint interval of state kept in Redis. */
   runtime: RuntimeConfig;
+  /** This processor's logger. */
+  log: Logger;
 }
 
 /**

@@ -76,8 +76,22 @@ export interface ProcessorSpec {
    * windows, cached baselines) must go, and the replay builds it again.
    */
   onRewind?: (topic: string, partition: number) => void;
+  /**
+   * For a processor that keeps records past their batch (the sink gathers
+   * rows into fewer, larger inserts): its batches commit only up to what is
+   * written, and `run` is called every `everyMs` and once more (`final`)
+   * before the consumer stops. It writes what is due and returns, per
+   * partition, the offset now safe to commit, and any records it refused.
+   */
+  flush?: { everyMs: number; run(final: boolean): Promise<FlushResult> };
   /** Releases what the processor opened itself, after its consumer stopped. */
   close?: () => Promise<void>;
+}
+
+export interface FlushResult {
+  commits: { topic: string; partition: number; offset: string }[];
+  /** Refused records, by the topic they came from. */
+  rejected: { topic: string; records: Rejected[] }[];
 }
 
 export interface RunningProcessor {
@@ -151,8 +165,12 @@ export async function startProcessor(
 
     const commit = async (offset: string, metadata: string | null) => {
       resolveOffset(last.offset);
-      await consumer.commitOffsets([{ topic, partition, offset, metadata }]);
-      lastCommit.set(key, offset);
+      // Never backwards: a flush may have committed further already (see spec.flush).
+      const committed = lastCommit.get(key);
+      if (committed === undefined || BigInt(offset) >= BigInt(committed)) {
+        await consumer.commitOffsets([{ topic, partition, offset, metadata }]);
+        lastCommit.set(key, offset);
+      }
       failures.delete(key);
       progress.processed(topic, partition, BigInt(last.offset) + 1n);
       await heartbeat();
@@ -231,6 +249,29 @@ export async function startProcessor(
     );
   };
 
+  /** Runs spec.flush (never twice at once), dead-letters what it refused, and commits what it wrote on partitions still owned. */
+  let flushing: Promise<void> = Promise.resolve();
+  const flush = (final: boolean) =>
+    (flushing = flushing.then(async () => {
+      if (!spec.flush) return;
+      try {
+        const { commits, rejected } = await spec.flush.run(final);
+        for (const { topic, records } of rejected) await deadLetter(records, { processor: spec.name, topic });
+        const due = commits.filter((c) => progress.owns(c.topic, c.partition));
+        const ahead = due.filter((c) => {
+          const committed = lastCommit.get(`${c.topic}/${c.partition}`);
+          return committed !== undefined && BigInt(c.offset) > BigInt(committed);
+        });
+        if (ahead.length === 0) return;
+        await consumer.commitOffsets(ahead.map((c) => ({ ...c, metadata: null })));
+        for (const c of ahead) lastCommit.set(`${c.topic}/${c.partition}`, c.offset);
+      } catch (err) {
+        log.warn({ err: describeError(err), final }, 'flush failed; its records stay uncommitted and are written by a later flush or read again');
+      }
+    }));
+  const flushTimer = spec.flush ? setInterval(() => void flush(false), spec.flush.everyMs) : undefined;
+  flushTimer?.unref();
+
   if (deps.fromBeginning === false) await pinNewGroupToLatest(kafka, spec.groupId, spec.topics);
   // Started once the group has assigned partitions: a caller that produces right after gets its records read.
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
@@ -246,7 +287,9 @@ export async function startProcessor(
     check: progress.healthCheck(),
     async stop() {
       stopping = true;
+      clearInterval(flushTimer);
       await watcher.stop();
+      await flush(true); // what was gathered is written and committed while the partitions are still ours
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
       await spec.close?.();
       log.info('processor stopped');

@@ -46,6 +46,11 @@ export class PartitionProgress {
     this.owned = owned;
   }
 
+  /** Whether this member owns the partition now. */
+  owns(topic: string, partition: number): boolean {
+    return this.owned.has(`${topic}/${partition}`);
+  }
+
   /** A batch was written and committed: `nextOffset` is the first offset not yet processed. */
   processed(topic: string, partition: number, nextOffset: bigint): void {
     const key = `${topic}/${partition}`;

@@ -1,104 +1,227 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { describeError } from '../../lib/errors.ts';
+import { describeError, unavailable } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
-import { RowBinaryError, rowBinaryWriter } from '../../sql/row-binary.ts';
+import { RowBinaryError, rowBinaryWriter, type RowBinaryWriter } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
-import type { BatchHandler, Decoded, ProcessorSpec } from '../runtime/processor.ts';
+import type { BatchHandler, Decoded, FlushResult, ProcessorSpec } from '../runtime/processor.ts';
+import { Gathering, TopicGatherings, type Row } from './gathering.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
 import { splitByDay, timeWindowError } from './time-window.ts';
 import { defineProcessor } from '../runtime/factory.ts';
-import { sinkConfig } from './config.ts';
+import { sinkConfig, type SinkConfig } from './config.ts';
+import { sinkTelemetry, type SinkTelemetry } from './telemetry.ts';
 
 /**
- * The sink: records into ClickHouse, one insert per partition batch (more
- * when the batch spans many days: see splitByDay).
+ * The sink: records into ClickHouse.
  *
  * Rows go as RowBinaryWithNamesAndTypes (sql/row-binary.ts): on the embedded
  * engine about half the CPU of JSONEachRow per row, the engine's JSON parser
  * being most of the sink's cost (`npm run bench:clickhouse-insert`). The
  * header names each column with the table's own type (see rowBinaryWriter).
  *
+ * High-rate tables (samples, logs: `gathered` in rows.ts) are written as
+ * ClickHouse asks, in large inserts about once a second per table
+ * (SINK_FLUSH_ROWS, SINK_FLUSH_MS): rows are encoded as their batches come
+ * and gathered; a partition commits only up to its first row not yet
+ * written, and the runtime's flush commits the rest once it is (see
+ * ProcessorSpec.flush). A crash loses nothing: what was gathered is read
+ * again, and rows are keyed by content, so a row written twice is one row.
+ * Other tables (anomalies, incidents…) are written with each batch: a few
+ * rows, and someone is waiting for them.
+ *
  * What ClickHouse refuses is sorted by what its error means
- * (sql/errors.ts): bad data is isolated by halving the batch until the bad
+ * (sql/errors.ts): bad data is isolated by halving the rows until the bad
  * records stand alone, and they are dead-lettered while the rest is written;
- * transient trouble is thrown, and the runtime retries the partition; an
- * unknown error is thrown too, until the runtime's last attempt, when it is
- * isolated like bad data, so one odd record never holds its partition. A
- * record with a sample the encoder cannot write, or outside its table's
+ * transient trouble is retried (the batch by the runtime; a gathering at the
+ * next flush); an unknown error is retried too, until the last attempt, when
+ * it is isolated like bad data, so one odd record never holds its partition.
+ * A record with a sample the encoder cannot write, or outside its table's
  * retention, is dead-lettered whole; its other rows are still written (rows
  * are keyed by content, so replaying it from the dead-letter topic writes
  * them again harmlessly).
  */
-export function sinkProcessor(ch: ClickHouseClient, groupId: string): ProcessorSpec {
-  const writer = rowBinaryWriter(ch);
-  // Rows that cannot be encoded were set aside before.
-  const write: Write = (target, rows) =>
-    writer.insertRows(
-      target.table,
-      rows.map((r) => r.row),
-    );
+export function sinkProcessor(
+  ch: ClickHouseClient,
+  opts: { groupId: string; config: SinkConfig; maxAttempts: number; log: Logger; telemetry: SinkTelemetry },
+): ProcessorSpec {
+  const { config, maxAttempts, telemetry } = opts;
+  const writer = countingRows(rowBinaryWriter(ch), (table, rows) => telemetry.rowsWritten.inc({ table }, rows));
+  const gatherings = new Map<string, TopicGatherings>();
 
   const handle: BatchHandler = async (batch, { finalAttempt }) => {
-    const target = RAW_TABLES[batch[0]!.topic];
+    const topic = batch[0]!.topic;
+    const target = RAW_TABLES[topic];
     if (!target) throw new Error(`sink has no table for topic ${batch[0]!.topic}`);
-    const probe = (await writer.encoder(target.table)).batch();
-    const refused = new Map<Decoded, string>();
-    const rows: Row[] = [];
-    const records: Record<string, unknown>[] = [];
-    const now = Date.now();
-    const { column, retentionDays } = target.time;
-    for (const d of batch) {
-      records.length = 0;
-      target.rows(d, records);
-      for (const row of records) {
-        const outside = timeWindowError(row[column], retentionDays, now);
-        if (outside) {
-          refused.set(d, `event time: ${column} ${outside}`);
-          continue;
-        }
+    if (!target.gathered) return { rejected: await writeNow(target, batch, finalAttempt) };
+
+    let topicGatherings = gatherings.get(topic);
+    if (!topicGatherings) gatherings.set(topic, (topicGatherings = new TopicGatherings()));
+    const encoder = await writer.encoder(target.table); // read again after a failed insert: the table may have changed
+    // Backpressure: ClickHouse is refusing or slow, and what is gathered already is enough to hold in memory.
+    if (topicGatherings.rows >= 4 * config.flushRows) throw unavailable(`sink: ${topicGatherings.rows} rows of ${target.table} wait for ClickHouse`);
+    const g = topicGatherings.current(() => new Gathering(encoder.batch()));
+    const rejected = toRows(target, batch, (row, time) => g.add(row, time));
+    telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
+    const partition = batch[0]!.partition;
+    g.covers(partition, BigInt(batch[0]!.offset), BigInt(batch.at(-1)!.offset) + 1n);
+    if (g.rows.length >= config.flushRows) rejected.push(...(await write(topic, (t) => t.seal())).refused);
+    const pending = topicGatherings.pendingFrom(partition);
+    return { rejected, ...(pending !== undefined ? { commitOffset: pending.toString() } : {}) };
+  };
+
+  /**
+   * Writes the gatherings `pick` chooses of a topic, oldest first, one write
+   * at a time per topic; stops at one ClickHouse refuses for now (it stays,
+   * and is retried at the next flush). Returns the records refused as bad
+   * data and the partitions the written gatherings covered.
+   */
+  const lanes = new Map<string, Promise<unknown>>();
+  function write(topic: string, pick: (t: TopicGatherings) => Gathering[]): Promise<{ refused: Rejected[]; covered: Map<number, bigint> }> {
+    const run = async () => {
+      const topicGatherings = gatherings.get(topic)!;
+      const target = RAW_TABLES[topic]!;
+      const timeOf = (r: Row) => r.row[target.time.column];
+      const refused: Rejected[] = [];
+      const covered = new Map<number, bigint>();
+      for (const g of pick(topicGatherings)) {
         try {
-          probe.add(row);
+          if (g.days.size <= 1 || splitByDay(g.rows, timeOf).length === 1) await writer.insert(target.table, g.payload.bytes(), g.payload.rows);
+          else
+            for (const part of splitByDay(g.rows, timeOf))
+              await writer.insertRows(
+                target.table,
+                part.map((r) => r.row),
+              );
         } catch (err) {
-          if (!(err instanceof RowBinaryError)) throw err;
-          refused.set(d, `encode: ${err.message}`);
-          continue;
+          g.attempts++;
+          const last = g.attempts >= maxAttempts;
+          if (!isolating(err, last)) {
+            opts.log.warn(
+              { table: target.table, rows: g.rows.length, attempt: g.attempts, err: describeError(err) },
+              'gathered rows not written; retried at the next flush',
+            );
+            break;
+          }
+          for (const part of splitByDay(g.rows, timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
         }
-        rows.push({ d, row });
+        topicGatherings.written(g);
+        for (const [p, { next }] of g.partitions) if (next > (covered.get(p) ?? -1n)) covered.set(p, next);
       }
+      telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
+      return { refused, covered };
+    };
+    const turn = (lanes.get(topic) ?? Promise.resolve()).then(run);
+    lanes.set(
+      topic,
+      turn.catch(() => undefined),
+    );
+    return turn;
+  }
+
+  /** The runtime's flush: gatherings due (by age, or all when stopping) and earlier failed ones are written, and what they covered is committed. */
+  const flush = async (final: boolean): Promise<FlushResult> => {
+    const result: FlushResult = { commits: [], rejected: [] };
+    for (const [topic, topicGatherings] of gatherings) {
+      const due = (t: TopicGatherings) => (final || (t.open()?.age() ?? 0) >= config.flushMs ? t.seal() : t.sealed());
+      const { refused, covered } = await write(topic, due);
+      if (refused.length) result.rejected.push({ topic, records: refused });
+      for (const [partition, next] of covered) result.commits.push({ topic, partition, offset: (topicGatherings.pendingFrom(partition) ?? next).toString() });
     }
-    const rejected: Rejected[] = [...refused].map(([d, reason]) => ({ message: d.message, partition: d.partition, reason }));
-    const days = splitByDay(rows, (r) => r.row[column]);
+    return result;
+  };
+
+  /** Rows of a low-rate table, written with their batch. */
+  async function writeNow(target: SinkTable, batch: Decoded[], finalAttempt: boolean): Promise<Rejected[]> {
+    const payload = (await writer.encoder(target.table)).batch();
+    const rows: Row[] = [];
+    const rejected = toRows(target, batch, (row) => {
+      payload.add(row.row);
+      rows.push(row);
+    });
+    const days = splitByDay(rows, (r) => r.row[target.time.column]);
     // The common case, one insert: the payload already built while checking the rows.
     if (days.length === 1 && rows.length > 0) {
       try {
-        await writer.insert(target.table, probe.bytes());
-        return { rejected };
+        await writer.insert(target.table, payload.bytes(), payload.rows);
+        return rejected;
       } catch (err) {
         if (!isolating(err, finalAttempt)) throw err;
       }
     }
-    for (const part of days) await insertIsolatingBadRows(write, target, part, rejected, finalAttempt);
-    return { rejected };
+    for (const part of days) await insertIsolatingBadRows(writer, target, part, rejected, finalAttempt);
+    return rejected;
+  }
+
+  return {
+    name: 'sink',
+    groupId: opts.groupId,
+    topics: Object.keys(RAW_TABLES),
+    handle,
+    flush: { everyMs: Math.max(50, Math.floor(config.flushMs / 4)), run: flush },
+    // Gathered rows of a partition read again from its last commit are gathered again: written twice, kept once.
+    close: async () => writer.close(),
   };
-  return { name: 'sink', groupId, topics: Object.keys(RAW_TABLES), handle, close: async () => writer.close() };
 }
 
-interface Row {
-  d: Decoded;
-  row: Record<string, unknown>;
+/** The writer, counting the rows of each insert that succeeded (a payload counts the rows its encoder batch took). */
+function countingRows(inner: RowBinaryWriter, counted: (table: string, rows: number) => void): RowBinaryWriter {
+  return {
+    ...inner,
+    insert: async (table, payload, rows) => {
+      await inner.insert(table, payload, rows);
+      counted(table, rows);
+    },
+    insertRows: async (table, rows) => {
+      await inner.insertRows(table, rows);
+      counted(table, rows.length);
+    },
+  };
 }
-type Write = (target: SinkTable, rows: Row[]) => Promise<void>;
 
-/** Whether a failed insert is cut down to find its bad rows (bad data, or anything unknown on the last attempt), or thrown to be retried. */
+/**
+ * The rows of a batch's records, each checked against its table's retention
+ * and encoded (by `add`, which throws a RowBinaryError for a row it cannot
+ * encode). Returns the records refused, one reason each.
+ */
+function toRows(target: SinkTable, batch: Decoded[], add: (row: Row, time: unknown) => void): Rejected[] {
+  const refused = new Map<Decoded, string>();
+  const records: Record<string, unknown>[] = [];
+  const now = Date.now();
+  const { column, retentionDays } = target.time;
+  for (const d of batch) {
+    records.length = 0;
+    target.rows(d, records);
+    for (const row of records) {
+      const outside = timeWindowError(row[column], retentionDays, now);
+      if (outside) {
+        refused.set(d, `event time: ${column} ${outside}`);
+        continue;
+      }
+      try {
+        add({ d, row }, row[column]);
+      } catch (err) {
+        if (!(err instanceof RowBinaryError)) throw err;
+        refused.set(d, `encode: ${err.message}`);
+      }
+    }
+  }
+  return [...refused].map(([d, reason]) => ({ message: d.message, partition: d.partition, reason }));
+}
+
+/** Whether a failed insert is cut down to find its bad rows (bad data, or anything unknown on the last attempt), or retried. */
 const isolating = (err: unknown, finalAttempt: boolean) => {
   const kind = classifyClickHouseError(err);
   return kind === 'bad_data' || (kind === 'unknown' && finalAttempt);
 };
 
-async function insertIsolatingBadRows(write: Write, target: SinkTable, rows: Row[], rejected: Rejected[], finalAttempt: boolean): Promise<void> {
+async function insertIsolatingBadRows(writer: RowBinaryWriter, target: SinkTable, rows: Row[], rejected: Rejected[], finalAttempt: boolean): Promise<void> {
   if (rows.length === 0) return;
   try {
-    await write(target, rows);
+    await writer.insertRows(
+      target.table,
+      rows.map((r) => r.row),
+    );
   } catch (err) {
     if (!isolating(err, finalAttempt)) throw err;
     if (rows.length === 1) {
@@ -107,8 +230,8 @@ async function insertIsolatingBadRows(write: Write, target: SinkTable, rows: Row
       return;
     }
     const half = Math.ceil(rows.length / 2);
-    await insertIsolatingBadRows(write, target, rows.slice(0, half), rejected, finalAttempt);
-    await insertIsolatingBadRows(write, target, rows.slice(half), rejected, finalAttempt);
+    await insertIsolatingBadRows(writer, target, rows.slice(0, half), rejected, finalAttempt);
+    await insertIsolatingBadRows(writer, target, rows.slice(half), rejected, finalAttempt);
   }
 }
 
@@ -116,5 +239,6 @@ export const sink = defineProcessor({
   name: 'sink',
   needsClickHouse: true,
   config: sinkConfig,
-  create: (_config, s) => sinkProcessor(s.clickhouse(), s.groupId),
+  create: (config, s) =>
+    sinkProcessor(s.clickhouse(), { groupId: s.groupId, config, maxAttempts: s.runtime.maxAttempts, log: s.log, telemetry: sinkTelemetry(s.registry) }),
 });

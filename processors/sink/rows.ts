@@ -32,6 +32,8 @@ const position = (d: Decoded) => ({ kafka_partition: d.partition, kafka_offset: 
 export interface SinkTable {
   table: string;
   time: { column: string; retentionDays: number };
+  /** A high-rate table: rows are gathered into large inserts (see sink/processor.ts), not written per batch. */
+  gathered: boolean;
   /** Appends the rows of one record to `out`. */
   rows: (d: Decoded, out: Record<string, unknown>[]) => void;
 }
@@ -46,7 +48,7 @@ const oneRow =
 /** The identity of each series (its labels object, service) made once and shared by its rows, not per sample. */
 const identities = new SeriesIdentities();
 
-const METRIC_POINTS = { table: 'metric_points', time: { column: 'timestamp', retentionDays: 30 } };
+const METRIC_POINTS = { table: 'metric_points', time: { column: 'timestamp', retentionDays: 30 }, gathered: true };
 
 export const RAW_TABLES: Record<string, SinkTable> = {
   // Samples arrive in batch records: a row per sample. NaN and ±Inf are written as such (RowBinary carries them; see sink/processor.ts).
@@ -90,6 +92,7 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.logs.topic]: {
     table: 'log_entries',
     time: { column: 'timestamp', retentionDays: 30 },
+    gathered: true,
     rows: oneRow((d) => {
       const l = d.value as LogEntry;
       return { tenant: l.tenant, service: l.service, level: l.level, timestamp: l.timestamp, message: l.message, labels: l.labels, ...position(d) };
@@ -98,6 +101,7 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.deployments.topic]: {
     table: 'deployments',
     time: { column: 'timestamp', retentionDays: 365 },
+    gathered: false,
     rows: oneRow((d) => {
       const e = d.value as DeploymentEvent;
       return { tenant: e.tenant, service: e.service, timestamp: e.timestamp, version: e.version, status: e.status, metadata: e.metadata, ...position(d) };
@@ -107,11 +111,13 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.anomalies.topic]: {
     table: 'anomalies',
     time: { column: 'detected_at', retentionDays: 90 },
+    gathered: false,
     rows: oneRow((d) => ({ ...(d.value as Anomaly) })),
   },
   [TOPICS.incidents.topic]: {
     table: 'incidents',
     time: { column: 'opened_at', retentionDays: 365 },
+    gathered: false,
     rows: oneRow((d) => {
       const i = d.value as IncidentRecord;
       return {
@@ -135,6 +141,7 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.staleMarkers.topic]: {
     table: 'metric_stale_markers',
     time: { column: 'timestamp', retentionDays: 30 },
+    gathered: true,
     rows: oneRow((d) => {
       const m = d.value as StaleMarker;
       return { tenant: m.tenant, service: m.labels.service ?? '', metric_name: m.metric_name, labels: m.labels, timestamp: m.timestamp, ...position(d) };
@@ -143,11 +150,13 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.alerts.topic]: {
     table: 'alerts',
     time: { column: 'starts_at', retentionDays: 395 },
+    gathered: false,
     rows: oneRow((d) => ({ ...(d.value as AlertRecord) })),
   },
   [TOPICS.analyses.topic]: {
     table: 'analyses',
     time: { column: 'created_at', retentionDays: 365 },
+    gathered: false,
     rows: oneRow((d) => {
       const { root_cause, recommended_actions, signals: _, incident_severity: __, ...a } = d.value as AnalysisRecord;
       return {
@@ -162,6 +171,7 @@ export const RAW_TABLES: Record<string, SinkTable> = {
   [TOPICS.notifications.topic]: {
     table: 'notification_deliveries',
     time: { column: 'at', retentionDays: 90 },
+    gathered: false,
     rows: oneRow((d) => ({ ...(d.value as NotificationDelivery) })),
   },
 };
