@@ -245,7 +245,11 @@ async function throughput(env: NodeJS.ProcessEnv, name: ProcessorName, topic: st
       if (scraped === undefined) continue; // not serving yet
       text = scraped;
       const now = performance.now();
-      const nowWritten = sumOf(text, 'autopilot_processor_written_total', labels);
+      // The sink gathers rows into large inserts: it is done when they are in ClickHouse, not when handled.
+      const nowWritten =
+        name === 'sink'
+          ? sumOf(text, 'autopilot_sink_rows_written_total', { table: 'metric_points' })
+          : sumOf(text, 'autopilot_processor_written_total', labels);
       if (nowWritten > written) progressAt = now;
       written = nowWritten;
       if (!begun && sumOf(text, 'autopilot_processor_received_total', labels) > 0) begun = { at: (progressAt = now), cpu: cpuSeconds(child.pid!) };

@@ -29,10 +29,16 @@ it('writes gathered rows within SINK_FLUSH_MS with no more traffic, and commits 
       return new Map(offsets!.partitions.map((x) => [x.partition, BigInt(x.offset)]));
     };
     const ends = async () => new Map((await admin.fetchTopicOffsets(topic)).map((x) => [x.partition, BigInt(x.high)]));
-    const count = async () => Number((await p.rows<{ n: string }>('SELECT count() AS n FROM metric_points WHERE tenant = {t:String}', { t: p.tenants.a }))[0]!.n);
+    const count = async () =>
+      Number((await p.rows<{ n: string }>('SELECT count() AS n FROM metric_points WHERE tenant = {t:String}', { t: p.tenants.a }))[0]!.n);
 
     const now = Date.now();
-    const points = Array.from({ length: 300 }, (_, i) => ({ timestamp: now - 1000 + i, metric_name: 'gathered_ms', value: i, labels: { service: `svc-${i % 7}` } }));
+    const points = Array.from({ length: 300 }, (_, i) => ({
+      timestamp: now - 1000 + i,
+      metric_name: 'gathered_ms',
+      value: i,
+      labels: { service: `svc-${i % 7}` },
+    }));
     expect((await p.post('/v1/metrics', points)).status).toBe(202);
     const target = await ends(); // every record of this request is below these offsets
     const sent = performance.now();
