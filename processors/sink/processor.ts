@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError, unavailable } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
+import { expressLane } from '../../sql/client.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
 import { RowBinaryError, rowBinaryWriter, type RowBinaryWriter } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
@@ -46,7 +47,18 @@ export function sinkProcessor(
   opts: { groupId: string; config: SinkConfig; maxAttempts: number; log: Logger; telemetry: SinkTelemetry },
 ): ProcessorSpec {
   const { config, maxAttempts, telemetry } = opts;
-  const writer = countingRows(rowBinaryWriter(ch), (table, rows) => telemetry.rowsWritten.inc({ table }, rows));
+  const counted = (table: string, rows: number) => telemetry.rowsWritten.inc({ table }, rows);
+  const writer = countingRows(rowBinaryWriter(ch), counted);
+  // Event rows go by a connection of their own: someone waits for an anomaly row, and it must not queue behind a sample insert.
+  let eventWriter: Promise<RowBinaryWriter> | undefined;
+  const eventWriterOpen = () =>
+    (eventWriter ??= expressLane(ch).then(
+      (lane) => countingRows(rowBinaryWriter(lane), counted),
+      (err: unknown) => {
+        eventWriter = undefined; // opened again by the retried batch
+        throw err;
+      },
+    ));
   const gatherings = new Map<string, TopicGatherings>();
 
   const handle: BatchHandler = async (batch, { finalAttempt }) => {
@@ -133,6 +145,7 @@ export function sinkProcessor(
 
   /** Rows of a low-rate table, written with their batch. */
   async function writeNow(target: SinkTable, batch: Decoded[], finalAttempt: boolean): Promise<Rejected[]> {
+    const writer = await eventWriterOpen();
     const payload = (await writer.encoder(target.table)).batch();
     const rows: Row[] = [];
     const rejected = toRows(target, batch, (row) => {
@@ -160,7 +173,10 @@ export function sinkProcessor(
     handle,
     flush: { everyMs: Math.max(50, Math.floor(config.flushMs / 4)), run: flush },
     // Gathered rows of a partition read again from its last commit are gathered again: written twice, kept once.
-    close: async () => writer.close(),
+    close: async () => {
+      writer.close();
+      (await eventWriter?.catch(() => undefined))?.close();
+    },
   };
 }
 
