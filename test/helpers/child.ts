@@ -7,18 +7,20 @@ const BIN = path.resolve(import.meta.dirname, '../../bin/autopilot.js');
 
 /**
  * `autopilot run <component>` as a child of the test, so it can be SIGKILLed:
- * on the pipeline's consumer groups and admin key, with a data folder of its own.
+ * on the pipeline's consumer groups and admin key, with a data folder of its own;
+ * `env` overrides any of that (another group prefix: a second, independent pipeline).
  */
-export function runComponent(p: TestPipeline, component: string, dataDir: string): ChildProcess {
-  const env = {
+export function runComponent(p: TestPipeline, component: string, dataDir: string, env: Record<string, string> = {}): ChildProcess {
+  const childEnv = {
     ...process.env,
     AUTOPILOT_DATA_DIR: dataDir,
     PORT: '0',
     AUTOPILOT_ADMIN_KEY: p.adminKey,
     AUTOPILOT_GROUP_PREFIX: p.config.groupPrefix,
     AUTOPILOT_NEW_GROUP_START: 'latest',
+    ...env,
   };
-  return spawn(process.execPath, [BIN, 'run', component], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  return spawn(process.execPath, [BIN, 'run', component], { env: childEnv, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
 /** The child's admin endpoint, once it holds the embedded ClickHouse and has written its run file. */
