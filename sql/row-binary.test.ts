@@ -161,6 +161,22 @@ describe('RowBinaryWithNamesAndTypes into metric_points on the embedded engine',
     }
   });
 
+  it("rows sharing leading columns encoded once (a series' samples) are byte for byte the rows encoded whole", () => {
+    const rows = [point(30), point(31, { value: Number.NaN }), point(32, { kafka_offset: '18446744073709551615' })];
+    const whole = encoder.batch();
+    const shared = encoder.batch();
+    for (const r of rows) {
+      whole.add(r);
+      shared.addWithPrefix(encoder.prefix(r, 4), r);
+    }
+    expect(shared.rows).toBe(3);
+    expect(Buffer.compare(shared.bytes(), whole.bytes())).toBe(0);
+    // A prefix made by another encoder (another header, maybe other columns) is refused, not misread.
+    const other = rowBinaryEncoder(encoder.columns);
+    expect(() => shared.addWithPrefix(other.prefix(rows[0]!, 4), rows[0]!)).toThrow(/another encoder/);
+    expect(shared.rows).toBe(3);
+  });
+
   it('a type it has no encoder for is refused when the encoder is made, not mid-batch', () => {
     expect(() => rowBinaryEncoder([{ name: 'id', type: 'UUID' }])).toThrow(/no encoder for ClickHouse type UUID/);
   });

@@ -321,7 +321,7 @@ export class RowBinaryBatch {
   constructor(
     private readonly columns: readonly RowBinaryColumn[],
     private readonly writes: readonly Write[],
-    header: Buffer,
+    private readonly header: Buffer,
   ) {
     this.w.ensure(header.length);
     header.copy(this.w.buf, 0);
@@ -330,9 +330,32 @@ export class RowBinaryBatch {
 
   /** Appends a row, or throws a RowBinaryError and leaves the batch as it was. */
   add(row: Record<string, unknown>): void {
+    this.addFrom(0, row);
+  }
+
+  /**
+   * Appends a row whose leading columns are `shared` (from the encoder's
+   * `prefix`: a series' tenant, names and labels, encoded once for all its
+   * samples) and whose other columns come from `row`.
+   */
+  addWithPrefix(shared: SharedColumns, row: Record<string, unknown>): void {
+    if (shared.header !== this.header) throw new Error('row-binary: a prefix from another encoder');
+    this.w.ensure(shared.bytes.length);
+    const start = this.w.pos;
+    shared.bytes.copy(this.w.buf, start);
+    this.w.pos += shared.bytes.length;
+    try {
+      this.addFrom(shared.columns, row);
+    } catch (err) {
+      this.w.pos = start;
+      throw err;
+    }
+  }
+
+  private addFrom(first: number, row: Record<string, unknown>): void {
     const start = this.w.pos;
     try {
-      for (let i = 0; i < this.writes.length; i++) {
+      for (let i = first; i < this.writes.length; i++) {
         const name = this.columns[i]!.name;
         this.writes[i]!(this.w, row[name], name);
       }
@@ -353,11 +376,21 @@ export class RowBinaryBatch {
   }
 }
 
+/** The leading columns of a row, encoded once for many rows (see RowBinaryBatch.addWithPrefix). */
+export interface SharedColumns {
+  readonly columns: number;
+  readonly bytes: Buffer;
+  /** The encoder's header: a prefix is only valid in batches of the encoder that made it. */
+  readonly header: Buffer;
+}
+
 export interface RowBinaryEncoder {
   readonly columns: readonly RowBinaryColumn[];
   batch(): RowBinaryBatch;
   /** All rows in one payload; throws on the first row it cannot encode. */
   encode(rows: readonly Record<string, unknown>[]): Buffer;
+  /** The first `columns` columns of `row`, encoded; throws a RowBinaryError if one cannot be. */
+  prefix(row: Record<string, unknown>, columns: number): SharedColumns;
 }
 
 export function rowBinaryEncoder(columns: readonly RowBinaryColumn[]): RowBinaryEncoder {
@@ -368,6 +401,7 @@ export function rowBinaryEncoder(columns: readonly RowBinaryColumn[]): RowBinary
   for (const c of columns) head.string(c.type);
   const header = Buffer.from(head.buf.subarray(0, head.pos));
   const batch = () => new RowBinaryBatch(columns, writes, header);
+  const scratch = new Writer();
   return {
     columns,
     batch,
@@ -375,6 +409,11 @@ export function rowBinaryEncoder(columns: readonly RowBinaryColumn[]): RowBinary
       const b = batch();
       for (const row of rows) b.add(row);
       return b.bytes();
+    },
+    prefix(row, count) {
+      scratch.pos = 0; // one scratch buffer per encoder, copied out: prefixes are made per series, often
+      for (let i = 0; i < count; i++) writes[i]!(scratch, row[columns[i]!.name], columns[i]!.name);
+      return { columns: count, bytes: Buffer.from(scratch.buf.subarray(0, scratch.pos)), header };
     },
   };
 }

@@ -5,7 +5,7 @@ import { TOPICS, type Anomaly, type MetricBatch } from '../../schemas/topics.ts'
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { judge, type DetectorConfig } from '../runtime/baseline.ts';
 import { BaselineStore, execOrThrow } from '../runtime/baseline-store.ts';
-import { forEachSeries, identify, SeriesIdentities } from '../runtime/metric-batches.ts';
+import { forEachSeries, identify, seriesIdentities as identities } from '../runtime/metric-batches.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { detectConfig } from './config.ts';
 
@@ -31,7 +31,6 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
   const topic = TOPICS.metricBatches.topic;
   // Redis keys live under the consumer group: the state belongs to the group's progress.
   const offsetKey = (partition: number) => `${deps.groupId}:offset:${topic}:${partition}`;
-  const identities = new SeriesIdentities();
   // Per partition, while this consumer owns it; dropped on rebalance or rewind, when Redis is the truth again.
   let baselines = new Map<number, BaselineStore>();
   /** The offset Redis holds for the partition (its last checkpoint), and when it was written. */

@@ -3,7 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Counter } from 'prom-client';
 import type { Publisher } from '../../platform/publisher.ts';
 import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
-import { forEachSeries, identify, SeriesIdentities } from '../runtime/metric-batches.ts';
+import { forEachSeries, identify, seriesIdentities as identities } from '../runtime/metric-batches.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { PartitionWindows, windowStartOf, type ClosedWindow, type WindowCheckpoint, type WindowConfig } from '../runtime/windows.ts';
 import { rowBinaryWriter } from '../../sql/row-binary.ts';
@@ -38,7 +38,6 @@ export function rollupProcessor(deps: {
   const groupId = deps.groupId;
   const topic = TOPICS.metricBatches.topic;
   let partitions = new Map<number, Promise<PartitionWindows>>();
-  const identities = new SeriesIdentities();
   // RowBinary, as the sink writes: no JSON to build here, none for the engine to parse.
   const writer = rowBinaryWriter(deps.clickhouse);
 

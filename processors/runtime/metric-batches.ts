@@ -116,6 +116,12 @@ function spells(known: Known, batch: MetricBatch, refs: number[]): boolean {
   return true;
 }
 
+/**
+ * The process's series identities, shared by the processors that read
+ * samples (sink, rollup, detect): run together, they hold each series once.
+ */
+export const seriesIdentities = new SeriesIdentities();
+
 /** FNV-1a over UTF-16 code units: cheap, and only ever confirmed, never trusted. */
 function hashString(s: string): number {
   let h = 0x811c9dc5;

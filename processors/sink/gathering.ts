@@ -9,13 +9,18 @@ export interface Row {
 }
 
 /**
- * Rows of one topic gathered for one insert, already encoded, with what they
- * cover of each partition: the first offset (the partition may commit no
- * further until they are written) and the offset after the last.
+ * Rows of one topic gathered for one insert, already encoded, with the
+ * records they came from (kept rather than a row object per sample: a
+ * record holds its samples compactly, and the rows are made again from it
+ * only if ClickHouse refuses the insert) and what they cover of each
+ * partition: the first offset (the partition may commit no further until
+ * they are written) and the offset after the last.
  */
 export class Gathering {
-  readonly rows: Row[] = [];
-  readonly days = new Set<number>();
+  readonly records: Decoded[] = [];
+  /** Earliest and latest event time of its rows: a gathering spanning many days is split by day (see splitByDay). */
+  minTime = Number.POSITIVE_INFINITY;
+  maxTime = Number.NEGATIVE_INFINITY;
   readonly partitions = new Map<number, { from: bigint; next: bigint }>();
   /** When its first batch came: the gathering is due FLUSH_MS after that. */
   private since: number | undefined;
@@ -24,10 +29,19 @@ export class Gathering {
 
   constructor(readonly payload: RowBinaryBatch) {}
 
-  add(row: Row, time: unknown): void {
-    this.payload.add(row.row); // throws RowBinaryError, adding nothing, for a row it cannot encode
-    this.rows.push(row);
-    this.days.add(Math.floor(Number(time) / DAY_MS));
+  get rows(): number {
+    return this.payload.rows;
+  }
+
+  /** An event time of a row encoded into the payload. */
+  saw(time: number): void {
+    if (time < this.minTime) this.minTime = time;
+    if (time > this.maxTime) this.maxTime = time;
+  }
+
+  /** Whether its rows span few enough days for one insert (ClickHouse refuses one touching over 100 partitions). */
+  fitsOneInsert(maxDays: number): boolean {
+    return Math.floor(this.maxTime / DAY_MS) - Math.floor(this.minTime / DAY_MS) < maxDays;
   }
 
   /** Milliseconds since its first batch came (0 while it has none). */
@@ -96,7 +110,7 @@ export class TopicGatherings {
   /** Rows gathered and not yet written. */
   get rows(): number {
     let n = 0;
-    for (const g of this.list) n += g.rows.length;
+    for (const g of this.list) n += g.rows;
     return n;
   }
 }

@@ -8,7 +8,7 @@ import type { Rejected } from '../runtime/dead-letter.ts';
 import type { BatchHandler, Decoded, FlushResult, ProcessorSpec } from '../runtime/processor.ts';
 import { Gathering, TopicGatherings, type Row } from './gathering.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
-import { splitByDay, timeWindowError } from './time-window.ts';
+import { MAX_DAYS_PER_INSERT, splitByDay, timeWindowError } from './time-window.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { sinkConfig, type SinkConfig } from './config.ts';
 import { sinkTelemetry, type SinkTelemetry } from './telemetry.ts';
@@ -73,11 +73,29 @@ export function sinkProcessor(
     // Backpressure: ClickHouse is refusing or slow, and what is gathered already is enough to hold in memory.
     if (topicGatherings.rows >= 4 * config.flushRows) throw unavailable(`sink: ${topicGatherings.rows} rows of ${target.table} wait for ClickHouse`);
     const g = topicGatherings.current(() => new Gathering(encoder.batch()));
-    const rejected = toRows(target, batch, (row, time) => g.add(row, time));
+    const saw = (time: number) => g.saw(time);
+    const rejected: Rejected[] = [];
+    const now = Date.now();
+    for (const d of batch) {
+      g.records.push(d);
+      let refused: string | undefined;
+      try {
+        refused = target.encode
+          ? target.encode(d, g.payload, encoder, now, saw)
+          : toRows(target, [d], (r, time) => {
+              g.payload.add(r.row);
+              saw(Number(time));
+            })[0]?.reason;
+      } catch (err) {
+        if (!(err instanceof RowBinaryError)) throw err;
+        refused = `encode: ${err.message}`;
+      }
+      if (refused) rejected.push({ message: d.message, partition: d.partition, reason: refused });
+    }
     telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
     const partition = batch[0]!.partition;
     g.covers(partition, BigInt(batch[0]!.offset), BigInt(batch.at(-1)!.offset) + 1n);
-    if (g.rows.length >= config.flushRows) rejected.push(...(await write(topic, (t) => t.seal())).refused);
+    if (g.rows >= config.flushRows) rejected.push(...(await write(topic, (t) => t.seal())).refused);
     const pending = topicGatherings.pendingFrom(partition);
     return { rejected, ...(pending !== undefined ? { commitOffset: pending.toString() } : {}) };
   };
@@ -94,13 +112,19 @@ export function sinkProcessor(
       const topicGatherings = gatherings.get(topic)!;
       const target = RAW_TABLES[topic]!;
       const timeOf = (r: Row) => r.row[target.time.column];
+      // The rows again from their records, as objects: only for an insert cut by day or by halving.
+      const rowsOf = (g: Gathering) => {
+        const rows: Row[] = [];
+        toRows(target, g.records, (r) => rows.push(r)); // records refused here were dead-lettered when gathered
+        return rows;
+      };
       const refused: Rejected[] = [];
       const covered = new Map<number, bigint>();
       for (const g of pick(topicGatherings)) {
         try {
-          if (g.days.size <= 1 || splitByDay(g.rows, timeOf).length === 1) await writer.insert(target.table, g.payload.bytes(), g.payload.rows);
+          if (g.fitsOneInsert(MAX_DAYS_PER_INSERT)) await writer.insert(target.table, g.payload.bytes(), g.rows);
           else
-            for (const part of splitByDay(g.rows, timeOf))
+            for (const part of splitByDay(rowsOf(g), timeOf))
               await writer.insertRows(
                 target.table,
                 part.map((r) => r.row),
@@ -110,12 +134,12 @@ export function sinkProcessor(
           const last = g.attempts >= maxAttempts;
           if (!isolating(err, last)) {
             opts.log.warn(
-              { table: target.table, rows: g.rows.length, attempt: g.attempts, err: describeError(err) },
+              { table: target.table, rows: g.rows, attempt: g.attempts, err: describeError(err) },
               'gathered rows not written; retried at the next flush',
             );
             break;
           }
-          for (const part of splitByDay(g.rows, timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
+          for (const part of splitByDay(rowsOf(g), timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
         }
         topicGatherings.written(g);
         for (const [p, { next }] of g.partitions) if (next > (covered.get(p) ?? -1n)) covered.set(p, next);

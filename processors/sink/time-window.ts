@@ -5,7 +5,7 @@ import { DAY_MS, isoTime, MAX_FUTURE_MS } from '../../lib/time.ts';
  * (max_partitions_per_insert_block). Tables are partitioned by day or month,
  * so rows grouped into at most this many distinct days never reach it.
  */
-const MAX_DAYS_PER_INSERT = 50;
+export const MAX_DAYS_PER_INSERT = 50;
 
 const toMs = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v));
 
