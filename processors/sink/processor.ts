@@ -69,15 +69,22 @@ export function sinkProcessor(
 
     let topicGatherings = gatherings.get(topic);
     if (!topicGatherings) gatherings.set(topic, (topicGatherings = new TopicGatherings()));
+    const tg = topicGatherings;
     const encoder = await writer.encoder(target.table); // read again after a failed insert: the table may have changed
-    // Backpressure: ClickHouse is refusing or slow, and what is gathered already is enough to hold in memory.
-    if (topicGatherings.rows >= 4 * config.flushRows) throw unavailable(`sink: ${topicGatherings.rows} rows of ${target.table} wait for ClickHouse`);
-    const g = topicGatherings.current(() => new Gathering(encoder.batch()));
-    const saw = (time: number) => g.saw(time);
     const rejected: Rejected[] = [];
+    // Backpressure: full gatherings wait for ClickHouse. Wait for them; if ClickHouse refuses them for now,
+    // this batch is not taken (transient: the partition waits and reads it again). Records the wait refused
+    // as bad data are reported with this batch, so it is taken then.
+    const waiting = () => tg.rows - (tg.open()?.rows ?? 0);
+    if (waiting() >= 2 * config.flushRows) rejected.push(...(await write(topic, (t) => t.sealed())).refused);
+    if (waiting() >= 2 * config.flushRows && rejected.length === 0) throw unavailable(`sink: ${waiting()} rows of ${target.table} wait for ClickHouse`);
+    const writes: ReturnType<typeof write>[] = [];
     const now = Date.now();
+    let g = tg.current(() => new Gathering(encoder.batch()));
+    const saw = (time: number) => g.saw(time);
     for (const d of batch) {
       g.records.push(d);
+      g.covers(d.partition, BigInt(d.offset), BigInt(d.offset) + 1n);
       let refused: string | undefined;
       try {
         refused = target.encode
@@ -91,12 +98,15 @@ export function sinkProcessor(
         refused = `encode: ${err.message}`;
       }
       if (refused) rejected.push({ message: d.message, partition: d.partition, reason: refused });
+      // A full gathering is written while the next one is encoded (the engine inserts on threads of its own).
+      if (g.rows >= config.flushRows) {
+        writes.push(write(topic, (t) => t.seal()));
+        g = tg.current(() => new Gathering(encoder.batch()));
+      }
     }
-    telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
-    const partition = batch[0]!.partition;
-    g.covers(partition, BigInt(batch[0]!.offset), BigInt(batch.at(-1)!.offset) + 1n);
-    if (g.rows >= config.flushRows) rejected.push(...(await write(topic, (t) => t.seal())).refused);
-    const pending = topicGatherings.pendingFrom(partition);
+    for (const w of writes) rejected.push(...(await w).refused);
+    telemetry.rowsGathered.set({ table: target.table }, tg.rows);
+    const pending = tg.pendingFrom(batch[0]!.partition);
     return { rejected, ...(pending !== undefined ? { commitOffset: pending.toString() } : {}) };
   };
 
