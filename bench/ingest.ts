@@ -1,7 +1,9 @@
 /**
  * Ingest benchmark: points/s accepted by POST /v1/metrics in batches of 1000
  * (every 202 means Kafka acknowledged with acks=all), request latency p50/p99,
- * and the gateway's resident memory.
+ * the CPU the gateway and Kafka spent per million points (the steadier figure
+ * on a shared machine: points/s falls with everyone else's load, this much
+ * less), and the gateway's resident memory.
  *
  *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000]
  *
@@ -14,8 +16,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { stackStatus } from '../compose/local/stack.ts';
 import { closedLoop, percentile } from './load.ts';
-import { benchStackUp, REPO, spawnAutopilot, waitReady } from './stack.ts';
+import { benchStackUp, cpuSeconds, REPO, spawnAutopilot, waitReady } from './stack.ts';
 import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
@@ -33,7 +36,7 @@ const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
 const teardown = new Teardown().stopOnSignals();
 try {
   say('bench: starting the local stack…');
-  const { env } = await benchStackUp(
+  const { cfg, env } = await benchStackUp(
     path.join(REPO, '.data', 'bench'),
     { kafka: 39092, kafkaController: 39093, registry: 38081, redis: 36379 },
     { teardown, say },
@@ -77,11 +80,16 @@ try {
   say(`bench: warm-up ${values.warmup}s…`);
   await load(Number(values.warmup));
   say(`bench: measuring ${values.seconds}s, ${values.concurrency} connections, batches of ${batch}…`);
+  // The gateway may be a cluster (GATEWAY_WORKERS): its CPU and memory are the primary's plus every worker's.
+  const pids = [gateway.pid!, ...readFileSync(`/proc/${gateway.pid}/task/${gateway.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)];
+  const kafkaPid = (await stackStatus(cfg)).find((s) => s.name === 'kafka')?.pid;
+  const cpu = () => ({ gateway: pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0), kafka: kafkaPid ? cpuSeconds(kafkaPid) : 0 });
+  const before = cpu();
   const r = await load(Number(values.seconds));
+  const after = cpu();
   const sorted = r.latenciesMs.sort((a, b) => a - b);
   const ok = r.requests - r.failures;
-  // The gateway may be a cluster (GATEWAY_WORKERS): its memory is the primary's plus every worker's.
-  const pids = [gateway.pid!, ...readFileSync(`/proc/${gateway.pid}/task/${gateway.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)];
+  const cpuS = { gateway: Number((after.gateway - before.gateway).toFixed(1)), kafka: Number((after.kafka - before.kafka).toFixed(1)) };
   const statuses = pids.map((pid) => readFileSync(`/proc/${pid}/status`, 'utf8'));
   const kb = (field: string) => statuses.reduce((sum, status) => sum + Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN), 0);
   const result = {
@@ -93,6 +101,8 @@ try {
     seconds: Number(r.seconds.toFixed(1)),
     failures: r.failures,
     latency_ms: { p50: Number(percentile(sorted, 0.5).toFixed(1)), p99: Number(percentile(sorted, 0.99).toFixed(1)) },
+    cpu_s: cpuS,
+    cpu_s_per_million_points: Number(((cpuS.gateway + cpuS.kafka) / ((ok * batch) / 1e6)).toFixed(2)),
     gateway_processes: pids.length,
     gateway_rss_mb: Math.round(kb('VmRSS') / 1024),
     gateway_peak_rss_mb: Math.round(kb('VmHWM') / 1024), // sum of each process's own peak

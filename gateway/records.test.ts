@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEPLOYMENT_STATUSES, deploymentInput, logInput, metricInput, RETENTION_MS } from './records.ts';
+import { z } from 'zod';
+import { pointsOfSeries } from '../schemas/metric-batch.ts';
+import type { MetricPoint } from '../schemas/topics.ts';
+import { DEPLOYMENT_STATUSES, deploymentInput, logInput, metricInput, metricSeries, RETENTION_MS } from './records.ts';
 
 describe('metric input', () => {
   const base = { timestamp: Date.now(), metric_name: 'http.latency_ms', value: 1, labels: { service: 'api' } };
@@ -33,6 +36,97 @@ describe('metric input', () => {
     for (const name of ['', 'line\nbreak', 'nul\u0000', 'half \ud800', 'x'.repeat(201)]) {
       expect(metricInput.safeParse({ ...base, metric_name: name }).success).toBe(false);
     }
+  });
+});
+
+describe('metricSeries, the JSON metrics path without zod', () => {
+  const now = Date.now();
+  const base = { timestamp: now - 1000, metric_name: 'http.latency_ms', value: 1.5, labels: { service: 'api', zone: 'a' } };
+  // One change to the base item each: what zod accepts and what it refuses, at and past every limit.
+  const variants: Record<string, unknown>[] = [
+    base,
+    { ...base, labels: { zone: 'a', service: 'api' } },
+    { ...base, labels: { service: 'api', code: 200, canary: true, ratio: 0.5 } },
+    { ...base, labels: { service: 'api', '10': 'x', '9': 'y', b: 'z' } },
+    { ...base, labels: { service: 0 } },
+    { ...base, labels: { service: false } },
+    { ...base, labels: { service: '' } },
+    { ...base, labels: { zone: 'a' } },
+    { ...base, labels: {} },
+    { ...base, labels: { service: 'api', '': 'empty name' } },
+    { ...base, labels: { service: 'api', ['n'.repeat(128)]: 'v' } },
+    { ...base, labels: { service: 'api', ['n'.repeat(129)]: 'v' } },
+    { ...base, labels: { service: 'api', zone: 'v'.repeat(2048) } },
+    { ...base, labels: { service: 'api', zone: 'v'.repeat(2049) } },
+    { ...base, labels: { service: 'api', zone: null } },
+    { ...base, labels: { service: 'api', zone: { nested: 1 } } },
+    { ...base, labels: { service: 'api', zone: ['a'] } },
+    { ...base, labels: null },
+    { ...base, labels: ['api'] },
+    { ...base, labels: 'service=api' },
+    { ...base, timestamp: new Date(now - 5000).toISOString() },
+    { ...base, timestamp: new Date(now - 5000).toISOString().replace('Z', '+02:00') },
+    { ...base, timestamp: '2026-11-23T10:00:00' },
+    { ...base, timestamp: 'yesterday' },
+    { ...base, timestamp: now - 0.5 },
+    { ...base, timestamp: now + 2 * 86_400_000 },
+    { ...base, timestamp: now - RETENTION_MS - 60_000 },
+    { ...base, timestamp: 1_700_000_000 },
+    { ...base, timestamp: 2 ** 60 },
+    { ...base, timestamp: null },
+    { ...base, metric_name: '' },
+    { ...base, metric_name: 'x'.repeat(200) },
+    { ...base, metric_name: 'x'.repeat(201) },
+    { ...base, metric_name: 'line\nbreak' },
+    { ...base, metric_name: 'débit 🚀' },
+    { ...base, metric_name: 'half \ud800' },
+    { ...base, metric_name: 42 },
+    { ...base, value: 'fast' },
+    { ...base, value: null },
+    { ...base, value: -0 },
+    { ...base, value: 1e308 },
+    { ...base, tenant: 'other' },
+    { timestamp: base.timestamp, metric_name: base.metric_name, labels: base.labels },
+    null,
+    [base],
+    'a string',
+  ] as Record<string, unknown>[];
+  const zodPoints = (items: unknown[]): MetricPoint[] | undefined => {
+    const parsed = z.array(metricInput).safeParse(items);
+    return parsed.success ? parsed.data.map((p) => ({ tenant: 'acme', ...p })) : undefined;
+  };
+  const byTime = (points: MetricPoint[]) => [...points].sort((a, b) => a.timestamp - b.timestamp);
+
+  it('takes an item exactly when zod does, and gives what zod gives, label order included', () => {
+    // Each variant alone, then next to a valid item (a batch is all or nothing).
+    for (const variant of variants) {
+      for (const items of [[variant], [{ ...base, timestamp: now - 2000 }, variant]]) {
+        const expected = zodPoints(items);
+        const series = metricSeries('acme', items, now);
+        if (expected === undefined) {
+          expect(series, JSON.stringify(variant)).toBeUndefined();
+          continue;
+        }
+        // undefined is allowed (the route then asks zod); a different answer is not.
+        if (series === undefined) continue;
+        const points = byTime(pointsOfSeries(series));
+        expect(points, JSON.stringify(variant)).toEqual(byTime(expected));
+        expect(points.map((p) => Object.keys(p.labels))).toEqual(byTime(expected).map((p) => Object.keys(p.labels)));
+      }
+    }
+  });
+
+  it('answers for the common items itself, zod not needed: sorted or not, strings or not, epoch or ISO', () => {
+    for (const i of [0, 1, 2, 3, 4, 20, 21]) expect(metricSeries('acme', [variants[i]], now), JSON.stringify(variants[i])).toBeDefined();
+  });
+
+  it('groups a batch by series: one entry per series, its samples in order', () => {
+    const items = [0, 1, 2, 3].map((k) => ({ ...base, timestamp: now - 4000 + k, value: k, labels: { service: 'api', zone: k % 2 ? 'b' : 'a' } }));
+    const series = metricSeries('acme', items, now)!;
+    expect(series.map((s) => [s.labels.zone, s.timestamps, s.values, s.firstItem])).toEqual([
+      ['a', [now - 4000, now - 3998], [0, 2], 0],
+      ['b', [now - 3999, now - 3997], [1, 3], 1],
+    ]);
   });
 });
 

@@ -4,8 +4,9 @@ import { keyPartitioner } from './kafka.ts';
 import { AutopilotError, describeError, unavailable } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
-import { groupByPartition, halve, type SeriesEntry, toMetricBatch } from '../schemas/metric-batch.ts';
-import { TOPICS, type MetricPoint, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+import { halve, partitionGroups, seriesOf, type SeriesEntry } from '../schemas/metric-batch.ts';
+import { writeMetricBatch } from '../schemas/metric-batch-writer.ts';
+import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
@@ -17,7 +18,7 @@ import { TOPICS, type MetricPoint, type RecordKind, type RecordOf } from '../sch
 export interface Publisher {
   publish<K extends RecordKind>(kind: K, records: RecordOf<K>[]): Promise<void>;
   /** Several kinds in one produce request (one request per broker), acknowledged together. */
-  publishAll(batches: { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind][]): Promise<void>;
+  publishAll(batches: PublishBatch[]): Promise<void>;
   /**
    * Records already in wire format, sent as they are (dead letters: the bytes
    * as they came, with headers), cut into sends below Kafka's limit like
@@ -26,6 +27,25 @@ export interface Publisher {
   sendRaw(topic: string, messages: Message[]): Promise<void>;
   readonly connected: boolean;
   close(): Promise<void>;
+}
+
+/**
+ * Records of one kind; metric samples may come already grouped by series
+ * (schemas/metric-batch.ts), as the ingest routes build them, so that nothing
+ * is hashed or grouped again per sample.
+ */
+export type PublishBatch = { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind] | MetricSeriesBatch;
+export interface MetricSeriesBatch {
+  kind: 'metrics';
+  series: readonly SeriesEntry[];
+}
+
+/** How many records (samples, for series) a batch holds. */
+export function batchSize(b: PublishBatch): number {
+  if (!('series' in b)) return b.records.length;
+  let samples = 0;
+  for (const s of b.series) samples += s.timestamps.length;
+  return samples;
 }
 
 export interface PublisherOptions {
@@ -46,6 +66,7 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
   producer.on(producer.events.CONNECT, () => (connected = true));
   producer.on(producer.events.DISCONNECT, () => (connected = false));
   await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
+  const send = (requests: TopicMessages<Message>[][]) => Promise.all(requests.map((topicMessages) => producer.sendBatch({ acks: -1, topicMessages })));
 
   // Metric batches are cut by partition before they are sent, so the publisher needs each topic's partition count.
   const admin = kafka.admin();
@@ -71,20 +92,22 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
     },
 
     async publish(kind, records) {
-      await publisher.publishAll([{ kind, records } as Parameters<Publisher['publishAll']>[0][number]]);
+      await publisher.publishAll([{ kind, records } as PublishBatch]);
     },
 
     async publishAll(batches) {
-      const nonEmpty = batches.filter((b) => b.records.length > 0);
-      if (nonEmpty.length === 0) return;
+      const sized = batches.map((batch) => ({ batch, size: batchSize(batch) })).filter((b) => b.size > 0);
+      if (sized.length === 0) return;
       // Encoding first: a record the schema refuses fails the whole request before anything is sent.
       const topicMessages: { topic: string; messages: Message[] }[] = [];
-      for (const { kind, records } of nonEmpty) {
-        if (kind === 'metrics') {
+      for (const { batch } of sized) {
+        if ('series' in batch || batch.kind === 'metrics') {
+          const series = 'series' in batch ? batch.series : seriesOf(batch.records);
           const batchTopic = TOPICS.metricBatches.topic;
-          topicMessages.push({ topic: batchTopic, messages: encodeMetricBatches(catalog, records as MetricPoint[], await partitionCount(batchTopic)) });
+          topicMessages.push({ topic: batchTopic, messages: encodeMetricBatches(catalog, series, await partitionCount(batchTopic)) });
           continue;
         }
+        const { kind, records } = batch;
         const spec = TOPICS[kind];
         const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
         // …and so does one Kafka would refuse for its size: a send of it fails on every retry, and its batch's other sends would land.
@@ -93,21 +116,17 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
       }
       const started = performance.now();
       try {
-        await withDeadline(
-          Promise.all(produceRequests(topicMessages).map((request) => producer.sendBatch({ acks: -1, topicMessages: request }))),
-          timeoutMs,
-          `no acknowledgement from Kafka within ${timeoutMs} ms`,
-        );
+        await withDeadline(send(produceRequests(topicMessages)), timeoutMs, `no acknowledgement from Kafka within ${timeoutMs} ms`);
       } catch (err) {
         throw unavailable(`Kafka did not acknowledge the batch: ${describeError(err)}`, err, 5);
       }
       const seconds = (performance.now() - started) / 1000;
-      for (const { kind, records } of nonEmpty) opts.onProduced?.(kind, records.length, seconds);
+      for (const { batch, size } of sized) opts.onProduced?.(batch.kind, size, seconds);
     },
 
     async sendRaw(topic, messages) {
       if (messages.length === 0) return;
-      await Promise.all(produceRequests([{ topic, messages }]).map((request) => producer.sendBatch({ acks: -1, topicMessages: request })));
+      await send(produceRequests([{ topic, messages }]));
     },
 
     async close() {
@@ -161,17 +180,21 @@ function refuseOversized(kind: RecordKind, messages: Message[]): void {
 }
 
 /**
- * A request's metric points as batch records (schemas/metric_batch.avsc): one
+ * A request's series as batch records (schemas/metric_batch.avsc): one
  * per tenant and partition of the series key, each series once. A record that
  * encodes over CHUNK_BYTES is cut in two and encoded again; a single sample
  * that cannot fit Kafka's limit even alone refuses the request (413, naming
  * the first item of its series), before anything is sent.
  */
-function encodeMetricBatches(catalog: SchemaCatalog, points: MetricPoint[], partitions: number): Message[] {
+function encodeMetricBatches(catalog: SchemaCatalog, series: readonly SeriesEntry[], partitions: number): Message[] {
   const messages: Message[] = [];
   const oversized: Oversized[] = [];
+  const schemaId = catalog.schemaId('metricBatches');
+  if (schemaId === undefined) throw unavailable('schema for metricBatches is not registered yet (schema registry unreachable at start?)');
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(schemaId, 1);
   const encode = (series: SeriesEntry[], partition: number): void => {
-    const message = { partition, key: series[0]!.tenant, value: catalog.encode('metricBatches', toMetricBatch(series)) };
+    const message = { partition, key: series[0]!.tenant, value: writeMetricBatch(series, header) };
     const bytes = recordBytes(message);
     if (bytes <= CHUNK_BYTES) return void messages.push(message);
     const halves = halve(series);
@@ -179,7 +202,7 @@ function encodeMetricBatches(catalog: SchemaCatalog, points: MetricPoint[], part
     else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
     else oversized.push({ kind: 'metrics', index: series[0]!.firstItem, bytes, limit: MAX_RECORD_BYTES });
   };
-  for (const group of groupByPartition(points, partitions)) encode(group.series, group.partition);
+  for (const group of partitionGroups(series, partitions)) encode(group.series, group.partition);
   throwOversized(oversized);
   return messages;
 }

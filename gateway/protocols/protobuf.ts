@@ -29,12 +29,17 @@ const roots = new Map<string, protobuf.Root>();
  * that the caller can refuse just the item that holds it.
  */
 export function decodeProto<T>(type: protobuf.Type, bytes: Uint8Array, opts: { markInvalidUtf8?: boolean } = {}): T {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   try {
-    return type.decode(opts.markInvalidUtf8 ? new Utf8MarkingReader(buf) : new NumberReader(buf)) as T;
+    return decodeMessage<T>(type, bytes, opts);
   } catch (err) {
     throw badRequest(`malformed protobuf: the body is not a valid ${type.fullName.slice(1)} (${describeError(err)})`);
   }
+}
+
+/** `bytes` decoded as `type`, with protobufjs's own error when they are not one (for callers that name what was malformed). */
+export function decodeMessage<T>(type: protobuf.Type, bytes: Uint8Array, opts: { markInvalidUtf8?: boolean } = {}): T {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return type.decode(opts.markInvalidUtf8 ? new Utf8MarkingReader(buf) : new NumberReader(buf)) as T;
 }
 
 /**
@@ -108,7 +113,7 @@ Object.assign(NumberReader.prototype, {
  * surrogate came from bytes that were not valid UTF-8 (the rest is the text
  * as Node repaired it, fit for an error message).
  */
-const INVALID_UTF8 = '\udfff';
+export const INVALID_UTF8 = '\udfff';
 
 /** Whether a string decoded with `markInvalidUtf8` came from bytes that were not valid UTF-8. */
 export const hasInvalidUtf8 = (s: string): boolean => s.charCodeAt(0) === 0xdfff;

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { RETENTION_MS } from '../records.ts';
 import { partialWriteError } from './partial-write.ts';
 import { protoType } from './protobuf.ts';
-import { decodeRemoteWrite, isStaleMarker, toMetricPoints, writtenHeaders, type RemoteWriteBatch } from './remote-write.ts';
+import { seriesHash } from '../../schemas/metric-batch.ts';
+import { decodeRemoteWrite, isStaleMarker, toMetricPoints, toMetricSeries, writtenHeaders } from './remote-write.ts';
 import { complianceHistogram } from '../../test/helpers/native-histograms.ts';
 import { thrownAutopilotError } from '../../test/helpers/thrown.ts';
 
@@ -27,6 +28,12 @@ function fixture(name: string) {
   const body = readFileSync(new URL(`${name}.bin`, dir));
   return decodeRemoteWrite(body, { contentType: headers['content-type'], contentEncoding: headers['content-encoding'] }, LIMITS);
 }
+
+const protobufVarint = (n: number) => {
+  const out: number[] = [];
+  for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+  return [...out, n];
+};
 
 const sorted = (labels: Record<string, string>) => Object.keys(labels).join() === Object.keys(labels).sort().join();
 
@@ -206,6 +213,39 @@ describe('remote-write 1.0 built here', () => {
       '5 of 6 samples were not written: 2 outside the accepted time window (the last 30 days to 1 day ahead), 3 with an invalid name or labels; the other 1 were written',
     );
     expect(writtenHeaders(batch, out)['X-Prometheus-Remote-Write-Samples-Written']).toBe('1');
+  });
+
+  it('reads labels that come after the samples, and a series sent again as the same one', () => {
+    // Protobuf allows fields in any order: a TimeSeries whose last label follows its sample is one series with
+    // both labels (the decoder's cache keys series by their leading label bytes, and must not stop there).
+    const TimeSeries = protoType('prometheus-remote-write-1.proto', 'prometheus.TimeSeries');
+    const part = (message: object) => Buffer.from(TimeSeries.encode(TimeSeries.fromObject(message)).finish());
+    // Two series with the same leading label and another late one: each must come back with its own.
+    for (const zone of ['b', 'c', 'b']) {
+      const series = Buffer.concat([
+        part({ labels: [{ name: '__name__', value: 'late_labels' }], samples: [{ value: 1, timestamp: now }] }),
+        part({ labels: [{ name: 'zone', value: zone }] }),
+      ]);
+      const field = Buffer.concat([Buffer.from([0x0a]), Buffer.from(protobufVarint(series.length)), series]);
+      const batch = decodeRemoteWrite(snappy.compressSync(field), V1, LIMITS);
+      expect(batch.samples.map((p) => [p.metric_name, p.labels])).toEqual([['late_labels', { zone }]]);
+    }
+    const plain = encode(WriteRequest, {
+      timeseries: [
+        {
+          labels: [
+            { name: '__name__', value: 'm' },
+            { name: 'zone', value: 'a' },
+          ],
+          samples: [{ value: 1, timestamp: now }],
+        },
+      ],
+    });
+    const [first, second] = [decodeRemoteWrite(plain, V1, LIMITS), decodeRemoteWrite(plain, V1, LIMITS)];
+    expect(second.series[0]!.id).toBe(first.series[0]!.id);
+    // Settled per tenant: the same series of another tenant hashes to its own partition.
+    const [a, b] = [toMetricSeries('acme', first, now).series[0]!, toMetricSeries('other', second, now).series[0]!];
+    expect([a.hash, b.hash]).toEqual([seriesHash('acme', 'm', { service: 'unknown', zone: 'a' }), seriesHash('other', 'm', { service: 'unknown', zone: 'a' })]);
   });
 
   it('reads 64-bit timestamps exactly, negative ones included', () => {
@@ -481,7 +521,7 @@ describe('remote-write refusals', () => {
 
 describe('written headers', () => {
   it('count exemplars as written and subtract rejected samples and histograms', () => {
-    const batch: RemoteWriteBatch = { version: '2.0', samples: new Array(10), histograms: new Array(3), exemplars: 4, metadata: 0 };
+    const batch = { sampleCount: 10, histograms: new Array(3), exemplars: 4 };
     expect(writtenHeaders(batch, { rejectedSamples: 2, rejectedHistograms: 1 })).toEqual({
       'X-Prometheus-Remote-Write-Samples-Written': '8',
       'X-Prometheus-Remote-Write-Histograms-Written': '2',

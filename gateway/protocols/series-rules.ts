@@ -1,5 +1,5 @@
 import { MAX_FUTURE_MS } from '../../lib/time.ts';
-import { MAX_LABEL_NAME, MAX_LABEL_VALUE, metricInput, RETENTION_MS } from '../records.ts';
+import { MAX_LABEL_NAME, MAX_LABEL_VALUE, RETENTION_MS } from '../records.ts';
 import { hasInvalidUtf8, printable } from './protobuf.ts';
 
 /**
@@ -13,9 +13,6 @@ export function inWindow(timestamp: number, now: number): boolean {
   return timestamp >= now - RETENTION_MS && timestamp <= now + MAX_FUTURE_MS;
 }
 
-const metricName = metricInput.shape.metric_name;
-const knownNames = new Map<string, boolean>();
-
 /**
  * records.ts's metric_name rule in words. Names are Prometheus 3's: any UTF-8
  * (`resource cpu usage`, `http.server.duration`), as its `utf8` validation
@@ -24,17 +21,6 @@ const knownNames = new Map<string, boolean>();
  * exposition text, logs and the series key.
  */
 export const METRIC_NAME_RULE = '1 to 200 characters of UTF-8 without control characters';
-
-/** Whether `name` passes records.ts's metric_name rule; answers are remembered, since names repeat. */
-export function validMetricName(name: string): boolean {
-  let ok = knownNames.get(name);
-  if (ok === undefined) {
-    ok = metricName.safeParse(name).success;
-    if (knownNames.size >= 10_000) knownNames.clear();
-    knownNames.set(name, ok);
-  }
-  return ok;
-}
 
 /**
  * What is wrong with a label set, or undefined when nothing is. As in

@@ -3,7 +3,7 @@ import type { GatewayDeps } from '../deps.ts';
 import { readBytes } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { partialWriteError } from '../protocols/partial-write.ts';
-import { decodeRemoteWrite, toMetricPoints, writtenHeaders } from '../protocols/remote-write.ts';
+import { decodeRemoteWrite, toMetricSeries, writtenHeaders } from '../protocols/remote-write.ts';
 
 /**
  * Prometheus remote-write 1.0 and 2.0 on one path. Status codes are the ones
@@ -22,16 +22,16 @@ export function remoteWriteRoutes(deps: GatewayDeps): Hono<TenantEnv> {
       { maxDecodedBytes: deps.config.maxBodyBytes * 8 },
     );
     const tenant = c.get('tenant');
-    const converted = toMetricPoints(tenant, batch);
-    const { points, stale } = converted;
+    const converted = toMetricSeries(tenant, batch);
+    const { series, accepted, stale } = converted;
     deps.telemetry.recordsReceived.inc({ protocol: 'remote_write', kind: 'metrics' }, converted.total);
-    await deps.limiter.spend(tenant, points.length + stale.length, () =>
+    await deps.limiter.spend(tenant, accepted + stale.length, () =>
       deps.publisher.publishAll([
-        { kind: 'metrics', records: points },
+        { kind: 'metrics', series },
         { kind: 'staleMarkers', records: stale.map(({ value: _, ...marker }) => marker) },
       ]),
     );
-    deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'metrics', tenant }, points.length);
+    deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'metrics', tenant }, accepted);
     deps.telemetry.recordsAccepted.inc({ protocol: 'remote_write', kind: 'staleMarkers', tenant }, stale.length);
     if (batch.version === '2.0') for (const [name, value] of Object.entries(writtenHeaders(batch, converted))) c.header(name, value);
     const partial = partialWriteError('samples', converted);
