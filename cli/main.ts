@@ -2,12 +2,14 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../lib/config.ts';
 import {
-  SERVICE_NAMES,
+  parseBrokerCount,
+  serviceNames,
   stackConfigFromEnv,
   stackDown,
   stackFetch,
   stackStatus,
   stackUp,
+  stackUrls,
   startService,
   stopService,
   type ServiceName,
@@ -25,7 +27,9 @@ Usage:
   autopilot start                       local stack + every component in one process (npm start)
   autopilot run <component>             one component per process: ${COMPONENTS.join(' | ')}
   autopilot stack up|down|status|fetch  the native local stack (Kafka, schema registry, Redis)
-  autopilot stack start|stop <service>  one service: ${SERVICE_NAMES.join(' | ')}
+  autopilot stack up --brokers 3        Kafka as three brokers and a controller (replication 3, min.insync 2);
+                                        later commands and npm start use the count of the last up
+  autopilot stack start|stop <service>  one service: kafka | registry | redis (kafka-controller, kafka-1… with --brokers)
   autopilot sql "<SELECT …>" [--json]   read-only query against ClickHouse
   autopilot detect --input FILE [opts]  backtest the detector on a timestamp,value CSV (detect --help)
   autopilot help
@@ -40,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    options: { json: { type: 'boolean' }, brokers: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, arg] = positionals;
   if (values.help || !command || command === 'help') return void console.log(HELP);
@@ -56,7 +60,7 @@ async function main(argv: string[]): Promise<void> {
       return runComponents([arg as Component], config);
     }
     case 'stack':
-      return stackCommand(arg, positionals[2]);
+      return stackCommand(arg, positionals[2], values.brokers);
     case 'sql':
       if (!arg) throw new UsageError('sql needs a query: autopilot sql "SELECT 1"');
       return sqlCommand(arg, loadConfig(), values.json ? 'json' : 'table');
@@ -65,16 +69,27 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-async function stackCommand(action: string | undefined, service: string | undefined): Promise<void> {
+async function stackCommand(action: string | undefined, service: string | undefined, brokers: string | undefined): Promise<void> {
   const cfg = stackConfigFromEnv();
+  // Only `up` chooses the layout; every other action works on the one the last `up` recorded.
+  if (brokers !== undefined) {
+    if (action !== 'up') throw new UsageError('--brokers goes with stack up');
+    try {
+      cfg.kafkaBrokerCount = parseBrokerCount(brokers);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   const serviceName = () => {
-    if (!service || !(SERVICE_NAMES as readonly string[]).includes(service)) throw new UsageError(`expected a service: ${SERVICE_NAMES.join(' | ')}`);
+    const names = serviceNames(cfg);
+    if (!service || !(names as string[]).includes(service)) throw new UsageError(`expected a service: ${names.join(' | ')}`);
     return service as ServiceName;
   };
   switch (action) {
     case 'up':
       await stackUp(cfg, say);
-      return printStatus(cfg);
+      await printStatus(cfg);
+      return void console.log(`KAFKA_BROKERS=${stackUrls(cfg).kafkaBrokers}`);
     case 'down':
       return stackDown(cfg, say);
     case 'status':
@@ -94,7 +109,7 @@ async function printStatus(cfg: ReturnType<typeof stackConfigFromEnv>): Promise<
   for (const s of await stackStatus(cfg)) {
     const state = s.running ? 'running' : 'stopped';
     console.log(
-      `${s.name.padEnd(9)} ${state.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no '}  pid ${s.pid ?? '-'}  log ${s.log}`,
+      `${s.name.padEnd(16)} ${state.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no '}  pid ${s.pid ?? '-'}  log ${s.log}`,
     );
   }
 }

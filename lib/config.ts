@@ -47,6 +47,14 @@ const envSchema = z.object({
   /** Where a consumer group without committed offsets starts: the whole log (no data left behind) or only what comes next. */
   AUTOPILOT_NEW_GROUP_START: z.enum(['earliest', 'latest']).default('earliest'),
   AUTOPILOT_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(3),
+  /**
+   * Replicas of each topic Autopilot creates, and how many must have a write
+   * before Kafka acknowledges it (acks=all). Unset: the cluster's own
+   * defaults (default.replication.factor, min.insync.replicas), which are 1
+   * and 1 on one broker and 3 and 2 on `autopilot stack up --brokers 3`.
+   */
+  AUTOPILOT_TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(32).optional(),
+  AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS: z.coerce.number().int().min(1).max(32).optional(),
   AUTOPILOT_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -90,6 +98,8 @@ export type Config = {
   groupPrefix: string;
   newGroupStart: 'earliest' | 'latest';
   topicPartitions: number;
+  /** Unset fields: the cluster's defaults. */
+  topicReplication: { factor?: number; minInsync?: number };
   maxBodyBytes: number;
   maxBatch: number;
   tenantRate: number;
@@ -114,6 +124,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
+  // More replicas required in sync than exist: Kafka would refuse every acks=all write.
+  if (
+    e.AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS &&
+    e.AUTOPILOT_TOPIC_REPLICATION_FACTOR &&
+    e.AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS > e.AUTOPILOT_TOPIC_REPLICATION_FACTOR
+  ) {
+    throw new ConfigError(
+      `invalid configuration:\n  AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS: ${e.AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS} is more than AUTOPILOT_TOPIC_REPLICATION_FACTOR (${e.AUTOPILOT_TOPIC_REPLICATION_FACTOR})`,
+    );
+  }
   return {
     port: e.PORT,
     apiKeys: e.AUTOPILOT_API_KEYS,
@@ -128,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     groupPrefix: e.AUTOPILOT_GROUP_PREFIX,
     newGroupStart: e.AUTOPILOT_NEW_GROUP_START,
     topicPartitions: e.AUTOPILOT_TOPIC_PARTITIONS,
+    topicReplication: { factor: e.AUTOPILOT_TOPIC_REPLICATION_FACTOR, minInsync: e.AUTOPILOT_TOPIC_MIN_INSYNC_REPLICAS },
     maxBodyBytes: e.AUTOPILOT_MAX_BODY_BYTES,
     maxBatch: e.AUTOPILOT_MAX_BATCH,
     tenantRate: e.AUTOPILOT_TENANT_RATE,

@@ -32,17 +32,27 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
 
 const ALL_TOPICS = [...Object.values(TOPICS).map((t) => t.topic), DEAD_LETTER_TOPIC];
 
-/** Creates the topics Autopilot owns (replication: the broker default); existing ones are left as they are. */
-export async function ensureTopics(kafka: Kafka, partitions: number, topics = ALL_TOPICS): Promise<void> {
+/**
+ * Creates the topics Autopilot owns; existing ones are left as they are.
+ * Replication unset (`{}`) is the cluster's default.replication.factor and
+ * min.insync.replicas (-1 and no topic config: Kafka fills them in).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  partitions: number,
+  replication: { factor?: number; minInsync?: number } = {},
+  topics = ALL_TOPICS,
+): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
+    const configEntries = replication.minInsync === undefined ? [] : [{ name: 'min.insync.replicas', value: String(replication.minInsync) }];
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication.factor ?? -1, configEntries })),
     });
   } finally {
     await admin.disconnect();

@@ -6,18 +6,18 @@ import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
 import { halve, partitionGroups, seriesOf, type SeriesEntry } from '../schemas/metric-batch.ts';
 import { writeMetricBatch } from '../schemas/metric-batch-writer.ts';
-import { TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+import { partitionOf, TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
- * acknowledged every record (acks=all, idempotent producer), and only then may
+ * acknowledged every record (acks=all, one send per partition), and only then may
  * the gateway answer 2xx. A record Kafka could never take (over its message
  * size limit) refuses the whole call with `payload_too_large` (413) before
  * anything is sent; any other failure is a retriable `unavailable` error (503).
  */
 export interface Publisher {
   publish<K extends RecordKind>(kind: K, records: RecordOf<K>[]): Promise<void>;
-  /** Several kinds in one produce request (one request per broker), acknowledged together. */
+  /** Several kinds at once, acknowledged together. */
   publishAll(batches: PublishBatch[]): Promise<void>;
   /**
    * Records already in wire format, sent as they are (dead letters: the bytes
@@ -56,9 +56,22 @@ export interface PublisherOptions {
 
 export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log: Logger, opts: PublisherOptions = {}): Promise<Publisher> {
   const timeoutMs = opts.timeoutMs ?? 10_000;
+  /*
+   * Not idempotent, and every send is one topic-partition: on a broker
+   * failover kafkajs 2.2.4 acknowledged records it never wrote, both ways
+   * (test/kafka-brokers.test.ts, three brokers, one SIGKILLed under load).
+   * A send spanning partitions, once retried after a leader moved, skipped
+   * the partitions whose new leader had answered its first attempt. And the
+   * idempotent producer rolls its sequence numbers back after a partly
+   * failed send, so the broker took a later record for a duplicate and
+   * acknowledged it unwritten (tulios/kafkajs#1798). With one partition per
+   * send and no idempotence nothing was lost in any run. A retry may now
+   * write a record twice: every consumer keys by content (the sink's tables,
+   * rollup and detect by series and timestamp), so a copy changes nothing.
+   */
   const producer: Producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 5, // the most Kafka keeps ordered for an idempotent producer
+    idempotent: false,
+    maxInFlightRequests: 5,
     createPartitioner: keyPartitioner,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
   });
@@ -66,7 +79,6 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
   producer.on(producer.events.CONNECT, () => (connected = true));
   producer.on(producer.events.DISCONNECT, () => (connected = false));
   await producer.connect().catch((err) => log.warn({ err: describeError(err) }, 'Kafka not reachable yet; will retry per request'));
-  const send = (requests: TopicMessages<Message>[][]) => Promise.all(requests.map((topicMessages) => producer.sendBatch({ acks: -1, topicMessages })));
 
   // Metric batches are cut by partition before they are sent, so the publisher needs each topic's partition count.
   const admin = kafka.admin();
@@ -84,6 +96,25 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
     return count.catch((err: unknown) => {
       throw unavailable(`Kafka did not say how many partitions ${topic} has: ${describeError(err)}`, err, 5);
     });
+  };
+
+  /** Every record of the requests, one send per topic-partition, acks=all; resolved when Kafka acknowledged them all. */
+  const send = async (requests: TopicMessages<Message>[][]) => {
+    const sends: Promise<unknown>[] = [];
+    for (const topicMessages of requests) {
+      for (const { topic, messages } of topicMessages) {
+        const count = await partitionCount(topic);
+        const byPartition = new Map<number, Message[]>();
+        for (const m of messages) {
+          const partition = m.partition ?? partitionOf(String(m.key ?? ''), count); // as keyPartitioner places it
+          let list = byPartition.get(partition);
+          if (!list) byPartition.set(partition, (list = []));
+          list.push(m.partition === undefined ? { ...m, partition } : m);
+        }
+        for (const list of byPartition.values()) sends.push(producer.send({ topic, acks: -1, messages: list }));
+      }
+    }
+    await Promise.all(sends);
   };
 
   const publisher: Publisher = {

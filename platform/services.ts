@@ -42,7 +42,7 @@ export async function connectServices(config: Config, log: Logger, opts: { clien
       log,
     );
   }
-  await waitFor('Kafka topics', () => ensureTopics(kafka, config.topicPartitions), waitMs, log);
+  await waitFor('Kafka topics', () => ensureTopics(kafka, config.topicPartitions, config.topicReplication), waitMs, log);
   await waitFor('schema registration', () => catalog.registerAll(), waitMs, log);
   await waitFor('Redis', () => redis.connect().catch((err) => (redis.status === 'ready' ? undefined : Promise.reject(err))), waitMs, log);
 

@@ -1,12 +1,25 @@
 /**
  * Standalone entry for the native stack, handy without the full CLI:
- *   npx tsx compose/local/main.ts up|down|status|fetch
- *   npx tsx compose/local/main.ts start|stop kafka|registry|redis
+ *   npx tsx compose/local/main.ts up [--brokers N]|down|status|fetch
+ *   npx tsx compose/local/main.ts start|stop kafka|registry|redis (kafka-controller, kafka-1… after up --brokers N)
  */
-import { SERVICE_NAMES, type ServiceName } from './config.ts';
-import { stackConfigFromEnv, stackDown, stackFetch, stackStatus, stackUp, stackUrls, startService, stopService, type ServiceStatus } from './stack.ts';
+import { parseArgs } from 'node:util';
+import type { ServiceName, StackConfig } from './config.ts';
+import {
+  parseBrokerCount,
+  serviceNames,
+  stackConfigFromEnv,
+  stackDown,
+  stackFetch,
+  stackStatus,
+  stackUp,
+  stackUrls,
+  startService,
+  stopService,
+  type ServiceStatus,
+} from './stack.ts';
 
-const USAGE = 'usage: main.ts up | down | status | fetch | start <service> | stop <service>';
+const USAGE = 'usage: main.ts up [--brokers N] | down | status | fetch | start <service> | stop <service>';
 
 function progress(msg: string): void {
   process.stderr.write(`${msg}\n`);
@@ -17,21 +30,27 @@ function printStatus(statuses: ServiceStatus[]): void {
     const state = s.external ? 'external' : s.running ? 'running' : 'stopped';
     const pid = s.pid === undefined ? '-' : String(s.pid);
     console.log(
-      `${s.name.padEnd(9)} ${state.padEnd(9)} pid ${pid.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no'}  ${s.log}`,
+      `${s.name.padEnd(16)} ${state.padEnd(9)} pid ${pid.padEnd(8)} port ${String(s.port).padEnd(6)} answering ${s.answering ? 'yes' : 'no'}  ${s.log}`,
     );
   }
 }
 
-function serviceArg(value: string | undefined): ServiceName {
-  if (!value || !(SERVICE_NAMES as readonly string[]).includes(value)) {
-    throw new Error(`expected a service name (${SERVICE_NAMES.join(', ')}), got '${value ?? ''}'`);
+function serviceArg(cfg: StackConfig, value: string | undefined): ServiceName {
+  const names = serviceNames(cfg);
+  if (!value || !(names as string[]).includes(value)) {
+    throw new Error(`expected a service name (${names.join(', ')}), got '${value ?? ''}'`);
   }
   return value as ServiceName;
 }
 
 async function main(argv: string[]): Promise<void> {
   const cfg = stackConfigFromEnv();
-  const [command, arg] = argv;
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { brokers: { type: 'string' } } });
+  const [command, arg] = positionals;
+  if (values.brokers !== undefined) {
+    if (command !== 'up') throw new Error('--brokers goes with up');
+    cfg.kafkaBrokerCount = parseBrokerCount(values.brokers);
+  }
   const started = Date.now();
   switch (command) {
     case 'up': {
@@ -50,10 +69,10 @@ async function main(argv: string[]): Promise<void> {
       await stackFetch(cfg, progress);
       break;
     case 'start':
-      await startService(cfg, serviceArg(arg), progress);
+      await startService(cfg, serviceArg(cfg, arg), progress);
       break;
     case 'stop':
-      await stopService(cfg, serviceArg(arg), progress);
+      await stopService(cfg, serviceArg(cfg, arg), progress);
       break;
     default:
       throw new Error(USAGE);
