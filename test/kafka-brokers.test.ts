@@ -141,75 +141,70 @@ function steadyLoad(pipeline: TestPipeline) {
   };
 }
 
-it(
-  'a broker SIGKILLed under load: every acknowledged sample stored once; 503 only while its leaders move',
-  { timeout: 240_000 },
-  async () => {
-    const load = steadyLoad(p);
-    await sleep(STEADY_MS);
-    const before = load.answers.length;
-    expect(load.answers.every((a) => a.status === 202)).toBe(true);
+it('a broker SIGKILLed under load: every acknowledged sample stored once; 503 only while its leaders move', { timeout: 240_000 }, async () => {
+  const load = steadyLoad(p);
+  await sleep(STEADY_MS);
+  const before = load.answers.length;
+  expect(load.answers.every((a) => a.status === 202)).toBe(true);
 
-    const killedAt = Date.now();
-    await cluster.kill(3);
-    await sleep(WINDOW_BOUND_MS + STEADY_MS);
-    await load.stop();
+  const killedAt = Date.now();
+  await cluster.kill(3);
+  await sleep(WINDOW_BOUND_MS + STEADY_MS);
+  await load.stop();
 
-    const afterKill = load.answers.slice(before);
-    const refused = afterKill.filter((a) => a.status !== 202);
-    const window = refused.length ? refused.at(-1)!.at - killedAt : 0;
-    // The longest the gateway acknowledged nothing: requests in flight wait until the ISR drops the dead broker.
-    const acks = afterKill.filter((a) => a.status === 202).map((a) => a.at);
-    const stall = Math.max(...[killedAt, ...acks].map((t, i, all) => (i ? t - all[i - 1]! : 0)));
-    const late = afterKill.filter((a) => a.sentAt > killedAt + WINDOW_BOUND_MS);
-    process.stderr.write(
-      `[kafka-brokers] kill→last 503 ${window} ms, longest without a 2xx ${stall} ms; requests before the kill ${before}, after ${afterKill.length} (${refused.length} refused)\n`,
-    );
+  const afterKill = load.answers.slice(before);
+  const refused = afterKill.filter((a) => a.status !== 202);
+  const window = refused.length ? refused.at(-1)!.at - killedAt : 0;
+  // The longest the gateway acknowledged nothing: requests in flight wait until the ISR drops the dead broker.
+  const acks = afterKill.filter((a) => a.status === 202).map((a) => a.at);
+  const stall = Math.max(...[killedAt, ...acks].map((t, i, all) => (i ? t - all[i - 1]! : 0)));
+  const late = afterKill.filter((a) => a.sentAt > killedAt + WINDOW_BOUND_MS);
+  process.stderr.write(
+    `[kafka-brokers] kill→last 503 ${window} ms, longest without a 2xx ${stall} ms; requests before the kill ${before}, after ${afterKill.length} (${refused.length} refused)\n`,
+  );
 
-    // Refusals are 503s with Retry-After, only inside the window; after it, two live replicas carry every write.
-    for (const a of refused) {
-      expect(a.status).toBe(503);
-      expect(Number(a.retryAfter)).toBeGreaterThan(0);
-    }
-    expect(window).toBeLessThan(WINDOW_BOUND_MS);
-    expect(stall).toBeLessThan(WINDOW_BOUND_MS);
-    expect(late.length).toBeGreaterThan(SENDERS);
-    expect(late.filter((a) => a.status !== 202)).toEqual([]);
+  // Refusals are 503s with Retry-After, only inside the window; after it, two live replicas carry every write.
+  for (const a of refused) {
+    expect(a.status).toBe(503);
+    expect(Number(a.retryAfter)).toBeGreaterThan(0);
+  }
+  expect(window).toBeLessThan(WINDOW_BOUND_MS);
+  expect(stall).toBeLessThan(WINDOW_BOUND_MS);
+  expect(late.length).toBeGreaterThan(SENDERS);
+  expect(late.filter((a) => a.status !== 202)).toEqual([]);
 
-    // ClickHouse holds exactly the acknowledged samples, each once (content-keyed rows collapse a retried request's copy).
-    const acknowledged = load.acknowledged.length;
-    const tenant = p.tenants.a;
-    // Waited for, not asserted: on a shortfall the comparison below names what is missing.
-    const waitStarted = performance.now();
-    const figures = await eventually(
-      async () =>
-        (
-          await p.rows<{ stored: string; raw: string }>(
-            `SELECT (SELECT count() FROM metric_points FINAL WHERE tenant = {t:String}) AS stored,
+  // ClickHouse holds exactly the acknowledged samples, each once (content-keyed rows collapse a retried request's copy).
+  const acknowledged = load.acknowledged.length;
+  const tenant = p.tenants.a;
+  // Waited for, not asserted: on a shortfall the comparison below names what is missing.
+  const waitStarted = performance.now();
+  const figures = await eventually(
+    async () =>
+      (
+        await p.rows<{ stored: string; raw: string }>(
+          `SELECT (SELECT count() FROM metric_points FINAL WHERE tenant = {t:String}) AS stored,
                   (SELECT count() FROM metric_points WHERE tenant = {t:String}) AS raw`,
-            { t: tenant },
-          )
-        )[0]!,
-      (r) => Number(r.stored) >= acknowledged,
-      120_000,
-    ).catch(() => ({ stored: 'short', raw: '?' }));
-    process.stderr.write(`[kafka-brokers] all acknowledged samples stored ${Math.round(performance.now() - waitStarted)} ms after the load ended\n`);
-    const stored = (await p.rows<{ value: number }>('SELECT value FROM metric_points FINAL WHERE tenant = {t:String}', { t: tenant })).map((r) => r.value);
-    const storedIds = new Set(stored);
-    process.stderr.write(`[kafka-brokers] samples acknowledged ${acknowledged}, stored ${stored.length} (${figures.raw} raw rows before collapsing)\n`);
-    // Samples missing here have so far been kafkajs 2.2.4's (the gateway's producer), not the sink's: a produce
-    // retried after a leader moved skips partitions that moved to a broker that had answered the first attempt,
-    // and its idempotent sequence numbers are rewound after partial or ambiguous failures, so Kafka takes a later
-    // record for a duplicate and acknowledges it unwritten. The records were absent from the topic itself.
-    expect(
-      load.acknowledged.filter((id) => !storedIds.has(id)),
-      'acknowledged samples missing from ClickHouse',
-    ).toEqual([]);
-    expect(stored.length).toBe(acknowledged);
-    expect(storedIds.size).toBe(acknowledged);
-  },
-  150_000,
-);
+          { t: tenant },
+        )
+      )[0]!,
+    (r) => Number(r.stored) >= acknowledged,
+    120_000,
+  ).catch(() => ({ stored: 'short', raw: '?' }));
+  process.stderr.write(`[kafka-brokers] all acknowledged samples stored ${Math.round(performance.now() - waitStarted)} ms after the load ended\n`);
+  const stored = (await p.rows<{ value: number }>('SELECT value FROM metric_points FINAL WHERE tenant = {t:String}', { t: tenant })).map((r) => r.value);
+  const storedIds = new Set(stored);
+  process.stderr.write(`[kafka-brokers] samples acknowledged ${acknowledged}, stored ${stored.length} (${figures.raw} raw rows before collapsing)\n`);
+  // Samples missing here have so far been kafkajs 2.2.4's (the gateway's producer), not the sink's: a produce
+  // retried after a leader moved skips partitions that moved to a broker that had answered the first attempt,
+  // and its idempotent sequence numbers are rewound after partial or ambiguous failures, so Kafka takes a later
+  // record for a duplicate and acknowledges it unwritten. The records were absent from the topic itself.
+  expect(
+    load.acknowledged.filter((id) => !storedIds.has(id)),
+    'acknowledged samples missing from ClickHouse',
+  ).toEqual([]);
+  expect(stored.length).toBe(acknowledged);
+  expect(storedIds.size).toBe(acknowledged);
+});
 
 it('two brokers down: min.insync.replicas 2 cannot be met, so 503 with Retry-After, never 2xx', async () => {
   await cluster.stop(2);
