@@ -33,7 +33,7 @@
  * Everything it started is stopped at the end, on failure and on Ctrl-C.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
@@ -49,7 +49,7 @@ import { PROCESSOR_NAMES } from '../processors/start.ts';
 import { fleetSample } from './fleet.ts';
 import { commandName, processTree, readRss, RssTrace, type RssReading } from './process-memory.ts';
 import { scrape, sumOf } from './scrape.ts';
-import { benchStackUp, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
+import { benchStackUp, logErrors, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
 import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
@@ -214,7 +214,7 @@ try {
       },
     },
     rss_total_trace: trace.totalTrace(),
-    log_errors: logErrors(),
+    log_errors: logErrors(LOG_DIR, ['gateway', 'processors']),
   };
 
   if (values.json) console.log(JSON.stringify(result));
@@ -448,24 +448,6 @@ function projectBaselineMemory(n: number, cfg: DetectorConfig) {
     /** encodeBaseline's bytes: 21 + 8 per value (and per anomaly of the current streak). */
     redis_value_bytes: encoded.reduce((sum, b) => sum + b.length, 0) / n,
   };
-}
-
-/** Error-level lines (pino level ≥ 50) per child log, with the first one's message: what went wrong while measuring. */
-function logErrors(): Record<string, { count: number; first: string }> {
-  const out: Record<string, { count: number; first: string }> = {};
-  for (const component of ['gateway', 'processors']) {
-    let text = '';
-    try {
-      text = readFileSync(path.join(LOG_DIR, `${component}.log`), 'utf8');
-    } catch {
-      continue;
-    }
-    const errors = text.split('\n').filter((line) => /"level":(5|6)\d/.test(line));
-    if (errors.length === 0) continue;
-    const first = JSON.parse(errors[0]!) as { msg?: string; error?: string; err?: { message?: string } };
-    out[component] = { count: errors.length, first: [first.msg, first.error ?? first.err?.message].filter(Boolean).join(': ') };
-  }
-  return out;
 }
 
 function pad(x: number, width = 6): string {

@@ -24,7 +24,7 @@
  * child's node (`--cpu-prof --cpu-prof-dir=/tmp/prof` profiles each one).
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -40,7 +40,7 @@ import { TOPICS } from '../schemas/topics.ts';
 import { anomalyLatency } from './anomaly-latency.ts';
 import { preloadMetrics } from './preload.ts';
 import { maxBy, scrape, sumOf } from './scrape.ts';
-import { benchStackConfig, benchStackUp, cpuSeconds, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
+import { benchStackConfig, benchStackUp, cpuSeconds, logErrors, REPO, spawnAutopilot, stopChild, waitReady } from './stack.ts';
 import { Teardown } from './teardown.ts';
 
 const { values } = parseArgs({
@@ -106,7 +106,15 @@ const log = createLogger('bench', 'warn');
 try {
   const figures = await onFreshStack(PHASE_DIRS.throughput, throughputPhase);
   const e2e = await onFreshStack(PHASE_DIRS.e2e, latencyPhase);
-  const result = { bench: 'processors', points, series, cores: availableParallelism(), processors: figures, e2e, log_errors: logErrors() };
+  const result = {
+    bench: 'processors',
+    points,
+    series,
+    cores: availableParallelism(),
+    processors: figures,
+    e2e,
+    log_errors: logErrors(logDir, [...PROCESSOR_NAMES, 'gateway', 'processors']),
+  };
   if (values.json) console.log(JSON.stringify(result));
   else {
     for (const [name, f] of Object.entries(figures)) {
@@ -293,22 +301,4 @@ async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Error-level lines (pino level ≥ 50) per child log, with the first one's message: what went wrong while measuring. */
-function logErrors(): Record<string, { count: number; first: string }> {
-  const out: Record<string, { count: number; first: string }> = {};
-  for (const component of [...PROCESSOR_NAMES, 'gateway', 'processors']) {
-    let text = '';
-    try {
-      text = readFileSync(path.join(logDir, `${component}.log`), 'utf8');
-    } catch {
-      continue;
-    }
-    const errors = text.split('\n').filter((line) => /"level":(5|6)\d/.test(line));
-    if (errors.length === 0) continue;
-    const first = JSON.parse(errors[0]!) as { msg?: string; error?: string; err?: { message?: string } };
-    out[component] = { count: errors.length, first: [first.msg, first.error ?? first.err?.message].filter(Boolean).join(': ') };
-  }
-  return out;
 }

@@ -196,3 +196,21 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/** Error-level lines (pino level ≥ 50) in each component's log in `logDir`, with the first one's message: what went wrong while measuring. */
+export function logErrors(logDir: string, components: readonly string[]): Record<string, { count: number; first: string }> {
+  const out: Record<string, { count: number; first: string }> = {};
+  for (const component of components) {
+    let text = '';
+    try {
+      text = readFileSync(path.join(logDir, `${component}.log`), 'utf8');
+    } catch {
+      continue;
+    }
+    const errors = text.split('\n').filter((line) => /"level":(5|6)\d/.test(line));
+    if (errors.length === 0) continue;
+    const first = JSON.parse(errors[0]!) as { msg?: string; error?: string; err?: { message?: string } };
+    out[component] = { count: errors.length, first: [first.msg, first.error ?? first.err?.message].filter(Boolean).join(': ') };
+  }
+  return out;
+}
