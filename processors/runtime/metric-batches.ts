@@ -29,7 +29,7 @@ export interface SeriesIdentity {
  * The id of a series: the format detect's Redis baselines have always been
  * keyed by, so an upgrade finds the baselines it learned before.
  */
-export const seriesIdOf = (tenant: string, metricName: string, labelsJson: string) => `${tenant}\u0000${metricName}\u0000${labelsJson}`;
+const seriesIdOf = (tenant: string, metricName: string, labelsJson: string) => `${tenant}\u0000${metricName}\u0000${labelsJson}`;
 
 /**
  * Identities of the series seen lately. Found by a hash of the labels as the

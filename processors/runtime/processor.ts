@@ -11,6 +11,7 @@ import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts'
 import { failureKind } from './failure.ts';
 import { PartitionProgress, watchProgress } from './progress.ts';
 import { backoffDelay } from '../../lib/backoff.ts';
+import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import { sampleCount } from './metric-batches.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
@@ -250,17 +251,16 @@ export async function startProcessor(
   };
 
   /** Runs spec.flush (never twice at once), dead-letters what it refused, and commits what it wrote on partitions still owned. */
-  let flushing: Promise<void> = Promise.resolve();
+  const flushes = serialQueue();
   const flush = (final: boolean) =>
-    (flushing = flushing.then(async () => {
+    flushes.run(async () => {
       if (!spec.flush) return;
       try {
         const { commits, rejected } = await spec.flush.run(final);
         for (const { topic, records } of rejected) await deadLetter(records, { processor: spec.name, topic });
-        const due = commits.filter((c) => progress.owns(c.topic, c.partition));
-        const ahead = due.filter((c) => {
+        const ahead = commits.filter((c) => {
           const committed = lastCommit.get(`${c.topic}/${c.partition}`);
-          return committed !== undefined && BigInt(c.offset) > BigInt(committed);
+          return progress.owns(c.topic, c.partition) && committed !== undefined && BigInt(c.offset) > BigInt(committed);
         });
         if (ahead.length === 0) return;
         await consumer.commitOffsets(ahead.map((c) => ({ ...c, metadata: null })));
@@ -268,9 +268,8 @@ export async function startProcessor(
       } catch (err) {
         log.warn({ err: describeError(err), final }, 'flush failed; its records stay uncommitted and are written by a later flush or read again');
       }
-    }));
-  const flushTimer = spec.flush ? setInterval(() => void flush(false), spec.flush.everyMs) : undefined;
-  flushTimer?.unref();
+    });
+  const flushTimer = spec.flush && everyInterval(spec.flush.everyMs, () => flush(false));
 
   if (deps.fromBeginning === false) await pinNewGroupToLatest(kafka, spec.groupId, spec.topics);
   // Started once the group has assigned partitions: a caller that produces right after gets its records read.
@@ -287,7 +286,7 @@ export async function startProcessor(
     check: progress.healthCheck(),
     async stop() {
       stopping = true;
-      clearInterval(flushTimer);
+      flushTimer?.stop();
       await watcher.stop();
       await flush(true); // what was gathered is written and committed while the partitions are still ours
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError, unavailable } from '../../lib/errors.ts';
+import { serialQueue } from '../../lib/serial.ts';
 import type { Logger } from '../../lib/log.ts';
 import { expressLane } from '../../sql/client.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
@@ -116,7 +117,7 @@ export function sinkProcessor(
    * and is retried at the next flush). Returns the records refused as bad
    * data and the partitions the written gatherings covered.
    */
-  const lanes = new Map<string, Promise<unknown>>();
+  const lanes = new Map<string, ReturnType<typeof serialQueue>>();
   function write(topic: string, pick: (t: TopicGatherings) => Gathering[]): Promise<{ refused: Rejected[]; covered: Map<number, bigint> }> {
     const run = async () => {
       const topicGatherings = gatherings.get(topic)!;
@@ -157,12 +158,9 @@ export function sinkProcessor(
       telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
       return { refused, covered };
     };
-    const turn = (lanes.get(topic) ?? Promise.resolve()).then(run);
-    lanes.set(
-      topic,
-      turn.catch(() => undefined),
-    );
-    return turn;
+    let lane = lanes.get(topic);
+    if (!lane) lanes.set(topic, (lane = serialQueue()));
+    return lane.run(run);
   }
 
   /** The runtime's flush: gatherings due (by age, or all when stopping) and earlier failed ones are written, and what they covered is committed. */
