@@ -6,7 +6,8 @@ import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
 import { halve, partitionGroups, seriesOf, type SeriesEntry } from '../schemas/metric-batch.ts';
 import { writeMetricBatch } from '../schemas/metric-batch-writer.ts';
-import { partitionOf, TOPICS, type RecordKind, type RecordOf } from '../schemas/topics.ts';
+import { halveRollupBatch, rollupBatchesOf } from '../schemas/rollup-batch.ts';
+import { partitionOf, TOPICS, type MetricRollup, type RecordKind, type RecordOf, type RollupBatch } from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
@@ -138,6 +139,10 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
           topicMessages.push({ topic: batchTopic, messages: encodeMetricBatches(catalog, series, await partitionCount(batchTopic)) });
           continue;
         }
+        if (batch.kind === 'rollups') {
+          topicMessages.push({ topic: TOPICS.rollupBatches.topic, messages: encodeRollupBatches(catalog, batch.records) });
+          continue;
+        }
         const { kind, records } = batch;
         const spec = TOPICS[kind];
         const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
@@ -234,6 +239,31 @@ function encodeMetricBatches(catalog: SchemaCatalog, series: readonly SeriesEntr
     else oversized.push({ kind: 'metrics', index: series[0]!.firstItem, bytes, limit: MAX_RECORD_BYTES });
   };
   for (const group of partitionGroups(series, partitions)) encode(group.series, group.partition);
+  throwOversized(oversized);
+  return messages;
+}
+
+/**
+ * Closed windows as batch records (schemas/rollup_batch.avsc): one per tenant
+ * and service. A record over CHUNK_BYTES is cut in two by windows and encoded
+ * again; a single window Kafka could never take refuses the call (413).
+ */
+function encodeRollupBatches(catalog: SchemaCatalog, windows: readonly MetricRollup[]): Message[] {
+  const messages: Message[] = [];
+  const oversized: Oversized[] = [];
+  const spec = TOPICS.rollupBatches;
+  const encode = (batch: RollupBatch, firstIndex: number): void => {
+    const message = { key: spec.key(batch), value: catalog.encode('rollupBatches', batch) };
+    const bytes = recordBytes(message);
+    if (bytes <= CHUNK_BYTES) return void messages.push(message);
+    const halves = halveRollupBatch(batch);
+    if (halves) {
+      encode(halves[0], firstIndex);
+      encode(halves[1], firstIndex + halves[0].windows.length);
+    } else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
+    else oversized.push({ kind: 'rollups', index: firstIndex, bytes, limit: MAX_RECORD_BYTES });
+  };
+  for (const batch of rollupBatchesOf(windows)) encode(batch, 0);
   throwOversized(oversized);
   return messages;
 }

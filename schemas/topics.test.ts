@@ -65,6 +65,28 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
       p99: 1.1,
     },
   ],
+  rollupBatches: [
+    {
+      tenant: 'acme',
+      service: 'checkout',
+      windows: [
+        {
+          metric_name: 'http_request_duration_seconds',
+          labels,
+          window_start: T0,
+          window_end: T0 + 60_000,
+          count: 120,
+          sum: 30.5,
+          min: 0.01,
+          max: 1.2,
+          p50: 0.2,
+          p90: 0.6,
+          p95: 0.8,
+          p99: 1.1,
+        },
+      ],
+    },
+  ],
   anomalies: [
     {
       anomaly_id: 'autopilot.metrics:3:1042',

@@ -63,6 +63,16 @@ export interface MetricRollup {
   p99: number;
 }
 
+/**
+ * Closed windows of one tenant's service in one record (schemas/rollup_batch.avsc):
+ * the rollup processor's output. Built and read by rollup-batch.ts.
+ */
+export interface RollupBatch {
+  tenant: string;
+  service: string;
+  windows: Omit<MetricRollup, 'tenant' | 'service'>[];
+}
+
 export interface Anomaly {
   anomaly_id: string;
   tenant: string;
@@ -207,7 +217,13 @@ export const TOPICS = {
   logs: { topic: 'autopilot.logs', schema: avsc('./log_entry.avsc'), key: serviceKey } as TopicSpec<LogEntry>,
   deployments: { topic: 'autopilot.deployments', schema: avsc('./deployment_event.avsc'), key: serviceKey } as TopicSpec<DeploymentEvent>,
   // Written by processors. Keyed by service, like logs and deployments, so one consumer sees all of a service's signals.
+  /**
+   * Closed windows travel as batches (rollupBatches): the publisher groups a
+   * send's windows by service. autopilot.rollups, one record per window, is
+   * what earlier versions wrote; the alert processor still drains it.
+   */
   rollups: { topic: 'autopilot.rollups', schema: avsc('./metric_rollup.avsc'), key: serviceKey } as TopicSpec<MetricRollup>,
+  rollupBatches: { topic: 'autopilot.rollup-batches', schema: avsc('./rollup_batch.avsc'), key: serviceKey } as TopicSpec<RollupBatch>,
   anomalies: { topic: 'autopilot.anomalies', schema: avsc('./anomaly.avsc'), key: serviceKey } as TopicSpec<Anomaly>,
   incidents: { topic: 'autopilot.incidents', schema: avsc('./incident.avsc'), key: serviceKey } as TopicSpec<IncidentRecord>,
   // From Alertmanager's webhook (gateway) and from alert rules (processors).

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DocumentStore } from '../../sql/stores/documents.ts';
-import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup } from '../../schemas/topics.ts';
+import { rollupsOf } from '../../schemas/rollup-batch.ts';
+import { TOPICS, type AlertRecord, type Anomaly, type MetricRollup, type RollupBatch } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { advance, emptyAlertState, evaluate, expireStale, matchesAnomaly, matchesRollup, retire, seriesKeyOf, type AlertState } from './evaluate.ts';
 import type { Rule, StoredRule } from '../../tenant-config/alert-rules.ts';
@@ -72,7 +73,8 @@ export function alertProcessor(deps: {
   const handle = async (batch: Decoded[]) => {
     const all = await rules();
     if (all.length === 0) return { rejected: [] };
-    const inputs = batch.map((d) => d.value as MetricRollup | Anomaly);
+    // Rollups come in batch records (and, from earlier versions, one per record).
+    const inputs = batch.flatMap((d) => ('windows' in (d.value as object) ? rollupsOf(d.value as RollupBatch) : [d.value as MetricRollup | Anomaly]));
     // Each input, the rules it matches and their state keys; rollups also move time for the service's anomaly rules.
     const work = inputs.map((input) => {
       const isAnomaly = 'detected_at' in input;
@@ -116,7 +118,7 @@ export function alertProcessor(deps: {
   return {
     name: 'alert',
     groupId: deps.groupId,
-    topics: [TOPICS.rollups.topic, TOPICS.anomalies.topic],
+    topics: [TOPICS.rollupBatches.topic, TOPICS.rollups.topic, TOPICS.anomalies.topic],
     handle,
     close: async () => {
       sweeper.stop();

@@ -101,11 +101,8 @@ export function rollupProcessor(deps: {
   async function writeClosed(closed: ClosedWindow[], late: Record<string, unknown>[]): Promise<void> {
     if (closed.length) {
       await writer.insertRows('metric_rollups', closed as unknown as Record<string, unknown>[]);
-      // Through the publisher: it cuts a burst of windows into sends below Kafka's message limit.
-      await deps.publisher.publish(
-        'rollups',
-        closed.map(({ sketch: _, sketch_gamma: __, ...w }) => w),
-      );
+      // Through the publisher: one batch record per service, cut below Kafka's message limit (the sketch stays behind).
+      await deps.publisher.publish('rollups', closed);
     }
     if (late.length) await writer.insertRows('metric_late_points', late);
   }

@@ -1,4 +1,4 @@
-import type { DDSketch } from '@datadog/sketches-js';
+import { DDSketch } from '@datadog/sketches-js';
 
 /**
  * A DDSketch's buckets as one ClickHouse Map(Int32, UInt64), ordered by value:
@@ -13,16 +13,35 @@ interface Store {
   offset: number;
 }
 
-export function sketchBuckets(sketch: DDSketch): Record<number, number> {
-  const out: Record<number, number> = {};
+/** The sketch's key mapping (value → bucket key), as `DDSketch` builds it for this accuracy. */
+export type KeyMapping = DDSketch['mapping'];
+export const keyMapping = (relativeAccuracy: number): KeyMapping => new DDSketch({ relativeAccuracy }).mapping;
+
+export function sketchBuckets(sketch: DDSketch): Map<number, number> {
+  const out = new Map<number, number>();
   const add = (store: Store, sign: 1 | -1) => {
     store.bins.forEach((count, i) => {
-      if (count > 0) out[sign * (SHIFT + i + store.offset)] = count;
+      if (count > 0) out.set(sign * (SHIFT + i + store.offset), count);
     });
   };
   add(sketch.store as unknown as Store, 1);
   add(sketch.negativeStore as unknown as Store, -1);
-  if (sketch.zeroCount > 0) out[0] = sketch.zeroCount;
+  if (sketch.zeroCount > 0) out.set(0, sketch.zeroCount);
+  return out;
+}
+
+/**
+ * The buckets a DDSketch with `mapping` would hold after taking `values`,
+ * without building one: the same bucket rule as `DDSketch.accept` (|v| at or
+ * under `minPossible` counts as zero), so the hourly merge cannot tell a
+ * window summed this way from one that went through a sketch.
+ */
+export function valueBuckets(values: readonly number[], mapping: KeyMapping): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const v of values) {
+    const bucket = v > mapping.minPossible ? SHIFT + mapping.key(v) : v < -mapping.minPossible ? -(SHIFT + mapping.key(-v)) : 0;
+    out.set(bucket, (out.get(bucket) ?? 0) + 1);
+  }
   return out;
 }
 

@@ -2,6 +2,8 @@ import { quantile } from 'simple-statistics';
 import { describe, expect, it } from 'vitest';
 import { seededRandom as random } from '../../test/helpers/random.ts';
 import type { MetricPoint } from '../../schemas/topics.ts';
+import { DDSketch } from '@datadog/sketches-js';
+import { sketchBuckets, sketchGamma } from './sketch.ts';
 import { DEFAULT_WINDOWS, PartitionWindows } from './windows.ts';
 
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -59,6 +61,35 @@ describe('window percentiles against exact quantiles', () => {
       const exact = quantile(values, q);
       expect(Math.abs(got - exact) / exact, `p${q * 100}: ${got} vs ${exact}`).toBeLessThanOrEqual(0.01);
     }
+  });
+});
+
+describe('a small window, summed up without a sketch', () => {
+  // Fewer values than a window keeps raw: its figures are its own values, its buckets what a DDSketch would hold.
+  it('reports its own values at the sketch’s ranks and the buckets a DDSketch would have', () => {
+    const values = [12.5, -3, 0, 7, 7, 1e-320, 250, -0.5, 42, 3.25, 1e6];
+    const w = new PartitionWindows(DEFAULT_WINDOWS);
+    for (const [i, v] of values.entries()) addPoint(w, point(T0 + i * 1000, v), BigInt(i));
+    w.advanceTo(T0 + 60_000 + DEFAULT_WINDOWS.latenessMs);
+    const [win] = w.closeReady();
+
+    const sorted = [...values].sort((a, b) => a - b);
+    const sketch = new DDSketch({ relativeAccuracy: DEFAULT_WINDOWS.relativeAccuracy });
+    for (const v of values) sketch.accept(v);
+    expect(win).toMatchObject({ count: values.length, min: -3, max: 1e6 });
+    expect(win!.sum).toBeCloseTo(sketch.sum, 9);
+    for (const [q, got] of [
+      [0.5, win!.p50],
+      [0.9, win!.p90],
+      [0.95, win!.p95],
+      [0.99, win!.p99],
+    ] as const) {
+      // The rank a DDSketch reads (⌊q·(n−1)⌋), and within its accuracy of what the sketch itself answers.
+      expect(got, `p${q * 100}`).toBe(sorted[Math.floor(q * (values.length - 1))]);
+      expect(Math.abs(got - sketch.getValueAtQuantile(q))).toBeLessThanOrEqual(Math.abs(got) * DEFAULT_WINDOWS.relativeAccuracy * 1.01);
+    }
+    expect(new Map([...win!.sketch].sort(([a], [b]) => a - b))).toEqual(new Map([...sketchBuckets(sketch)].sort(([a], [b]) => a - b)));
+    expect(win!.sketch_gamma).toBe(sketchGamma(sketch));
   });
 });
 
