@@ -6,8 +6,9 @@ import type { Logger } from '../lib/log.ts';
 import type { SchemaCatalog } from '../schemas/catalog.ts';
 import { halve, partitionGroups, seriesOf, type SeriesEntry } from '../schemas/metric-batch.ts';
 import { writeMetricBatch } from '../schemas/metric-batch-writer.ts';
+import { cutBySize, halveStreams, partitionStreams, streamsOf, toLogBatch, type LogStream } from '../schemas/log-batch.ts';
 import { halveRollupBatch, rollupBatchesOf } from '../schemas/rollup-batch.ts';
-import { partitionOf, TOPICS, type MetricRollup, type RecordKind, type RecordOf, type RollupBatch } from '../schemas/topics.ts';
+import { partitionOf, TOPICS, type LogBatch, type MetricRollup, type RecordKind, type RecordOf, type RollupBatch } from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
@@ -143,6 +144,12 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
           topicMessages.push({ topic: TOPICS.rollupBatches.topic, messages: encodeRollupBatches(catalog, batch.records) });
           continue;
         }
+        if (batch.kind === 'logs') {
+          const topic = TOPICS.logBatches.topic;
+          const encode = (b: LogBatch) => catalog.encode('logBatches', b);
+          topicMessages.push({ topic, messages: encodeLogBatches(encode, streamsOf(batch.records), await partitionCount(topic)) });
+          continue;
+        }
         const { kind, records } = batch;
         const spec = TOPICS[kind];
         const messages = records.map((r) => ({ key: spec.key(r as never), value: catalog.encode(kind, r) }));
@@ -264,6 +271,34 @@ function encodeRollupBatches(catalog: SchemaCatalog, windows: readonly MetricRol
     else oversized.push({ kind: 'rollups', index: firstIndex, bytes, limit: MAX_RECORD_BYTES });
   };
   for (const batch of rollupBatchesOf(windows)) encode(batch, 0);
+  throwOversized(oversized);
+  return messages;
+}
+
+/**
+ * A request's log lines as batch records (schemas/log_batch.avsc): one per
+ * tenant and partition of their service, each stream once, cut by an
+ * estimate of their size to about CHUNK_BYTES; a record that still encodes
+ * larger is halved and encoded again. A single line that cannot fit Kafka's
+ * limit even alone refuses the request (413, naming its item), before
+ * anything is sent.
+ */
+export function encodeLogBatches(encode: (batch: LogBatch) => Buffer, streams: readonly LogStream[], partitions: number): Message[] {
+  const messages: Message[] = [];
+  const oversized: Oversized[] = [];
+  const put = (streams: LogStream[], partition: number): void => {
+    const batch = toLogBatch(streams);
+    const message = { partition, key: TOPICS.logBatches.key(batch), value: encode(batch) };
+    const bytes = recordBytes(message);
+    if (bytes <= CHUNK_BYTES) return void messages.push(message);
+    const halves = halveStreams(streams);
+    if (halves) for (const half of halves) put(half, partition);
+    else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
+    else oversized.push({ kind: 'logs', index: streams[0]!.items[0]!, bytes, limit: MAX_RECORD_BYTES });
+  };
+  // Room for the record's key, header and overhead, which the estimate leaves out.
+  const budget = CHUNK_BYTES - 4096;
+  for (const group of partitionStreams(streams, partitions)) for (const part of cutBySize(group.streams, budget)) put(part, group.partition);
   throwOversized(oversized);
   return messages;
 }

@@ -44,6 +44,17 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
     },
   ],
   logs: [{ tenant: 'acme', timestamp: T0, level: 'error', message: 'payment declined', service: 'checkout', labels: { pod: 'checkout-7f9' } }],
+  logBatches: [
+    {
+      tenant: 'acme',
+      base_timestamp: T0,
+      symbols: ['checkout', 'pod', 'checkout-7f9'],
+      streams: [{ service_ref: 0, labels_refs: [1, 2], entry_count: 2 }],
+      timestamps: [0, 1500],
+      levels: ['info', 'error'],
+      messages: ['charge ok', 'payment declined'],
+    },
+  ],
   deployments: [
     { tenant: 'acme', timestamp: T0, service: 'checkout', version: 'v1.4.2', status: 'succeeded', metadata: { commit: 'a1b2c3d', deployed_by: 'ci' } },
   ],

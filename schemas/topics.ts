@@ -37,6 +37,23 @@ export interface LogEntry {
   labels: Record<string, string>;
 }
 
+/**
+ * Many log lines in one record (schemas/log_batch.avsc): one tenant's streams
+ * of one partition from one request, each stream (service and labels) once
+ * as references into `symbols`, the lines in three columns. Built and read
+ * by log-batch.ts.
+ */
+export interface LogBatch {
+  tenant: string;
+  base_timestamp: number;
+  symbols: string[];
+  streams: { service_ref: number; labels_refs: number[]; entry_count: number }[];
+  timestamps: number[];
+  /** trace | debug | info | warn | error | fatal (an Avro enum) */
+  levels: string[];
+  messages: string[];
+}
+
 export interface DeploymentEvent {
   tenant: string;
   timestamp: number;
@@ -214,7 +231,19 @@ export const TOPICS = {
    */
   metrics: { topic: 'autopilot.metrics', schema: avsc('./metric_point.avsc'), key: seriesKey } as TopicSpec<MetricPoint>,
   metricBatches: { topic: 'autopilot.metric-batches', schema: avsc('./metric_batch.avsc'), key: (b) => b.tenant } as TopicSpec<MetricBatch>,
+  /**
+   * Log lines travel as batches (logBatches): the publisher groups a
+   * request's lines by stream, and the streams by the partition of their
+   * tenant and service, the key every record of a service has. The record's
+   * key is its first stream's. autopilot.logs, one record per line, is what
+   * earlier versions wrote; the sink still drains it.
+   */
   logs: { topic: 'autopilot.logs', schema: avsc('./log_entry.avsc'), key: serviceKey } as TopicSpec<LogEntry>,
+  logBatches: {
+    topic: 'autopilot.log-batches',
+    schema: avsc('./log_batch.avsc'),
+    key: (b) => serviceKey({ tenant: b.tenant, service: b.symbols[b.streams[0]?.service_ref ?? -1] ?? '' }),
+  } as TopicSpec<LogBatch>,
   deployments: { topic: 'autopilot.deployments', schema: avsc('./deployment_event.avsc'), key: serviceKey } as TopicSpec<DeploymentEvent>,
   // Written by processors. Keyed by service, like logs and deployments, so one consumer sees all of a service's signals.
   /**

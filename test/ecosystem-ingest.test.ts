@@ -176,7 +176,7 @@ describe('ecosystem ingest through the gateway', () => {
   });
 
   it('refuses every malformed body with a 4xx and writes nothing', async () => {
-    const topics = [TOPICS.metricBatches.topic, TOPICS.logs.topic, TOPICS.alerts.topic, TOPICS.staleMarkers.topic];
+    const topics = [TOPICS.metricBatches.topic, TOPICS.logBatches.topic, TOPICS.alerts.topic, TOPICS.staleMarkers.topic];
     const before = await Promise.all(topics.map((t) => topicEnd(p.services.kafka, t)));
     const good = encode(WriteRequest, { timeseries: [{ labels: [{ name: '__name__', value: 'x' }], samples: [{ value: 1, timestamp: now }] }] });
     const cases: [string, string, Uint8Array | string, Record<string, string>, number, string | null][] = [

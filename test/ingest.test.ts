@@ -184,14 +184,14 @@ describe('bad input gets a clear 4xx and writes nothing', () => {
   });
 
   it('a missing or unknown API key is 401, and the key never reaches the logs', async () => {
-    const before = await topicEnd(p.services.kafka, TOPICS.logs.topic);
+    const before = await topicEnd(p.services.kafka, TOPICS.logBatches.topic);
     const log = { timestamp: now, level: 'info', message: 'x', service: 's' };
     const missing = await p.post('/v1/logs', log, null);
     expect(missing.status).toBe(401);
     const wrong = await p.post('/v1/logs', log, 'not-a-key');
     expect(wrong.status).toBe(401);
     expect(((await wrong.json()) as any).error.code).toBe('unauthorized');
-    expect(await topicEnd(p.services.kafka, TOPICS.logs.topic)).toBe(before);
+    expect(await topicEnd(p.services.kafka, TOPICS.logBatches.topic)).toBe(before);
   });
 
   it('bad deployment status and log level name the allowed values', async () => {

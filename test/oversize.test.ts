@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RECORD_BYTES, recordBytes } from '../platform/publisher.ts';
 import { protoType } from '../gateway/protocols/protobuf.ts';
 import { sendToDeadLetter } from '../processors/runtime/dead-letter.ts';
+import { streamsOf, toLogBatch } from '../schemas/log-batch.ts';
 import { DEAD_LETTER_TOPIC, TOPICS, type LogEntry } from '../schemas/topics.ts';
 import { eventually, startTestPipeline, topicEnd, type TestPipeline } from './helpers/pipeline.ts';
 
@@ -72,7 +73,7 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
     ],
     [
       'JSON logs',
-      TOPICS.logs.topic,
+      TOPICS.logBatches.topic,
       () =>
         send('/v1/logs', [
           { timestamp: now, level: 'info', message: 'normal', service: 'svc' },
@@ -101,7 +102,7 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
     ],
     [
       'Loki push',
-      TOPICS.logs.topic,
+      TOPICS.logBatches.topic,
       () =>
         send('/loki/api/v1/push', {
           streams: [
@@ -136,7 +137,7 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
     expect(error.details[0].bytes).toBeGreaterThan(MAX_RECORD_BYTES);
   });
 
-  it("the limit is the broker's: a record of exactly MAX_RECORD_BYTES is acknowledged, one byte more is refused unsent", async () => {
+  it("the limit is the broker's: a log line whose record is exactly MAX_RECORD_BYTES is acknowledged, one byte more is refused unsent", async () => {
     const sized = (messageLength: number): LogEntry => ({
       tenant: p.tenants.a,
       timestamp: now,
@@ -145,16 +146,21 @@ describe('a record Kafka can never take refuses its whole request with 413, on e
       service: 'edge',
       labels: {},
     });
-    const size = (r: LogEntry) => recordBytes({ key: TOPICS.logs.key(r), value: p.services.catalog.encode('logs', r) });
+    // The line's record as the publisher builds it: a log batch of one stream of one line.
+    const size = (r: LogEntry) => {
+      const batch = toLogBatch(streamsOf([r]));
+      return recordBytes({ key: TOPICS.logBatches.key(batch), value: p.services.catalog.encode('logBatches', batch) });
+    };
     const length = 100_000 + MAX_RECORD_BYTES - size(sized(100_000)); // the message's length prefix is 3 bytes from 100k to 1M
     expect(size(sized(length))).toBe(MAX_RECORD_BYTES);
 
-    const before = await topicEnd(p.services.kafka, TOPICS.logs.topic);
+    const topic = TOPICS.logBatches.topic;
+    const before = await topicEnd(p.services.kafka, topic);
     await p.publisher.publish('logs', [sized(length)]);
-    expect(await topicEnd(p.services.kafka, TOPICS.logs.topic)).toBe(before + 1);
+    expect(await topicEnd(p.services.kafka, topic)).toBe(before + 1);
     const refused = await p.publisher.publish('logs', [sized(length + 1)]).catch((err) => err);
     expect(refused).toMatchObject({ code: 'payload_too_large', status: 413, details: [{ kind: 'logs', index: 0, bytes: MAX_RECORD_BYTES + 1 }] });
-    expect(await topicEnd(p.services.kafka, TOPICS.logs.topic)).toBe(before + 1);
+    expect(await topicEnd(p.services.kafka, topic)).toBe(before + 1);
   });
 });
 

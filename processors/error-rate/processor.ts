@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
-import { TOPICS, type Anomaly, type LogEntry } from '../../schemas/topics.ts';
+import { TOPICS, type Anomaly, type LogBatch } from '../../schemas/topics.ts';
+import { forEachStream, type LogStreamView } from '../runtime/log-batches.ts';
 import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { judge } from '../runtime/baseline.ts';
@@ -20,17 +21,25 @@ import { errorRateConfig, type ErrorRateConfig } from './config.ts';
  * the same MULTI as the baselines it produced. A replayed line whose minute
  * had closed by that checkpoint was already counted and is skipped.
  *
- * A line is counted once however often it is sent: a copy with the same
- * stream (level and labels), timestamp and text, as a retried push writes it,
- * is a duplicate within its minute.
+ * Lines arrive in batch records (schemas/log_batch.avsc), read stream by
+ * stream: a stream's minute series is made once per record, then its lines
+ * are folded in from the record's columns.
+ *
+ * An error line is counted once however often it is sent: a copy with the
+ * same stream (level and labels), timestamp and text, as a retried push
+ * writes it, is a duplicate within its minute. Other lines count 0 towards
+ * the sum that is judged, so a copy of one changes nothing and they are
+ * folded in without an identity (no hash per line for nothing).
  */
 const ERROR_LEVELS = new Set(['error', 'fatal']);
 /** A service's series of per-minute counts: its windows and its baseline in Redis are kept under this. */
 const id = (w: { tenant: string; service: string }) => `error_rate\u0000${w.tenant}\u0000${w.service}`;
 
 export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; config: ErrorRateConfig; groupId: string }): ProcessorSpec {
+  // The key it had when it read autopilot.logs: after an upgrade, that topic's checkpoint makes only lines of
+  // minutes it had closed count as replayed here, and those are late anyway. Neither is counted again.
   const checkpointKey = (partition: number) => `${deps.groupId}:checkpoint:${partition}`;
-  const topic = TOPICS.logs.topic;
+  const topic = TOPICS.logBatches.topic;
   const { detector, windows: windowCfg } = deps.config;
   // Per partition, dropped on rebalance or rewind: the checkpoint and baselines in Redis are the truth again.
   let baselines = new Map<number, BaselineStore>();
@@ -47,10 +56,19 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
     const windows = await partitions.get(partition)!;
 
     for (const d of batch) {
-      const log = d.value as LogEntry;
-      const series = { id: id(log), tenant: log.tenant, metricName: 'error_rate', labels: { service: log.service }, service: log.service };
-      // A late line is simply not counted: its minute was judged.
-      windows.add(series, log.timestamp, ERROR_LEVELS.has(log.level) ? 1 : 0, BigInt(d.offset), lineIdentity(log));
+      const b = d.value as LogBatch;
+      const offset = BigInt(d.offset);
+      forEachStream(b, (stream, from, to) => {
+        const series = { id: id(stream), tenant: stream.tenant, metricName: 'error_rate', labels: { service: stream.service }, service: stream.service };
+        let labelsJson: string | undefined;
+        for (let i = from; i < to; i++) {
+          const timestamp = b.base_timestamp + b.timestamps[i]!;
+          const level = b.levels[i]!;
+          // A late line is simply not counted: its minute was judged.
+          if (!ERROR_LEVELS.has(level)) windows.add(series, timestamp, 0, offset);
+          else windows.add(series, timestamp, 1, offset, lineIdentity(timestamp, level, (labelsJson ??= labelsJsonOf(stream)), b.messages[i]!));
+        }
+      });
     }
 
     const closed = windows.closeReady();
@@ -109,12 +127,17 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
   };
 }
 
-/** What makes a log line the same line: its stream, timestamp and text (hashed: open minutes keep one per line). */
-function lineIdentity(l: LogEntry): string {
-  return createHash('sha1')
-    .update(JSON.stringify([l.timestamp, l.level, l.labels, l.message]))
-    .digest('base64');
+/**
+ * What makes a log line the same line: its stream, timestamp and text
+ * (hashed: open minutes keep one per line). The text goes last, so no
+ * separator needs escaping; identities live only in open minutes, which a
+ * restart rebuilds by replay, so their spelling may change between versions.
+ */
+function lineIdentity(timestamp: number, level: string, labelsJson: string, message: string): string {
+  return createHash('sha1').update(`${timestamp}\u0000${level}\u0000${labelsJson}\u0000${message}`).digest('base64');
 }
+
+const labelsJsonOf = (stream: LogStreamView) => JSON.stringify(stream.labels);
 
 export const errorRate = defineProcessor({
   name: 'error-rate',

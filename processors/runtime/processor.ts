@@ -5,7 +5,7 @@ import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
-import { TOPICS, type MetricBatch } from '../../schemas/topics.ts';
+import { TOPICS, type LogBatch, type MetricBatch } from '../../schemas/topics.ts';
 import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
@@ -13,15 +13,18 @@ import { PartitionProgress, watchProgress } from './progress.ts';
 import { backoffDelay } from '../../lib/backoff.ts';
 import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import { sampleCount } from './metric-batches.ts';
+import { entryCount } from './log-batches.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
 /**
- * Topics whose records carry many items (metric samples): the handler gets
- * the record and loops over its items itself (see metric-batches.ts); the
- * counters count items, so figures stay comparable whatever the batching.
+ * Topics whose records carry many items (metric samples, log lines): the
+ * handler gets the record and loops over its items itself (see
+ * metric-batches.ts, log-batches.ts); the counters count items, so figures
+ * stay comparable whatever the batching.
  */
 const ITEMS: Record<string, (value: unknown) => number> = {
   [TOPICS.metricBatches.topic]: (value) => sampleCount(value as MetricBatch),
+  [TOPICS.logBatches.topic]: (value) => entryCount(value as LogBatch),
 };
 const itemsOf = (d: Decoded) => ITEMS[d.topic]?.(d.value) ?? 1;
 

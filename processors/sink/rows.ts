@@ -4,6 +4,7 @@ import type {
   Anomaly,
   DeploymentEvent,
   IncidentRecord,
+  LogBatch,
   LogEntry,
   MetricBatch,
   MetricPoint,
@@ -13,6 +14,7 @@ import type {
 import { TOPICS } from '../../schemas/topics.ts';
 import type { RowBinaryBatch, RowBinaryEncoder, SharedColumns } from '../../sql/row-binary.ts';
 import { forEachSeries, identify, seriesIdentities as identities, type SeriesIdentity } from '../runtime/metric-batches.ts';
+import { forEachStream } from '../runtime/log-batches.ts';
 import type { Decoded } from '../runtime/processor.ts';
 import { timeWindowError } from './time-window.ts';
 
@@ -70,6 +72,8 @@ function seriesColumns(encoder: RowBinaryEncoder, s: SeriesIdentity): SharedColu
     byEncoder.set(s, (shared = encoder.prefix({ tenant: s.tenant, service: s.service, metric_name: s.metricName, labels: s.labels }, SERIES_COLUMNS.length)));
   return shared;
 }
+
+const LOG_ENTRIES = { table: 'log_entries', time: { column: 'timestamp', retentionDays: 30 }, gathered: true };
 
 export const RAW_TABLES: Record<string, SinkTable> = {
   // Samples arrive in batch records: a row per sample. NaN and ±Inf are written as such (RowBinary carries them; see sink/processor.ts).
@@ -134,10 +138,66 @@ export const RAW_TABLES: Record<string, SinkTable> = {
       };
     }),
   },
+  // Lines arrive in batch records: a row per line, its stream's service and labels read once per stream.
+  [TOPICS.logBatches.topic]: {
+    ...LOG_ENTRIES,
+    rows: (d, out) => {
+      const b = d.value as LogBatch;
+      const kafka_offset = Number(d.offset);
+      forEachStream(b, (s, from, to) => {
+        for (let i = from; i < to; i++) {
+          const timestamp = b.base_timestamp + b.timestamps[i]!;
+          out.push({
+            tenant: s.tenant,
+            service: s.service,
+            level: b.levels[i]!,
+            timestamp,
+            message: b.messages[i]!,
+            labels: s.labels,
+            kafka_partition: d.partition,
+            kafka_offset,
+          });
+        }
+      });
+    },
+    encode: (d, batch, _encoder, now, saw) => {
+      const b = d.value as LogBatch;
+      const { retentionDays } = LOG_ENTRIES.time;
+      // One row object for every line, refilled: the batch copies it out as it encodes.
+      const row = {
+        tenant: b.tenant,
+        service: '',
+        level: '',
+        timestamp: 0,
+        message: '',
+        labels: {} as Readonly<Record<string, string>>,
+        kafka_partition: d.partition,
+        kafka_offset: Number(d.offset),
+      };
+      let refused: string | undefined;
+      forEachStream(b, (s, from, to) => {
+        row.service = s.service;
+        row.labels = s.labels;
+        for (let i = from; i < to; i++) {
+          const timestamp = b.base_timestamp + b.timestamps[i]!;
+          const outside = timeWindowError(timestamp, retentionDays, now);
+          if (outside) {
+            refused ??= `event time: timestamp ${outside}`;
+            continue;
+          }
+          row.level = b.levels[i]!;
+          row.timestamp = timestamp;
+          row.message = b.messages[i]!;
+          batch.add(row);
+          saw(timestamp);
+        }
+      });
+      return refused;
+    },
+  },
+  // One record per line: what versions before batch records wrote.
   [TOPICS.logs.topic]: {
-    table: 'log_entries',
-    time: { column: 'timestamp', retentionDays: 30 },
-    gathered: true,
+    ...LOG_ENTRIES,
     rows: oneRow((d) => {
       const l = d.value as LogEntry;
       return { tenant: l.tenant, service: l.service, level: l.level, timestamp: l.timestamp, message: l.message, labels: l.labels, ...position(d) };
