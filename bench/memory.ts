@@ -25,10 +25,10 @@
  * STRLEN and MEMORY USAGE); samples accepted (202) vs stored (rows in
  * metric_points); each processor's consumer lag at the end; the load average.
  *
- * A run of 120 s at one sample per series every 2 s fills each baseline to
- * ~70 values, not the detector's full window (DETECT_WINDOW, 1000): the
- * projection measures the full window in this process instead (N baselines
- * filled through judge(), heap before and after a full GC) and multiplies out.
+ * A series' detector state is a fixed Float64Array (processors/runtime/
+ * detector.ts), the same size after 10 samples as after a year; the
+ * projection measures it in this process too (N states fed PROJECTION_SAMPLES
+ * samples through observe(), heap before and after a full GC) and multiplies out.
  *
  * Everything it started is stopped at the end, on failure and on Ctrl-C.
  */
@@ -42,8 +42,8 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { Redis } from 'ioredis';
-import { emptyBaseline, judge, type BaselineState, type DetectorConfig } from '../processors/runtime/baseline.ts';
-import { decodeBaseline, encodeBaseline } from '../processors/runtime/baseline-store.ts';
+import { emptyState, observe, type DetectorConfig, type DetectorState } from '../processors/runtime/detector.ts';
+import { decodeState, encodeState } from '../processors/runtime/detector-store.ts';
 import { detectorConfig } from '../processors/runtime/detector-config.ts';
 import { PROCESSOR_NAMES } from '../processors/start.ts';
 import { fleetSample } from './fleet.ts';
@@ -85,6 +85,8 @@ const KEY_SAMPLE = 500;
 /** Stored rows not growing for this long during the drain: the processors have written what they will. */
 const DRAIN_STILL_MS = 15_000;
 const GIB_MB = 1024;
+/** Samples each projected detector state is fed: its size does not depend on it, which the projection shows. */
+const PROJECTION_SAMPLES = 1000;
 
 interface LoadCounts {
   accepted: number;
@@ -95,10 +97,10 @@ interface LoadCounts {
 }
 
 // Measured before the stack starts, so nothing else shares this process's heap or the cores while it runs.
-say(`bench: projection: filling ${values['projection-series']} baselines to the full window…`);
+say(`bench: projection: feeding ${values['projection-series']} detector states ${PROJECTION_SAMPLES} samples each…`);
 const projection = projectBaselineMemory(Number(values['projection-series']), detectorConfig(process.env));
 say(
-  `bench: projection: ${projection.window} values per baseline: ${kb(projection.heap_bytes_per_series_learned)} KiB of heap learned live, ${kb(projection.heap_bytes_per_series_restored)} KiB restored from Redis`,
+  `bench: projection: after ${projection.samples} samples: ${kb(projection.heap_bytes_per_series_learned)} KiB of heap learned live, ${kb(projection.heap_bytes_per_series_restored)} KiB restored from Redis`,
 );
 
 await rm(LOG_DIR, { recursive: true, force: true });
@@ -162,9 +164,9 @@ try {
 
   const total = trace.total();
   const baselineCount = Object.values(baselines.keys).reduce((a, b) => a + b, 0);
-  // Redis's own overhead per key (key, dict entry, SDS header), measured; the value grows by 8 bytes a value.
+  // Redis's own overhead per key (key, dict entry, SDS header), measured, plus the state's fixed bytes.
   const overhead = baselines.memoryUsageAvg - baselines.strlenAvg;
-  const redisFullWindow = Math.round(overhead + projection.redis_value_bytes);
+  const redisPerSeries = Math.round(overhead + projection.redis_value_bytes);
   const result = {
     bench: 'memory',
     series: SERIES,
@@ -201,16 +203,15 @@ try {
       sampled_keys: baselines.sampled,
       baseline_strlen_avg: Math.round(baselines.strlenAvg),
       baseline_memory_usage_avg: Math.round(baselines.memoryUsageAvg),
-      values_per_baseline_avg: Math.round((baselines.strlenAvg - 21) / 8),
       used_memory_growth_per_series: baselineCount ? Math.round((redisAfter.usedMemory - redisBefore.usedMemory) / baselineCount) : null,
     },
     projection: {
       ...projection,
-      redis_bytes_per_series_full_window: redisFullWindow,
+      redis_bytes_per_series: redisPerSeries,
       for_series: {
         series: SERIES,
         detect_heap_mb: mib(projection.heap_bytes_per_series_learned * SERIES),
-        redis_mb: mib(redisFullWindow * SERIES),
+        redis_mb: mib(redisPerSeries * SERIES),
       },
     },
     rss_total_trace: trace.totalTrace(),
@@ -238,8 +239,8 @@ try {
           .map(([name, n]) => `${name} ${n}`)
           .join(', ')}`,
         `redis: used_memory ${r.redis.used_memory_mb} MiB (${r.redis.used_memory_before_mb} before the load), rss ${r.redis.used_memory_rss_mb} MiB, ${r.redis.dbsize} keys; baselines ${JSON.stringify(r.redis.baseline_keys)}`,
-        `  per baseline (${r.redis.sampled_keys} sampled): ${r.redis.baseline_strlen_avg} bytes of value (${r.redis.values_per_baseline_avg} values), ${r.redis.baseline_memory_usage_avg} by MEMORY USAGE; used_memory grew ${r.redis.used_memory_growth_per_series} bytes per series`,
-        `projection at a full window (${p.window} values, ${p.measured_series} baselines measured): detect heap ${p.heap_bytes_per_series_learned} bytes/series learned live, ${p.heap_bytes_per_series_restored} restored from Redis; Redis ${p.redis_bytes_per_series_full_window} bytes/series (value ${p.redis_value_bytes} = 21 + 8 × values)`,
+        `  per series state (${r.redis.sampled_keys} sampled): ${r.redis.baseline_strlen_avg} bytes of value, ${r.redis.baseline_memory_usage_avg} by MEMORY USAGE; used_memory grew ${r.redis.used_memory_growth_per_series} bytes per series`,
+        `projection after ${p.samples} samples (${p.measured_series} states measured): detect heap ${p.heap_bytes_per_series_learned} bytes/series learned live, ${p.heap_bytes_per_series_restored} restored from Redis; Redis ${p.redis_bytes_per_series} bytes/series (value ${p.redis_value_bytes})`,
         `  for ${p.for_series.series} series: detect heap ${p.for_series.detect_heap_mb} MiB, Redis ${p.for_series.redis_mb} MiB`,
         ...(Object.keys(r.log_errors).length ? [`error lines in child logs: ${JSON.stringify(r.log_errors)}`] : []),
       ].join('\n'),
@@ -402,12 +403,10 @@ async function baselineKeys(redis: Redis) {
 }
 
 /**
- * Heap bytes per series of detect's state at a full window: `n` baselines
- * filled through judge() as detect fills them (values, the sorted copy and
- * sums judge keeps beside them, the streak), heap measured after a full GC
- * before and after. Twice: learned live, and restored from Redis's bytes
- * (decodeBaseline, then one judge to rebuild the sorted copy), as after a
- * restart or rebalance: arrays built whole are sized exactly, grown ones are not.
+ * Heap bytes per series of detect's state: `n` states fed through observe()
+ * as detect feeds them, heap measured after a full GC before and after.
+ * Twice: learned live, and restored from Redis's bytes (decodeState), as
+ * after a restart or rebalance.
  */
 function projectBaselineMemory(n: number, cfg: DetectorConfig) {
   v8.setFlagsFromString('--expose-gc');
@@ -417,35 +416,30 @@ function projectBaselineMemory(n: number, cfg: DetectorConfig) {
     gc();
     return process.memoryUsage().heapUsed;
   };
-  const feed = (state: BaselineState, s: number, k: number) => {
-    state.last = k; // detect stamps each judged sample's event time
-    judge(state, fleetSample(s, 0).value, cfg);
-  };
+  const feed = (state: DetectorState, s: number, k: number) => observe(state, k * 15_000, fleetSample(s, 0).value, cfg);
 
   let before = heapAfterGc();
-  let states: BaselineState[] | undefined = Array.from({ length: n }, emptyBaseline);
+  let states: DetectorState[] | undefined = Array.from({ length: n }, emptyState);
   states.forEach((state, s) => {
-    for (let k = 0; k < cfg.window; k++) feed(state, s, k);
+    for (let k = 0; k < PROJECTION_SAMPLES; k++) feed(state, s, k);
   });
   const learned = (heapAfterGc() - before) / n;
-  const valuesPerSeries = states.reduce((sum, s) => sum + s.values.length, 0) / n;
 
-  const encoded = states.map(encodeBaseline);
+  const encoded = states.map(encodeState);
   states = undefined;
   before = heapAfterGc();
-  const restored = encoded.map(decodeBaseline);
-  for (const [s, state] of restored.entries()) feed(state, s, cfg.window);
+  const restored = encoded.map(decodeState);
+  for (const [s, state] of restored.entries()) feed(state, s, PROJECTION_SAMPLES);
   const restoredBytes = (heapAfterGc() - before) / n;
-  // Read after the measurement, so the restored baselines are still reachable during it.
-  if (restored.some((s) => s.values.length === 0)) throw new Error('a baseline came back from its bytes empty');
+  // Read after the measurement, so the restored states are still reachable during it.
+  if (restored.some((s) => s[0] === 0)) throw new Error('a state came back from its bytes empty');
 
   return {
-    window: cfg.window,
+    samples: PROJECTION_SAMPLES,
     measured_series: n,
-    values_per_series: Math.round(valuesPerSeries),
     heap_bytes_per_series_learned: Math.round(learned),
     heap_bytes_per_series_restored: Math.round(restoredBytes),
-    /** encodeBaseline's bytes: 21 + 8 per value (and per anomaly of the current streak). */
+    /** encodeState's bytes: fixed, whatever the history. */
     redis_value_bytes: encoded.reduce((sum, b) => sum + b.length, 0) / n,
   };
 }

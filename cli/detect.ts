@@ -4,7 +4,8 @@ import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../processors/runtime/baseline.ts';
+import { emptyState, observe, type DetectorConfig } from '../processors/runtime/detector.ts';
+import { detectorConfigFrom, KNOBS, knobHelp } from '../processors/runtime/detector-knobs.ts';
 
 /**
  * `autopilot detect`: backtest the stream processor's detector on a CSV of one
@@ -13,7 +14,7 @@ import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../
  */
 
 const HEADER_IN = 'timestamp,value';
-const HEADER_OUT = 'timestamp,value,anomaly_score\n';
+const HEADER_OUT = 'timestamp,value,anomaly_score,anomaly\n';
 const SCORE_DECIMALS = 6;
 /** Output is handed to the writer in chunks of about this many characters, not a write per row. */
 const BATCH_CHARS = 64 * 1024;
@@ -21,25 +22,20 @@ const BATCH_CHARS = 64 * 1024;
 const PROGRESS_MIN_BYTES = 4 * 1024 * 1024;
 const PROGRESS_EVERY_MS = 5_000;
 
-const d = DEFAULT_DETECTOR;
 export const DETECT_HELP = `Usage: autopilot detect --input FILE|- [options]
 
 Scores each row of a timestamp,value CSV (header optional, blank lines skipped;
 timestamps ISO 8601 or epoch ms, passed through) with the stream processor's
-detector, online and in file order, and writes timestamp,value,anomaly_score
-(in [0, 1]) to stdout.
+detector, online and in file order, and writes timestamp,value,anomaly_score,anomaly
+to stdout. anomaly_score is S / (S + 1) with S = -log10(p), p the row's
+p-value under the series' own history (0.8 = p of 1e-4); anomaly is 1 where the
+live detector raises an anomaly (p under --alarm-p, once per event, and again
+when the event lasts into a level shift). The processors take the same
+settings as DETECT_<NAME> variables (DETECT_ALARM_P for --alarm-p).
 
 Options:
   --input FILE|-              the CSV to read; - reads stdin
-  --window N                  samples kept as the baseline (default ${d.window})
-  --min-samples N             samples learned before the first score (default ${d.minSamples})
-  --threshold Z               |z| above which a sample is an anomaly (default ${d.threshold})
-  --method robust|classic     median/MAD or mean/std (default ${d.method})
-  --shift-after N             consecutive same-side anomalies that restart the baseline (default ${d.shiftAfter})
-  --min-relative-scale F      scale floor as a fraction of |centre| (default ${d.minRelativeScale})
-  --min-absolute-scale X      scale floor in the series' unit (default ${d.minAbsoluteScale})
-  --learn-anomalies           learn anomalous samples into the baseline (default ${d.learnAnomalies ? 'on' : 'off'});
-  --no-learn-anomalies        keep them out
+${knobHelp((name) => `--${name}`)}
   -h, --help                  this text
 `;
 
@@ -61,16 +57,16 @@ async function* scoredCsv(input: Readable, cfg: DetectorConfig, counts: { bytes:
   const lines = createInterface({ input, crlfDelay: Infinity });
   // Attached after readline so no chunk flows past it unseen.
   input.on('data', (chunk: Buffer | string) => void (counts.bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length));
-  const state = emptyBaseline();
+  const state = emptyState();
   let batch = HEADER_OUT;
   let lineNo = 0;
   for await (const line of lines) {
     lineNo++;
     const row = parseRow(lineNo === 1 ? line.replace(/^\uFEFF/, '') : line, lineNo);
     if (!row) continue;
-    const { score } = judge(state, row.value, cfg);
+    const { score, anomaly, sustained } = observe(state, row.time, row.value, cfg);
     counts.rows++;
-    batch += `${row.timestamp},${row.valueText},${score.toFixed(SCORE_DECIMALS)}\n`;
+    batch += `${row.timestamp},${row.valueText},${score.toFixed(SCORE_DECIMALS)},${anomaly || sustained ? 1 : 0}\n`;
     if (batch.length >= BATCH_CHARS) {
       yield batch;
       batch = '';
@@ -82,19 +78,20 @@ async function* scoredCsv(input: Readable, cfg: DetectorConfig, counts: { bytes:
 }
 
 /** A data row, or undefined for a blank line or the header. */
-function parseRow(line: string, lineNo: number): { timestamp: string; valueText: string; value: number } | undefined {
+function parseRow(line: string, lineNo: number): { timestamp: string; time: number; valueText: string; value: number } | undefined {
   const text = line.trim();
   if (!text || text.toLowerCase() === HEADER_IN) return undefined;
   const fields = text.split(',');
   if (fields.length !== 2) throw new RowError(`line ${lineNo}: expected 2 columns (timestamp,value), got ${fields.length}`);
   const timestamp = fields[0]!.trim();
   const valueText = fields[1]!.trim();
-  if (!/^\d+$/.test(timestamp) && Number.isNaN(Date.parse(timestamp)))
-    throw new RowError(`line ${lineNo}: timestamp '${timestamp}' is neither ISO 8601 nor epoch ms`);
+  // The time matters: the detector keeps an hour-of-day profile.
+  const time = /^\d+$/.test(timestamp) ? Number(timestamp) : Date.parse(timestamp);
+  if (Number.isNaN(time)) throw new RowError(`line ${lineNo}: timestamp '${timestamp}' is neither ISO 8601 nor epoch ms`);
   // Number('') is 0, so an empty field is caught by name, not by the finiteness check.
   const value = valueText ? Number(valueText) : NaN;
   if (!Number.isFinite(value)) throw new RowError(`line ${lineNo}: value '${valueText}' is not a finite number`);
-  return { timestamp, valueText, value };
+  return { timestamp, time, valueText, value };
 }
 
 /** The CLI: `autopilot detect --input FILE [options]`. Reports its own errors and sets the exit code. */
@@ -120,22 +117,11 @@ export async function detectCommand(argv: string[]): Promise<void> {
 
 /** The flags as node's parseArgs reads them; its own message for an unknown or malformed one. */
 function readFlags(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowNegative: true,
-    options: {
-      input: { type: 'string' },
-      window: { type: 'string' },
-      'min-samples': { type: 'string' },
-      threshold: { type: 'string' },
-      method: { type: 'string' },
-      'shift-after': { type: 'string' },
-      'min-relative-scale': { type: 'string' },
-      'min-absolute-scale': { type: 'string' },
-      'learn-anomalies': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  }).values;
+  const knobs = Object.fromEntries(Object.keys(KNOBS).map((name) => [name, { type: 'string' as const }]));
+  return parseArgs({ args: argv, options: { input: { type: 'string' }, help: { type: 'boolean', short: 'h' }, ...knobs } }).values as Record<
+    string,
+    string | boolean | undefined
+  >;
 }
 
 /** The input path and detector config, or undefined when help was asked for. */
@@ -146,38 +132,14 @@ function parseOptions(argv: string[]): { input: string; cfg: DetectorConfig } | 
   } catch (err) {
     throw new OptionError(err instanceof Error ? err.message : String(err));
   }
-  if (values.help) return undefined;
-  if (!values.input) throw new OptionError('--input FILE is required (- reads stdin)');
-  const method = values.method ?? d.method;
-  if (method !== 'robust' && method !== 'classic') throw new OptionError(`--method must be robust or classic, got '${method}'`);
-  const cfg: DetectorConfig = {
-    ...d,
-    window: numberOption('window', values.window, d.window, 'count'),
-    minSamples: numberOption('min-samples', values['min-samples'], d.minSamples, 'count'),
-    threshold: numberOption('threshold', values.threshold, d.threshold, 'positive'),
-    method,
-    shiftAfter: numberOption('shift-after', values['shift-after'], d.shiftAfter, 'count'),
-    minRelativeScale: numberOption('min-relative-scale', values['min-relative-scale'], d.minRelativeScale, 'non-negative'),
-    // Zero would let a flat series divide by zero.
-    minAbsoluteScale: numberOption('min-absolute-scale', values['min-absolute-scale'], d.minAbsoluteScale, 'positive'),
-    learnAnomalies: values['learn-anomalies'] ?? d.learnAnomalies,
-  };
-  // The baseline never holds more than `window` samples, so it would never finish learning.
-  if (cfg.minSamples > cfg.window) throw new OptionError(`--min-samples (${cfg.minSamples}) must not exceed --window (${cfg.window})`);
-  return { input: values.input, cfg };
-}
-
-const RULES = {
-  count: { text: 'a whole number ≥ 1', ok: (n: number) => Number.isInteger(n) && n >= 1 },
-  positive: { text: 'a number > 0', ok: (n: number) => n > 0 },
-  'non-negative': { text: 'a number ≥ 0', ok: (n: number) => n >= 0 },
-} as const;
-
-function numberOption(name: string, raw: string | undefined, fallback: number, rule: keyof typeof RULES): number {
-  if (raw === undefined) return fallback;
-  const n = raw.trim() ? Number(raw) : NaN;
-  if (!Number.isFinite(n) || !RULES[rule].ok(n)) throw new OptionError(`--${name} must be ${RULES[rule].text}, got '${raw}'`);
-  return n;
+  const { input, help, ...knobs } = values;
+  if (help) return undefined;
+  if (typeof input !== 'string') throw new OptionError('--input FILE is required (- reads stdin)');
+  try {
+    return { input, cfg: detectorConfigFrom(knobs as Record<string, string | undefined>, (name) => `--${name}`) };
+  } catch (err) {
+    throw new OptionError((err as Error).message);
+  }
 }
 
 /** The input stream and its size in bytes when known (a file, or stdin redirected from one). */

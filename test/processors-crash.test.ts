@@ -3,7 +3,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { adminSql, adminUrl, runComponent } from './helpers/child.ts';
-import { DEFAULT_DETECTOR, emptyBaseline, judge } from '../processors/runtime/baseline.ts';
+import { DEFAULT_DETECTOR, emptyState, observe } from '../processors/runtime/detector.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
 
@@ -116,8 +116,11 @@ it('SIGKILL of every processor mid-stream: exact rollups, the same anomalies, on
   // Anomalies: what the detector says when it sees each series once, in order.
   const expected = new Set<string>();
   for (const [key, points] of series) {
-    const state = emptyBaseline();
-    for (const pt of points) if (judge(state, pt.value, DEFAULT_DETECTOR).anomaly) expected.add(`${key}@${pt.timestamp}`);
+    const state = emptyState();
+    for (const pt of points) {
+      const v = observe(state, pt.timestamp, pt.value, DEFAULT_DETECTOR);
+      if (v.anomaly || v.sustained) expected.add(`${key}@${pt.timestamp}`);
+    }
   }
   const anomalies = await eventually(
     () =>

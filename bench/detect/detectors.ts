@@ -4,7 +4,7 @@
  * detector is a factory with a config; the harness makes a fresh one per
  * series through `Contender.create`.
  */
-import { DEFAULT_DETECTOR, emptyBaseline, judge, type DetectorConfig } from '../../processors/runtime/baseline.ts';
+import { DEFAULT_DETECTOR, emptyState, observe, type DetectorConfig } from '../../processors/runtime/detector.ts';
 
 export interface Verdict {
   /** Higher = more unusual. Only its order matters: the threshold sweep reads it, whatever its scale. */
@@ -27,17 +27,17 @@ export interface Contender {
 }
 
 /**
- * The live detector as it runs today: the processor's and `autopilot detect`'s `judge` on a baseline of its own.
- * Score = the `anomaly_score` `autopilot detect` writes. Only the module's exported API is used, so a change to
- * the baseline's insides is measured, not broken. (The processor also skips a sample at or before the last judged
- * timestamp; corpus timestamps strictly increase, so that never applies here.)
+ * The live detector: the processor's and `autopilot detect`'s `observe` on a state of its own. Score = the
+ * `anomaly_score` `autopilot detect` writes; alarms = what the processor emits (an event when it is raised, and
+ * once more when it lasts). Only the module's exported API is used. (The processor also skips a sample at or
+ * before the last judged timestamp; corpus timestamps strictly increase, so that never applies here.)
  */
 export const liveDetector: DetectorFactory<DetectorConfig> = (config) => {
-  const state = emptyBaseline();
+  const state = emptyState();
   return {
-    observe(_timestamp, value) {
-      const v = judge(state, value, config);
-      return { score: v.score, anomaly: v.anomaly };
+    observe(timestamp, value) {
+      const v = observe(state, timestamp, value, config);
+      return { score: v.score, anomaly: v.anomaly || v.sustained };
     },
   };
 };
@@ -96,11 +96,14 @@ export const textbookDetector: DetectorFactory<TextbookConfig> = (config) => {
   };
 };
 
+/** Settings to try without editing code: DETECT_CONFIG='{"alarmP":1e-5}' npm run bench:detect. */
+const overrides = JSON.parse(process.env.DETECT_CONFIG ?? '{}') as Partial<DetectorConfig>;
+
 export const CONTENDERS: Contender[] = [
   {
     name: 'live',
-    rule: `processors/runtime/baseline.ts judge() with DEFAULT_DETECTOR (${DEFAULT_DETECTOR.method}, window ${DEFAULT_DETECTOR.window}, |z| > ${DEFAULT_DETECTOR.threshold}); score = anomaly_score`,
-    create: () => liveDetector(DEFAULT_DETECTOR),
+    rule: `processors/runtime/detector.ts observe() with DEFAULT_DETECTOR${Object.keys(overrides).length ? ` and ${JSON.stringify(overrides)}` : ''} (alarm at p < ${DEFAULT_DETECTOR.alarmP}); score = anomaly_score`,
+    create: () => liveDetector({ ...DEFAULT_DETECTOR, ...overrides }),
   },
   {
     name: 'textbook',

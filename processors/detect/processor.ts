@@ -3,18 +3,18 @@ import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
 import { TOPICS, type Anomaly, type MetricBatch } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { judge, type DetectorConfig } from '../runtime/baseline.ts';
-import { BaselineStore, execOrThrow } from '../runtime/baseline-store.ts';
+import { lastTimeOf, observe, type DetectorConfig } from '../runtime/detector.ts';
+import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { forEachSeries, identify, seriesIdentities as identities } from '../runtime/metric-batches.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { detectConfig } from './config.ts';
 
 /**
- * The detect processor: every metric sample is judged against its series'
- * baseline; anomalies go to `autopilot.anomalies` (and, through the sink, to
- * ClickHouse).
+ * The detect processor: every metric sample is judged by its series' model
+ * (runtime/detector.ts); anomalies go to `autopilot.anomalies` (and, through
+ * the sink, to ClickHouse).
  *
- * Baselines live in Redis, written in one MULTI/EXEC with the partition's
+ * Models live in Redis, written in one MULTI/EXEC with the partition's
  * applied offset: a checkpoint, every `checkpointMs` (PROCESSOR_CHECKPOINT_MS).
  * The Kafka commit stays at the last checkpoint, so after a crash the replay
  * starts there, skips what Redis says was applied, and no sample is learned
@@ -32,7 +32,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
   // Redis keys live under the consumer group: the state belongs to the group's progress.
   const offsetKey = (partition: number) => `${deps.groupId}:offset:${topic}:${partition}`;
   // Per partition, while this consumer owns it; dropped on rebalance or rewind, when Redis is the truth again.
-  let baselines = new Map<number, BaselineStore>();
+  let models = new Map<number, DetectorStore>();
   /** The offset Redis holds for the partition (its last checkpoint), and when it was written. */
   let checkpoints = new Map<number, { offset: bigint; at: number }>();
   /** The last offset judged, checkpointed or not: a batch handed over again (rebalance) is not judged twice. */
@@ -49,8 +49,8 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     const checkpoint = checkpoints.get(partition)!;
     const done = judged.get(partition)!;
     const fresh = batch.filter((d) => BigInt(d.offset) > done);
-    const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
-    baselines.set(partition, store);
+    const store = models.get(partition) ?? new DetectorStore(deps.redis, deps.groupId);
+    models.set(partition, store);
 
     const records = fresh.map((d) => ({ d, batch: d.value as MetricBatch, series: identify(d.value as MetricBatch, identities) }));
     await store.load(records.flatMap((r) => r.series.map((s) => s.id)));
@@ -60,13 +60,13 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
         const state = store.use(s.id);
         for (let i = from; i < to; i++) {
           const value = b.values[i]!;
-          // NaN and ±Inf are stored raw (Prometheus keeps them) but would poison a baseline's mean and spread.
+          // NaN and ±Inf are stored raw (Prometheus keeps them) but would poison a model's level and scale.
           if (!Number.isFinite(value)) continue;
           const timestamp = b.base_timestamp + b.timestamps[i]!;
-          if (state.last !== undefined && timestamp <= state.last) continue;
-          state.last = timestamp;
-          const v = judge(state, value, deps.config);
-          if (!v.anomaly) continue;
+          if (timestamp <= lastTimeOf(state)) continue;
+          const v = observe(state, timestamp, value, deps.config);
+          // An event is reported when it is raised, and once more if it lasts into a level shift (as sustained).
+          if (!v.anomaly && !v.sustained) continue;
           anomalies.push({
             anomaly_id: `an_${createHash('sha1').update(s.id).digest('hex').slice(0, 16)}_${timestamp}`,
             tenant: s.tenant,
@@ -75,11 +75,11 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
             labels: s.labels,
             kind: 'metric',
             current_value: value,
-            baseline_mean: v.mean,
-            baseline_std_dev: v.stdDev,
-            baseline_median: v.centre,
+            baseline_mean: v.expected,
+            baseline_std_dev: v.scale,
+            baseline_median: v.expected,
             z_score: v.z!,
-            deviation_percent: v.centre === 0 ? 0 : ((value - v.centre) / Math.abs(v.centre)) * 100,
+            deviation_percent: v.expected === 0 ? 0 : ((value - v.expected) / Math.abs(v.expected)) * 100,
             severity: v.severity!,
             level_shift: v.levelShift,
             consecutive: v.consecutive,
@@ -107,7 +107,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
   };
 
   const forget = () => {
-    baselines = new Map();
+    models = new Map();
     checkpoints = new Map();
     judged = new Map();
   };
@@ -118,7 +118,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
     handle,
     onRebalance: forget,
     onRewind: (_topic, partition) => {
-      baselines.delete(partition);
+      models.delete(partition);
       checkpoints.delete(partition);
       judged.delete(partition);
     },

@@ -5,8 +5,8 @@ import { TOPICS, type Anomaly, type LogBatch } from '../../schemas/topics.ts';
 import { forEachStream, type LogStreamView } from '../runtime/log-batches.ts';
 import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { judge } from '../runtime/baseline.ts';
-import { BaselineStore, execOrThrow } from '../runtime/baseline-store.ts';
+import { observe } from '../runtime/detector.ts';
+import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { errorRateConfig, type ErrorRateConfig } from './config.ts';
 
@@ -42,7 +42,7 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
   const topic = TOPICS.logBatches.topic;
   const { detector, windows: windowCfg } = deps.config;
   // Per partition, dropped on rebalance or rewind: the checkpoint and baselines in Redis are the truth again.
-  let baselines = new Map<number, BaselineStore>();
+  let baselines = new Map<number, DetectorStore>();
   let partitions = new Map<number, Promise<PartitionWindows>>();
 
   async function restore(partition: number): Promise<PartitionWindows> {
@@ -72,13 +72,13 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
     }
 
     const closed = windows.closeReady();
-    const store = baselines.get(partition) ?? new BaselineStore(deps.redis, deps.groupId);
+    const store = baselines.get(partition) ?? new DetectorStore(deps.redis, deps.groupId);
     baselines.set(partition, store);
     await store.load(closed.map(id));
     const anomalies: Anomaly[] = [];
     for (const w of closed.sort((a, b) => a.window_start - b.window_start)) {
-      const v = judge(store.use(id(w)), w.sum, detector);
-      if (!v.anomaly) continue;
+      const v = observe(store.use(id(w)), w.window_start, w.sum, detector);
+      if (!v.anomaly && !v.sustained) continue;
       anomalies.push({
         anomaly_id: `er_${w.tenant}_${w.service}_${w.window_start}`,
         tenant: w.tenant,
@@ -87,11 +87,11 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
         labels: { service: w.service },
         kind: 'error_rate',
         current_value: w.sum,
-        baseline_mean: v.mean,
-        baseline_std_dev: v.stdDev,
-        baseline_median: v.centre,
+        baseline_mean: v.expected,
+        baseline_std_dev: v.scale,
+        baseline_median: v.expected,
         z_score: v.z!,
-        deviation_percent: v.centre === 0 ? 0 : ((w.sum - v.centre) / Math.abs(v.centre)) * 100,
+        deviation_percent: v.expected === 0 ? 0 : ((w.sum - v.expected) / Math.abs(v.expected)) * 100,
         severity: v.severity!,
         level_shift: v.levelShift,
         consecutive: v.consecutive,
