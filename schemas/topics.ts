@@ -110,6 +110,9 @@ export interface Anomaly {
   source_topic: string;
   source_partition: number;
   source_offset: number;
+  /** null in records written before the detector kept them. */
+  p_value: number | null;
+  anomaly_score: number | null;
 }
 
 export interface IncidentRecord {

@@ -75,6 +75,8 @@ function anomaly(at: number, severity: Anomaly['severity'] = 'high', extra: Part
     source_topic: 'autopilot.metrics',
     source_partition: 0,
     source_offset: at,
+    p_value: 1e-9,
+    anomaly_score: 0.9,
     ...extra,
   };
 }

@@ -90,6 +90,8 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     source_topic: 'autopilot.rollups',
     source_partition: 0,
     source_offset: 1,
+    p_value: 1e-9,
+    anomaly_score: 0.9,
     ...over,
   });
   await ch.insert({

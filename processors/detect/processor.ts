@@ -87,6 +87,8 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
             source_topic: topic,
             source_partition: d.partition,
             source_offset: Number(d.offset),
+            p_value: v.p,
+            anomaly_score: v.score,
           });
         }
       });

@@ -99,6 +99,8 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
         source_topic: topic,
         source_partition: partition,
         source_offset: 0,
+        p_value: v.p,
+        anomaly_score: v.score,
       });
     }
     await deps.publisher.publish('anomalies', anomalies);

@@ -217,7 +217,11 @@ export const RAW_TABLES: Record<string, SinkTable> = {
     table: 'anomalies',
     time: { column: 'detected_at', retentionDays: 90 },
     gathered: false,
-    rows: oneRow((d) => ({ ...(d.value as Anomaly) })),
+    rows: oneRow((d) => {
+      // Records written before p_value and anomaly_score were kept decode without them (their writer's schema): NULL.
+      const a = d.value as Anomaly;
+      return { ...a, p_value: a.p_value ?? null, anomaly_score: a.anomaly_score ?? null };
+    }),
   },
   [TOPICS.incidents.topic]: {
     table: 'incidents',
