@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
 import { TOPICS, type Anomaly, type MetricBatch } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { lastTimeOf, observe, type DetectorConfig } from '../runtime/detector.ts';
+import { lastTimeOf, observe, scoreOf, type DetectorConfig } from '../runtime/detector.ts';
 import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { forEachSeries, identify, seriesIdentities as identities } from '../runtime/metric-batches.ts';
 import { defineProcessor } from '../runtime/factory.ts';
@@ -87,8 +87,8 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
             source_topic: topic,
             source_partition: d.partition,
             source_offset: Number(d.offset),
-            p_value: v.p,
-            anomaly_score: v.score,
+            p_value: v.eventP,
+            anomaly_score: scoreOf(v.eventP),
           });
         }
       });

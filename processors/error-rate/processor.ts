@@ -5,7 +5,7 @@ import { TOPICS, type Anomaly, type LogBatch } from '../../schemas/topics.ts';
 import { forEachStream, type LogStreamView } from '../runtime/log-batches.ts';
 import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { observe } from '../runtime/detector.ts';
+import { observe, scoreOf } from '../runtime/detector.ts';
 import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { errorRateConfig, type ErrorRateConfig } from './config.ts';
@@ -99,8 +99,8 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
         source_topic: topic,
         source_partition: partition,
         source_offset: 0,
-        p_value: v.p,
-        anomaly_score: v.score,
+        p_value: v.eventP,
+        anomaly_score: scoreOf(v.eventP),
       });
     }
     await deps.publisher.publish('anomalies', anomalies);

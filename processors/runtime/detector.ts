@@ -112,6 +112,11 @@ export interface Verdict {
   score: number;
   /** The sample's p-value under the series' own history (1 while learning). */
   p: number;
+  /**
+   * The p-value of the event this sample reports: its own for a raised anomaly, the event's lowest for a
+   * sustained one (whose own sample may be less surprising than the one that raised it). Severity follows it.
+   */
+  eventP: number;
   anomaly: boolean;
   severity?: AnomalySeverity;
   /** Signed residual in scales (undefined while learning). */
@@ -315,6 +320,12 @@ function learnQuantum(s: DetectorState, step: number): void {
   s[QUANTUM] = q === 0 ? step : q + 0.02 * (Math.min(step, 4 * q) - q);
 }
 
+/** anomaly_score: S / (S + 1) with S = −log10 p (p floored at 1e-300). */
+export function scoreOf(p: number): number {
+  const S = -Math.log10(Math.max(p, 1e-300));
+  return S / (S + 1);
+}
+
 function severityOf(p: number, cfg: DetectorConfig): AnomalySeverity {
   return p <= cfg.criticalP ? 'critical' : p <= cfg.highP ? 'high' : 'medium';
 }
@@ -336,7 +347,7 @@ export function observe(s: DetectorState, timestamp: number, value: number, cfg:
       s[LEVEL] = s[MEAN]!;
       s[SCALE] = Math.sqrt(s[M2]! / Math.max(1, n));
     }
-    return { score: 0, p: 1, anomaly: false, expected: s[MEAN]!, scale: 0, levelShift: false, sustained: false, consecutive: 0 };
+    return { score: 0, p: 1, eventP: 1, anomaly: false, expected: s[MEAN]!, scale: 0, levelShift: false, sustained: false, consecutive: 0 };
   }
 
   const expected = s[LEVEL]! + (cfg.seasonRate > 0 ? seasonAt(s, timestamp) : 0);
@@ -397,14 +408,14 @@ export function observe(s: DetectorState, timestamp: number, value: number, cfg:
   remember(s, surprise, firstMove ? 0 : anomaly ? faint : anomalous ? 0 : 1, cfg);
   // Learned after the verdict, like the rest: the step into a spike must not widen the scale that judges it.
   if (!anomalous) learnQuantum(s, step);
-  const severityP = sustained ? s[EVENT_P]! : p;
+  const eventP = sustained ? s[EVENT_P]! : p;
 
-  const S = -Math.log10(Math.max(p, 1e-300));
   return {
-    score: S / (S + 1),
+    score: scoreOf(p),
+    eventP,
     p,
     anomaly,
-    severity: anomaly || sustained ? severityOf(severityP, cfg) : undefined,
+    severity: anomaly || sustained ? severityOf(eventP, cfg) : undefined,
     z,
     expected,
     scale,
