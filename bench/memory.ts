@@ -20,7 +20,8 @@
  * workers and the processors process (and any child of theirs) from /proc.
  * After the load it lets the processors drain for up to `--drain` seconds,
  * then reports: RSS per process (peak, at the end of the load, growth per
- * minute) and in total; Redis used_memory, DBSIZE and the baselines' keys
+ * minute) and in total, with the V8 heap and the embedded ClickHouse's own
+ * tracked memory at the end of the load; Redis used_memory, DBSIZE and the baselines' keys
  * (`<group>:baseline:<series>`, their count and, over a sample of them,
  * STRLEN and MEMORY USAGE); samples accepted (202) vs stored (rows in
  * metric_points); each processor's consumer lag at the end; the load average.
@@ -28,7 +29,8 @@
  * A series' detector state is a fixed Float64Array (processors/runtime/
  * detector.ts), the same size after 10 samples as after a year; the
  * projection measures it in this process too (N states fed PROJECTION_SAMPLES
- * samples through observe(), heap before and after a full GC) and multiplies out.
+ * samples through observe(), V8 heap and array buffers before and after a
+ * full GC) and multiplies out.
  *
  * Everything it started is stopped at the end, on failure and on Ctrl-C.
  */
@@ -100,7 +102,7 @@ interface LoadCounts {
 say(`bench: projection: feeding ${values['projection-series']} detector states ${PROJECTION_SAMPLES} samples each…`);
 const projection = projectBaselineMemory(Number(values['projection-series']), detectorConfig(process.env));
 say(
-  `bench: projection: after ${projection.samples} samples: ${kb(projection.heap_bytes_per_series_learned)} KiB of heap learned live, ${kb(projection.heap_bytes_per_series_restored)} KiB restored from Redis`,
+  `bench: projection: after ${projection.samples} samples: ${kb(projection.bytes_per_series_learned)} KiB per series learned live (${kb(projection.heap_bytes_per_series_learned)} of it V8 heap), ${kb(projection.bytes_per_series_restored)} KiB restored from Redis`,
 );
 
 await rm(LOG_DIR, { recursive: true, force: true });
@@ -146,6 +148,7 @@ try {
   }
   read(); // the end of the load: the state the series are held in
   const heaps = { gateway: await heapOf(gatewayUrl), processors: await heapOf(processorsUrl) };
+  const clickhouseTracked = await clickhouseTrackedMb(processorsUrl).catch(() => undefined);
   for (const [name, child] of Object.entries(roots)) {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`${name} exited (${child.signalCode ?? `code ${child.exitCode}`}) during the load (log: ${path.join(LOG_DIR, `${name}.log`)})`);
@@ -182,6 +185,8 @@ try {
       total: { ...total, after_drain_mb: Math.round(afterDrain / 1024) },
       readings: trace.readings,
       v8_heap_at_end: heaps,
+      /** The embedded ClickHouse's own count of what it holds (system.metrics MemoryTracking), inside the processors' anon RSS. */
+      clickhouse_tracked_at_end_mb: clickhouseTracked,
       under_1gib: total.peak_mb < GIB_MB,
     },
     samples: {
@@ -210,7 +215,7 @@ try {
       redis_bytes_per_series: redisPerSeries,
       for_series: {
         series: SERIES,
-        detect_heap_mb: mib(projection.heap_bytes_per_series_learned * SERIES),
+        detect_memory_mb: mib(projection.bytes_per_series_learned * SERIES),
         redis_mb: mib(redisPerSeries * SERIES),
       },
     },
@@ -233,15 +238,15 @@ try {
         `  ${'total'.padEnd(18)} ${pad(total.peak_mb)} ${pad(total.end_mb)} ${' '.repeat(21)} ${pad(total.growth_mb_per_min, 11)}   (after the drain ${r.rss_mb.total.after_drain_mb}; peak ${r.rss_mb.under_1gib ? 'under' : 'OVER'} 1 GiB)`,
         `V8 heap at the end of the load (MiB used/total/external): ${Object.entries(r.rss_mb.v8_heap_at_end)
           .map(([name, h]) => `${name} ${h ? `${h.used_mb}/${h.total_mb}/${h.external_mb}` : 'unread'}`)
-          .join(', ')}`,
+          .join(', ')}; embedded ClickHouse tracked ${r.rss_mb.clickhouse_tracked_at_end_mb ?? 'unread'} MiB`,
         `samples: ${r.samples.accepted} accepted, ${r.samples.stored} stored (${r.samples.missing} not stored after ${r.samples.drain_seconds}s of drain), ${r.samples.failures} failed requests, ${r.samples.skipped_batches} batches skipped${r.samples.first_failure ? ` (first failure: ${r.samples.first_failure})` : ''}`,
         `lag at end (Kafka records): ${Object.entries(r.lag_records_at_end)
           .map(([name, n]) => `${name} ${n}`)
           .join(', ')}`,
         `redis: used_memory ${r.redis.used_memory_mb} MiB (${r.redis.used_memory_before_mb} before the load), rss ${r.redis.used_memory_rss_mb} MiB, ${r.redis.dbsize} keys; baselines ${JSON.stringify(r.redis.baseline_keys)}`,
         `  per series state (${r.redis.sampled_keys} sampled): ${r.redis.baseline_strlen_avg} bytes of value, ${r.redis.baseline_memory_usage_avg} by MEMORY USAGE; used_memory grew ${r.redis.used_memory_growth_per_series} bytes per series`,
-        `projection after ${p.samples} samples (${p.measured_series} states measured): detect heap ${p.heap_bytes_per_series_learned} bytes/series learned live, ${p.heap_bytes_per_series_restored} restored from Redis; Redis ${p.redis_bytes_per_series} bytes/series (value ${p.redis_value_bytes})`,
-        `  for ${p.for_series.series} series: detect heap ${p.for_series.detect_heap_mb} MiB, Redis ${p.for_series.redis_mb} MiB`,
+        `projection after ${p.samples} samples (${p.measured_series} states measured): detect memory ${p.bytes_per_series_learned} bytes/series learned live (V8 heap ${p.heap_bytes_per_series_learned}, the rest off-heap array buffers), ${p.bytes_per_series_restored} restored from Redis; Redis ${p.redis_bytes_per_series} bytes/series (value ${p.redis_value_bytes})`,
+        `  for ${p.for_series.series} series: detect memory ${p.for_series.detect_memory_mb} MiB, Redis ${p.for_series.redis_mb} MiB`,
         ...(Object.keys(r.log_errors).length ? [`error lines in child logs: ${JSON.stringify(r.log_errors)}`] : []),
       ].join('\n'),
     );
@@ -376,6 +381,18 @@ async function heapOf(url: string): Promise<{ used_mb: number; total_mb: number;
   };
 }
 
+/** What the embedded ClickHouse says it holds (caches, parts being written, queries), in MiB. */
+async function clickhouseTrackedMb(processorsUrl: string): Promise<number> {
+  const r = await fetch(`${processorsUrl}/admin/sql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: "SELECT value FROM system.metrics WHERE metric = 'MemoryTracking'" }),
+  });
+  if (!r.ok) throw new Error(`/admin/sql answered ${r.status}: ${await r.text()}`);
+  const { data } = (await r.json()) as { data: { value: string | number }[] };
+  return mib(Number(data[0]?.value ?? 0));
+}
+
 async function redisMemory(redis: Redis): Promise<{ usedMemory: number; usedMemoryRss: number; dbsize: number }> {
   const info = await redis.info('memory');
   const field = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(info)?.[1] ?? NaN);
@@ -403,42 +420,50 @@ async function baselineKeys(redis: Redis) {
 }
 
 /**
- * Heap bytes per series of detect's state: `n` states fed through observe()
- * as detect feeds them, heap measured after a full GC before and after.
+ * Bytes per series of detect's state: `n` states fed through observe() as
+ * detect feeds them, V8 heap and off-heap array buffers (a Float64Array of
+ * more than 64 bytes keeps its numbers outside the heap) measured after a
+ * full GC before and after.
  * Twice: learned live, and restored from Redis's bytes (decodeState), as
  * after a restart or rebalance.
  */
 function projectBaselineMemory(n: number, cfg: DetectorConfig) {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc') as () => void;
-  const heapAfterGc = () => {
+  // V8 heap and the array buffers outside it (a state's Float64Array keeps its numbers there), after a full GC.
+  const afterGc = () => {
     gc();
     gc();
-    return process.memoryUsage().heapUsed;
+    const m = process.memoryUsage();
+    return { heap: m.heapUsed, all: m.heapUsed + m.arrayBuffers };
   };
   const feed = (state: DetectorState, s: number, k: number) => observe(state, k * 15_000, fleetSample(s, 0).value, cfg);
 
-  let before = heapAfterGc();
+  let before = afterGc();
   let states: DetectorState[] | undefined = Array.from({ length: n }, emptyState);
   states.forEach((state, s) => {
     for (let k = 0; k < PROJECTION_SAMPLES; k++) feed(state, s, k);
   });
-  const learned = (heapAfterGc() - before) / n;
+  const learnedAt = afterGc();
+  const learned = (learnedAt.all - before.all) / n;
+  const learnedHeap = (learnedAt.heap - before.heap) / n;
 
   const encoded = states.map(encodeState);
   states = undefined;
-  before = heapAfterGc();
+  before = afterGc();
   const restored = encoded.map(decodeState);
   for (const [s, state] of restored.entries()) feed(state, s, PROJECTION_SAMPLES);
-  const restoredBytes = (heapAfterGc() - before) / n;
+  const restoredBytes = (afterGc().all - before.all) / n;
   // Read after the measurement, so the restored states are still reachable during it.
   if (restored.some((s) => s[0] === 0)) throw new Error('a state came back from its bytes empty');
 
   return {
     samples: PROJECTION_SAMPLES,
     measured_series: n,
-    heap_bytes_per_series_learned: Math.round(learned),
-    heap_bytes_per_series_restored: Math.round(restoredBytes),
+    /** V8 heap plus off-heap array buffers. */
+    bytes_per_series_learned: Math.round(learned),
+    bytes_per_series_restored: Math.round(restoredBytes),
+    heap_bytes_per_series_learned: Math.round(learnedHeap),
     /** encodeState's bytes: fixed, whatever the history. */
     redis_value_bytes: encoded.reduce((sum, b) => sum + b.length, 0) / n,
   };

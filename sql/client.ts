@@ -100,11 +100,40 @@ async function openEmbedded(dataDir: string): Promise<ClickHouseClient> {
   const folder = embeddedFolder(dataDir);
   mkdirSync(folder, { recursive: true });
   // chdb is loaded lazily: a server deployment never needs its 500 MB engine in memory.
+  const { Session } = await import('chdb');
   const { createChdbConnection } = await import('chdb/connection');
-  const client = createClient({ connection: takingTurns(createChdbConnection({ path: folder })) } as Parameters<typeof createClient>[0]);
+  // The first connection to a folder starts the engine, with its arguments; createChdbConnection
+  // passes none, so a session that carries them opens first and closes once the engine has a
+  // connection of the client's (a later one, the engine already running, changes nothing).
+  const starter = new Session(folder, { connectionArgs: EMBEDDED_ENGINE_ARGS });
+  let connection: ReturnType<typeof createChdbConnection>;
+  try {
+    connection = createChdbConnection({ path: folder });
+  } finally {
+    starter.close();
+  }
+  const client = createClient({ connection: takingTurns(connection) } as Parameters<typeof createClient>[0]);
   embedded.add(client);
   return client;
 }
+
+/**
+ * Server settings of the embedded engine, which shares its process with
+ * every processor: ClickHouse sizes its caches for a machine of its own
+ * (5 GiB each for marks, primary indexes and skip-index marks, 128 MiB of
+ * compiled expressions, 100 MiB of query conditions), and they fill as
+ * queries read parts and stay filled. Capped here so the process's memory
+ * stays what the pipeline needs (bench:memory) plus at most ~200 MiB of
+ * caches. The data itself is read through the OS page cache either way.
+ */
+const MiB = 2 ** 20;
+const EMBEDDED_ENGINE_ARGS: readonly string[] = [
+  `--mark_cache_size=${64 * MiB}`,
+  `--index_mark_cache_size=${16 * MiB}`,
+  `--primary_index_cache_size=${64 * MiB}`,
+  `--compiled_expression_cache_size=${16 * MiB}`,
+  `--query_condition_cache_size=${16 * MiB}`,
+];
 
 const embedded = new WeakSet<ClickHouseClient>();
 
