@@ -46,9 +46,21 @@ export class DetectorStore {
     return this.touched.size;
   }
 
-  /** Queues every changed state on `tx`; the caller executes it. */
+  /**
+   * Queues every changed state on `tx`, MSET_KEYS to a command; the caller
+   * executes it. One SET per series cost ~1.1 KB of client objects each on top
+   * of the state: at 100k series, a checkpoint held ~200 MB until Redis answered.
+   */
   writeTo(tx: ChainableCommander): void {
-    for (const id of this.touched) tx.set(this.keyOf(id), encodeState(this.cache.get(id)!));
+    let pairs: (string | Buffer)[] = [];
+    for (const id of this.touched) {
+      pairs.push(this.keyOf(id), encodeState(this.cache.get(id)!));
+      if (pairs.length === 2 * MSET_KEYS) {
+        tx.mset(...pairs);
+        pairs = [];
+      }
+    }
+    if (pairs.length) tx.mset(...pairs);
     this.touched.clear();
   }
 
@@ -56,6 +68,9 @@ export class DetectorStore {
     return `${this.namespace}:baseline:${id}`;
   }
 }
+
+/** States per MSET of a checkpoint: ~400 KB a command. */
+const MSET_KEYS = 500;
 
 const FORMAT = 2;
 /** What a state costs in Redis, in bytes. */
