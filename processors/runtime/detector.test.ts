@@ -26,6 +26,15 @@ describe('the detector', () => {
     expect(raised(run(values))).toEqual([1500]);
   });
 
+  it('raises a second and a third incident like the first, even on a young series', () => {
+    // An anomaly is remembered faintly, never as more than half of alarmP of the history. Remembered at a tenth of
+    // a sample (this code before that cap), only the first was raised: one spike in 100 samples made the next a
+    // 1-in-1,000 event, not under 1e-4.
+    const r = seededRandom(11);
+    const values = Array.from({ length: 400 }, (_, i) => ([100, 200, 300].includes(i) ? 2000 : 100 + 5 * gaussian(r)));
+    expect(raised(run(values))).toEqual([100, 200, 300]);
+  });
+
   it('on Gaussian noise alarms about as often as alarmP says, once past its first hundred samples', () => {
     const r = seededRandom(2);
     let alarms = 0;
