@@ -3,9 +3,12 @@
  * (every 202 means Kafka acknowledged with acks=all), request latency p50/p99,
  * the CPU the gateway and Kafka spent per million points (the steadier figure
  * on a shared machine: points/s falls with everyone else's load, this much
- * less), and the gateway's resident memory.
+ * less), and the gateway's resident memory. With `--logs`, the same for log
+ * lines through POST /v1/logs: ~90-character lines over `--streams` streams
+ * (20 services, a pod label each), a fiftieth of them errors.
  *
- *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000]
+ *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000] [--series 10000]
+ *   npm run bench:ingest -- --logs [--streams 2000] …
  *
  * It brings up its own local stack (ports 3909x, data in .data/bench) and runs
  * the gateway as a child process (`autopilot run gateway`), so the load
@@ -29,8 +32,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     batch: { type: 'string', default: '1000' },
     series: { type: 'string', default: '10000' },
+    logs: { type: 'boolean', default: false },
+    streams: { type: 'string', default: '2000' },
   },
 });
+/** What is sent: samples (the default), or log lines. */
+const kind = values.logs ? 'lines' : 'points';
 const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
 
 const teardown = new Teardown().stopOnSignals();
@@ -50,27 +57,35 @@ try {
   await waitReady(`${base}/health/ready`, gateway, 'gateway');
   const batch = Number(values.batch);
   const series = Number(values.series);
+  const streams = Number(values.streams);
   let n = 0;
+  const point = () => {
+    const s = n++ % series;
+    return {
+      timestamp: Date.now(),
+      metric_name: 'http_request_duration_ms',
+      value: Math.round(Math.random() * 100_000) / 100,
+      labels: { service: `svc-${s % 50}`, environment: 'prod', instance: `i-${s}` },
+    };
+  };
+  const line = () => {
+    const i = n++;
+    const s = i % streams;
+    return {
+      timestamp: Date.now(),
+      level: i % 50 ? 'info' : 'error',
+      message: `GET /api/v1/items/${i % 977} 200 ${(i * 7) % 300}ms user=${(i * 13) % 5000} trace=${(i * 2654435761) % 4294967296}`,
+      service: `svc-${s % 20}`,
+      labels: { environment: 'prod', pod: `pod-${s}` },
+    };
+  };
   // Distinct bodies with fresh timestamps, built ahead so the generator spends its CPU on sending.
-  const bodies = Array.from({ length: 64 }, () =>
-    Buffer.from(
-      JSON.stringify(
-        Array.from({ length: batch }, () => {
-          const s = n++ % series;
-          return {
-            timestamp: Date.now(),
-            metric_name: 'http_request_duration_ms',
-            value: Math.round(Math.random() * 100_000) / 100,
-            labels: { service: `svc-${s % 50}`, environment: 'prod', instance: `i-${s}` },
-          };
-        }),
-      ),
-    ),
-  );
+  const item: () => object = values.logs ? line : point;
+  const bodies = Array.from({ length: 64 }, () => Buffer.from(JSON.stringify(Array.from({ length: batch }, item))));
   let next = 0;
   const load = (seconds: number) =>
     closedLoop({
-      url: `${base}/v1/metrics`,
+      url: `${base}${values.logs ? '/v1/logs' : '/v1/metrics'}`,
       headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
       bodies: () => bodies[next++ % bodies.length]!,
       concurrency: Number(values.concurrency),
@@ -79,7 +94,7 @@ try {
 
   say(`bench: warm-up ${values.warmup}s…`);
   await load(Number(values.warmup));
-  say(`bench: measuring ${values.seconds}s, ${values.concurrency} connections, batches of ${batch}…`);
+  say(`bench: measuring ${values.seconds}s, ${values.concurrency} connections, batches of ${batch} ${kind}…`);
   // The gateway may be a cluster (GATEWAY_WORKERS): its CPU and memory are the primary's plus every worker's.
   const pids = [gateway.pid!, ...readFileSync(`/proc/${gateway.pid}/task/${gateway.pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number)];
   const kafkaPid = (await stackStatus(cfg)).find((s) => s.name === 'kafka')?.pid;
@@ -93,8 +108,8 @@ try {
   const statuses = pids.map((pid) => readFileSync(`/proc/${pid}/status`, 'utf8'));
   const kb = (field: string) => statuses.reduce((sum, status) => sum + Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN), 0);
   const result = {
-    bench: 'ingest',
-    points_per_s: Math.round((ok * batch) / r.seconds),
+    bench: values.logs ? 'ingest-logs' : 'ingest',
+    [`${kind}_per_s`]: Math.round((ok * batch) / r.seconds),
     requests_per_s: Math.round(ok / r.seconds),
     batch,
     concurrency: Number(values.concurrency),
@@ -102,7 +117,7 @@ try {
     failures: r.failures,
     latency_ms: { p50: Number(percentile(sorted, 0.5).toFixed(1)), p99: Number(percentile(sorted, 0.99).toFixed(1)) },
     cpu_s: cpuS,
-    cpu_s_per_million_points: Number(((cpuS.gateway + cpuS.kafka) / ((ok * batch) / 1e6)).toFixed(2)),
+    [`cpu_s_per_million_${kind}`]: Number(((cpuS.gateway + cpuS.kafka) / ((ok * batch) / 1e6)).toFixed(2)),
     gateway_processes: pids.length,
     gateway_rss_mb: Math.round(kb('VmRSS') / 1024),
     gateway_peak_rss_mb: Math.round(kb('VmHWM') / 1024), // sum of each process's own peak
