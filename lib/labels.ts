@@ -32,3 +32,13 @@ export function sortedCopy<T, U>(map: Record<string, T>, value: (v: T) => U): Re
   }
   return out;
 }
+
+/** Two label maps with the same names in the same order and the same values (the same object, at once). */
+export function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i] || a[ka[i]!] !== b[kb[i]!]) return false;
+  return true;
+}

@@ -1,4 +1,6 @@
 import type { LogBatch, LogEntry } from './topics.ts';
+import { symbolInterner } from './symbols.ts';
+import { sameLabels } from '../lib/labels.ts';
 
 /**
  * Log lines as batch records (log_batch.avsc): what the publisher builds from
@@ -83,13 +85,7 @@ export class StreamSet {
 }
 
 function sameStream(s: LogStream, tenant: string, service: string, labels: Record<string, string>): boolean {
-  if (s.tenant !== tenant || s.service !== service) return false;
-  if (s.labels === labels) return true;
-  const a = Object.keys(s.labels);
-  const b = Object.keys(labels);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] || s.labels[a[i]!] !== labels[b[i]!]) return false;
-  return true;
+  return s.tenant === tenant && s.service === service && sameLabels(s.labels, labels);
 }
 
 /** Lines as streams: the shape the publisher encodes. */
@@ -189,17 +185,7 @@ export function halveStreams(streams: readonly LogStream[]): [LogStream[], LogSt
 
 /** The record for these streams (one tenant): symbols interned in order of first use, lines in three columns. */
 export function toLogBatch(streams: readonly LogStream[]): LogBatch {
-  const symbols: string[] = [];
-  const refOf = new Map<string, number>();
-  const ref = (s: string) => {
-    let r = refOf.get(s);
-    if (r === undefined) {
-      r = symbols.length;
-      refOf.set(s, r);
-      symbols.push(s);
-    }
-    return r;
-  };
+  const { symbols, ref } = symbolInterner();
   const base = streams[0]?.timestamps[0] ?? 0;
   const batch: LogBatch = { tenant: streams[0]?.tenant ?? '', base_timestamp: base, symbols, streams: [], timestamps: [], levels: [], messages: [] };
   for (const s of streams) {

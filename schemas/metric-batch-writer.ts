@@ -1,4 +1,5 @@
 import type { SeriesEntry } from './metric-batch.ts';
+import { symbolInterner } from './symbols.ts';
 
 /**
  * A batch record written straight from series entries into Avro binary, laid
@@ -61,17 +62,7 @@ interface Refs {
 
 /** The refs of series without kept ids (JSON points: new labels objects every request), by a Map of this record's strings. */
 function refsOfStrings(series: readonly SeriesEntry[]): Refs {
-  const symbols: string[] = [];
-  const refOf = new Map<string, number>();
-  const ref = (s: string) => {
-    let r = refOf.get(s);
-    if (r === undefined) {
-      r = symbols.length;
-      refOf.set(s, r);
-      symbols.push(s);
-    }
-    return r;
-  };
+  const { symbols, ref } = symbolInterner();
   const out = scratchRefs(series);
   let at = 0;
   for (let i = 0; i < series.length; i++) {

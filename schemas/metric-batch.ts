@@ -1,4 +1,6 @@
 import type { MetricBatch, MetricPoint } from './topics.ts';
+import { symbolInterner } from './symbols.ts';
+import { sameLabels } from '../lib/labels.ts';
 
 /**
  * Metric samples as batch records (metric_batch.avsc): what the publisher
@@ -118,13 +120,7 @@ export class SeriesSet {
 }
 
 function sameSeries(e: SeriesEntry, tenant: string, metric_name: string, labels: Record<string, string>): boolean {
-  if (e.tenant !== tenant || e.metric_name !== metric_name) return false;
-  if (e.labels === labels) return true;
-  const a = Object.keys(e.labels);
-  const b = Object.keys(labels);
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i] || e.labels[a[i]!] !== labels[b[i]!]) return false;
-  return true;
+  return e.tenant === tenant && e.metric_name === metric_name && sameLabels(e.labels, labels);
 }
 
 /** Points as series entries: the shape the publisher takes. */
@@ -173,17 +169,7 @@ export function groupByPartition(points: readonly MetricPoint[], partitions: num
 
 /** The record for these series (one tenant): symbols interned in order of first use, samples in two columns. */
 export function toMetricBatch(series: readonly SeriesEntry[]): MetricBatch {
-  const symbols: string[] = [];
-  const refOf = new Map<string, number>();
-  const ref = (s: string) => {
-    let r = refOf.get(s);
-    if (r === undefined) {
-      r = symbols.length;
-      refOf.set(s, r);
-      symbols.push(s);
-    }
-    return r;
-  };
+  const { symbols, ref } = symbolInterner();
   const base = series[0]?.timestamps[0] ?? 0;
   const batch: MetricBatch = { tenant: series[0]?.tenant ?? '', base_timestamp: base, symbols, series: [], timestamps: [], values: [] };
   for (const s of series) {
