@@ -223,6 +223,40 @@ function refuseOversized(kind: RecordKind, messages: Message[]): void {
 }
 
 /**
+ * How a kind of batch record is cut to size: encode a group of items, cut a
+ * group in two, and name a group's first item (for a 413).
+ */
+interface RecordCut<G> {
+  kind: RecordKind;
+  encode(group: G): Message;
+  halve(group: G): [G, G] | undefined;
+  firstItem(group: G): number;
+}
+
+/**
+ * The group as one record, cut in two and encoded again while it encodes
+ * over CHUNK_BYTES; a group that cannot be cut goes alone if it fits Kafka's
+ * limit, and is noted in `oversized` (the call is refused) if it does not.
+ */
+function pushCut<G>(group: G, cut: RecordCut<G>, messages: Message[], oversized: Oversized[]): void {
+  const message = cut.encode(group);
+  const bytes = recordBytes(message);
+  if (bytes <= CHUNK_BYTES) return void messages.push(message);
+  const halves = cut.halve(group);
+  if (halves) for (const half of halves) pushCut(half, cut, messages, oversized);
+  else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
+  else oversized.push({ kind: cut.kind, index: cut.firstItem(group), bytes, limit: MAX_RECORD_BYTES });
+}
+
+/** Groups whose records all go to one partition: halved, a group keeps it. */
+type OnPartition<T> = { partition: number; items: T[] };
+const onPartition = <T>(partition: number, halves: [T[], T[]] | undefined): [OnPartition<T>, OnPartition<T>] | undefined =>
+  halves && [
+    { partition, items: halves[0] },
+    { partition, items: halves[1] },
+  ];
+
+/**
  * A request's series as batch records (schemas/metric_batch.avsc): one
  * per tenant and partition of the series key, each series once. A record that
  * encodes over CHUNK_BYTES is cut in two and encoded again; a single sample
@@ -230,22 +264,19 @@ function refuseOversized(kind: RecordKind, messages: Message[]): void {
  * the first item of its series), before anything is sent.
  */
 function encodeMetricBatches(catalog: SchemaCatalog, series: readonly SeriesEntry[], partitions: number): Message[] {
-  const messages: Message[] = [];
-  const oversized: Oversized[] = [];
   const schemaId = catalog.schemaId('metricBatches');
   if (schemaId === undefined) throw unavailable('schema for metricBatches is not registered yet (schema registry unreachable at start?)');
   const header = Buffer.alloc(5);
   header.writeUInt32BE(schemaId, 1);
-  const encode = (series: SeriesEntry[], partition: number): void => {
-    const message = { partition, key: series[0]!.tenant, value: writeMetricBatch(series, header) };
-    const bytes = recordBytes(message);
-    if (bytes <= CHUNK_BYTES) return void messages.push(message);
-    const halves = halve(series);
-    if (halves) for (const half of halves) encode(half, partition);
-    else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
-    else oversized.push({ kind: 'metrics', index: series[0]!.firstItem, bytes, limit: MAX_RECORD_BYTES });
+  const cut: RecordCut<OnPartition<SeriesEntry>> = {
+    kind: 'metrics',
+    encode: (g) => ({ partition: g.partition, key: g.items[0]!.tenant, value: writeMetricBatch(g.items, header) }),
+    halve: (g) => onPartition(g.partition, halve(g.items)),
+    firstItem: (g) => g.items[0]!.firstItem,
   };
-  for (const group of partitionGroups(series, partitions)) encode(group.series, group.partition);
+  const messages: Message[] = [];
+  const oversized: Oversized[] = [];
+  for (const group of partitionGroups(series, partitions)) pushCut({ partition: group.partition, items: group.series }, cut, messages, oversized);
   throwOversized(oversized);
   return messages;
 }
@@ -256,21 +287,23 @@ function encodeMetricBatches(catalog: SchemaCatalog, series: readonly SeriesEntr
  * again; a single window Kafka could never take refuses the call (413).
  */
 function encodeRollupBatches(catalog: SchemaCatalog, windows: readonly MetricRollup[]): Message[] {
+  const cut: RecordCut<{ batch: RollupBatch; first: number }> = {
+    kind: 'rollups',
+    encode: (g) => ({ key: TOPICS.rollupBatches.key(g.batch), value: catalog.encode('rollupBatches', g.batch) }),
+    halve: (g) => {
+      const halves = halveRollupBatch(g.batch);
+      return (
+        halves && [
+          { batch: halves[0], first: g.first },
+          { batch: halves[1], first: g.first + halves[0].windows.length },
+        ]
+      );
+    },
+    firstItem: (g) => g.first,
+  };
   const messages: Message[] = [];
   const oversized: Oversized[] = [];
-  const spec = TOPICS.rollupBatches;
-  const encode = (batch: RollupBatch, firstIndex: number): void => {
-    const message = { key: spec.key(batch), value: catalog.encode('rollupBatches', batch) };
-    const bytes = recordBytes(message);
-    if (bytes <= CHUNK_BYTES) return void messages.push(message);
-    const halves = halveRollupBatch(batch);
-    if (halves) {
-      encode(halves[0], firstIndex);
-      encode(halves[1], firstIndex + halves[0].windows.length);
-    } else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
-    else oversized.push({ kind: 'rollups', index: firstIndex, bytes, limit: MAX_RECORD_BYTES });
-  };
-  for (const batch of rollupBatchesOf(windows)) encode(batch, 0);
+  for (const batch of rollupBatchesOf(windows)) pushCut({ batch, first: 0 }, cut, messages, oversized);
   throwOversized(oversized);
   return messages;
 }
@@ -284,21 +317,21 @@ function encodeRollupBatches(catalog: SchemaCatalog, windows: readonly MetricRol
  * anything is sent.
  */
 export function encodeLogBatches(encode: (batch: LogBatch) => Buffer, streams: readonly LogStream[], partitions: number): Message[] {
+  const cut: RecordCut<OnPartition<LogStream>> = {
+    kind: 'logs',
+    encode: (g) => {
+      const batch = toLogBatch(g.items);
+      return { partition: g.partition, key: TOPICS.logBatches.key(batch), value: encode(batch) };
+    },
+    halve: (g) => onPartition(g.partition, halveStreams(g.items)),
+    firstItem: (g) => g.items[0]!.items[0]!,
+  };
   const messages: Message[] = [];
   const oversized: Oversized[] = [];
-  const put = (streams: LogStream[], partition: number): void => {
-    const batch = toLogBatch(streams);
-    const message = { partition, key: TOPICS.logBatches.key(batch), value: encode(batch) };
-    const bytes = recordBytes(message);
-    if (bytes <= CHUNK_BYTES) return void messages.push(message);
-    const halves = halveStreams(streams);
-    if (halves) for (const half of halves) put(half, partition);
-    else if (bytes <= MAX_RECORD_BYTES) messages.push(message);
-    else oversized.push({ kind: 'logs', index: streams[0]!.items[0]!, bytes, limit: MAX_RECORD_BYTES });
-  };
   // Room for the record's key, header and overhead, which the estimate leaves out.
   const budget = CHUNK_BYTES - 4096;
-  for (const group of partitionStreams(streams, partitions)) for (const part of cutBySize(group.streams, budget)) put(part, group.partition);
+  for (const group of partitionStreams(streams, partitions))
+    for (const items of cutBySize(group.streams, budget)) pushCut({ partition: group.partition, items }, cut, messages, oversized);
   throwOversized(oversized);
   return messages;
 }
