@@ -244,6 +244,8 @@ function pValue(s: DetectorState, surprise: number, cfg: DetectorConfig): number
   if (history * cfg.tailQuantiles[1] < 2) return empirical;
   // Past what the history can say (a new record is no rarer than one in `history`), the tail is extrapolated.
   const [q1, q2] = cfg.tailQuantiles;
+  // Within the history's top share q2 or below it (what `above` already says): no extrapolation, no bin walk.
+  if (above >= q2 * total) return empirical;
   const t2 = surpriseAt(s, q2 * total);
   if (!(surprise > t2)) return empirical;
   const t1 = surpriseAt(s, q1 * total);
