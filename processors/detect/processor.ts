@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
 import { TOPICS, type Anomaly, type MetricBatch } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { lastTimeOf, observe, scoreOf, type DetectorConfig } from '../runtime/detector.ts';
+import { verdictFields } from '../runtime/anomaly-fields.ts';
+import { lastTimeOf, observe, type DetectorConfig } from '../runtime/detector.ts';
 import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { forEachSeries, identify, seriesIdentities as identities } from '../runtime/metric-batches.ts';
 import { defineProcessor } from '../runtime/factory.ts';
@@ -65,7 +66,7 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
           const timestamp = b.base_timestamp + b.timestamps[i]!;
           if (timestamp <= lastTimeOf(state)) continue;
           const v = observe(state, timestamp, value, deps.config);
-          // An event is reported when it is raised, and once more if it lasts into a level shift (as sustained).
+          // An event is reported when it is raised, and once more when it lasts (sustained).
           if (!v.anomaly && !v.sustained) continue;
           anomalies.push({
             anomaly_id: `an_${createHash('sha1').update(s.id).digest('hex').slice(0, 16)}_${timestamp}`,
@@ -74,21 +75,11 @@ export function detectProcessor(deps: { redis: Redis; publisher: Publisher; conf
             metric_name: s.metricName,
             labels: s.labels,
             kind: 'metric',
-            current_value: value,
-            baseline_mean: v.expected,
-            baseline_std_dev: v.scale,
-            baseline_median: v.expected,
-            z_score: v.z!,
-            deviation_percent: v.expected === 0 ? 0 : ((value - v.expected) / Math.abs(v.expected)) * 100,
-            severity: v.severity!,
-            level_shift: v.levelShift,
-            consecutive: v.consecutive,
+            ...verdictFields(v, value),
             detected_at: timestamp,
             source_topic: topic,
             source_partition: d.partition,
             source_offset: Number(d.offset),
-            p_value: v.eventP,
-            anomaly_score: scoreOf(v.eventP),
           });
         }
       });

@@ -5,7 +5,8 @@ import { TOPICS, type Anomaly, type LogBatch } from '../../schemas/topics.ts';
 import { forEachStream, type LogStreamView } from '../runtime/log-batches.ts';
 import { PartitionWindows, type WindowCheckpoint } from '../runtime/windows.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
-import { observe, scoreOf } from '../runtime/detector.ts';
+import { verdictFields } from '../runtime/anomaly-fields.ts';
+import { observe } from '../runtime/detector.ts';
 import { DetectorStore, execOrThrow } from '../runtime/detector-store.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { errorRateConfig, type ErrorRateConfig } from './config.ts';
@@ -86,21 +87,11 @@ export function errorRateProcessor(deps: { redis: Redis; publisher: Publisher; c
         metric_name: 'error_rate',
         labels: { service: w.service },
         kind: 'error_rate',
-        current_value: w.sum,
-        baseline_mean: v.expected,
-        baseline_std_dev: v.scale,
-        baseline_median: v.expected,
-        z_score: v.z!,
-        deviation_percent: v.expected === 0 ? 0 : ((w.sum - v.expected) / Math.abs(v.expected)) * 100,
-        severity: v.severity!,
-        level_shift: v.levelShift,
-        consecutive: v.consecutive,
+        ...verdictFields(v, w.sum),
         detected_at: w.window_end,
         source_topic: topic,
         source_partition: partition,
         source_offset: 0,
-        p_value: v.eventP,
-        anomaly_score: scoreOf(v.eventP),
       });
     }
     await deps.publisher.publish('anomalies', anomalies);
