@@ -12,6 +12,9 @@
  * probe's spike is the only anomaly its series has.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Kafka } from 'kafkajs';
+import { SchemaCatalog } from '../schemas/catalog.ts';
+import { TOPICS } from '../schemas/topics.ts';
 import { fleetSample, type FleetSample } from './fleet.ts';
 import { percentile } from './load.ts';
 
@@ -37,6 +40,9 @@ export interface LatencyOptions {
   series: number;
   probeEveryMs: number;
   pollMs: number;
+  /** Where detect's anomaly records are read as they come, to split the latency into detect's part and the sink's. */
+  kafka: Kafka;
+  registryUrl: string;
   say: (msg: string) => void;
 }
 
@@ -54,6 +60,8 @@ export interface LatencyResult {
   p50: number;
   p99: number;
   max: number;
+  /** From the 202 to the anomaly record on its topic (gateway, Kafka and detect; the rest is the sink's). */
+  toTopic: { p50: number; p99: number };
 }
 
 interface LoadCounts {
@@ -90,6 +98,10 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
   const nextBatch = (): FleetSample[] => Array.from({ length: opts.batch }, () => fleetSample(cursor++ % opts.series, Date.now()));
   const ackedAt = new Map<number, number>();
   const seenAt = new Map<number, number>();
+  const onTopicAt = new Map<number, number>();
+  const watcher = await watchAnomalyRecords(opts, (probe, at) => {
+    if (!onTopicAt.has(probe)) onTopicAt.set(probe, at);
+  });
 
   /** Sends a batch every batch/rate seconds for `seconds`; with `probe`, one spike on the next probe series every probeEveryMs. */
   const steady = async (seconds: number, probe: boolean): Promise<LoadCounts> => {
@@ -175,9 +187,12 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
   const load = await steady(opts.seconds, true);
   loadDone = true;
   await poller;
+  await watcher.disconnect();
   if (pollError && seenAt.size === 0) throw pollError;
 
-  const latenciesMs = [...ackedAt].flatMap(([p, acked]) => (seenAt.has(p) ? [seenAt.get(p)! - acked] : [])).sort((a, b) => a - b);
+  const since = (at: Map<number, number>) => [...ackedAt].flatMap(([p, acked]) => (at.has(p) ? [at.get(p)! - acked] : [])).sort((a, b) => a - b);
+  const latenciesMs = since(seenAt);
+  const toTopic = since(onTopicAt);
   return {
     targetRate: opts.rate,
     rate: Math.round(load.acknowledged / load.seconds),
@@ -191,5 +206,23 @@ export async function anomalyLatency(opts: LatencyOptions): Promise<LatencyResul
     p50: percentile(latenciesMs, 0.5),
     p99: percentile(latenciesMs, 0.99),
     max: latenciesMs[latenciesMs.length - 1] ?? NaN,
+    toTopic: { p50: percentile(toTopic, 0.5), p99: percentile(toTopic, 0.99) },
   };
+}
+
+/** Calls `seen` with each probe whose spike comes by on autopilot.anomalies, and when (read at most ~50 ms after it was written). */
+async function watchAnomalyRecords(opts: LatencyOptions, seen: (probe: number, at: number) => void) {
+  const catalog = SchemaCatalog.connect(opts.registryUrl);
+  const consumer = opts.kafka.consumer({ groupId: `bench-anomaly-watch-${Date.now()}`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: TOPICS.anomalies.topic, fromBeginning: false });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const at = performance.now();
+      if (!message.value) return;
+      const a = (await catalog.decode(message.value)) as { service: string; current_value: number; labels: Record<string, string> };
+      if (a.service === PROBE_SERVICE && a.current_value >= SPIKE / 2) seen(Number(a.labels.instance!.slice('probe-'.length)), at);
+    },
+  });
+  return consumer;
 }

@@ -84,18 +84,21 @@ export interface ProcessorSpec {
    * For a processor that keeps records past their batch (the sink gathers
    * rows into fewer, larger inserts): its batches commit only up to what is
    * written, and `run` is called every `everyMs` and once more (`final`)
-   * before the consumer stops. It writes what is due and returns, per
-   * partition, the offset now safe to commit, and any records it refused.
+   * before the consumer stops. It writes what is due, dead-letters what it
+   * refused (through `deadLetter`, before it lets the records go: a commit
+   * must never pass a record that is neither written nor dead-lettered), and
+   * returns, per partition, the offset now safe to commit.
    */
-  flush?: { everyMs: number; run(final: boolean): Promise<FlushResult> };
+  flush?: { everyMs: number; run(final: boolean, deadLetter: DeadLetter): Promise<FlushResult> };
   /** Releases what the processor opened itself, after its consumer stopped. */
   close?: () => Promise<void>;
 }
 
+/** Sends refused records of `topic` to the dead-letter topic; resolves once Kafka has them. */
+export type DeadLetter = (topic: string, records: Rejected[]) => Promise<void>;
+
 export interface FlushResult {
   commits: { topic: string; partition: number; offset: string }[];
-  /** Refused records, by the topic they came from. */
-  rejected: { topic: string; records: Rejected[] }[];
 }
 
 export interface RunningProcessor {
@@ -259,8 +262,7 @@ export async function startProcessor(
     flushes.run(async () => {
       if (!spec.flush) return;
       try {
-        const { commits, rejected } = await spec.flush.run(final);
-        for (const { topic, records } of rejected) await deadLetter(records, { processor: spec.name, topic });
+        const { commits } = await spec.flush.run(final, (topic, records) => deadLetter(records, { processor: spec.name, topic }));
         const ahead = commits.filter((c) => {
           const committed = lastCommit.get(`${c.topic}/${c.partition}`);
           return progress.owns(c.topic, c.partition) && committed !== undefined && BigInt(c.offset) > BigInt(committed);

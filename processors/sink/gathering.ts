@@ -1,5 +1,6 @@
 import { DAY_MS } from '../../lib/time.ts';
 import type { RowBinaryBatch } from '../../sql/row-binary.ts';
+import type { Rejected } from '../runtime/dead-letter.ts';
 import type { Decoded } from '../runtime/processor.ts';
 
 /** A row for ClickHouse and the record it came from (to dead-letter if ClickHouse refuses it). */
@@ -59,11 +60,18 @@ export class Gathering {
 
 /**
  * A topic's gatherings: the open one takes rows; sealed ones wait to be
- * written, in order. What a partition may commit follows from all of them.
+ * written, in order; written ones with refused records wait for those to be
+ * dead-lettered. What a partition may commit follows from all of them: a
+ * gathering holds its partitions back until it is written and its refused
+ * records are on the dead-letter topic, so no commit ever passes a record
+ * that is neither.
  */
 export class TopicGatherings {
   private readonly list: Gathering[] = [];
   private readonly sealedAt = new Set<Gathering>();
+  private readonly refusing = new Map<Gathering, Rejected[]>();
+  /** Per partition, the offset after the last record of the gatherings let go since the last takeCovered. */
+  private readonly covered = new Map<number, bigint>();
 
   /** The gathering taking rows now, opened with `open` if there is none. */
   current(open: () => Gathering): Gathering {
@@ -75,13 +83,13 @@ export class TopicGatherings {
   /** The gathering taking rows now, if any. */
   open(): Gathering | undefined {
     const g = this.list.at(-1);
-    return g && !this.sealedAt.has(g) ? g : undefined;
+    return g && !this.sealedAt.has(g) && !this.refusing.has(g) ? g : undefined;
   }
 
   /** Seals the open gathering (if it has anything) and returns every sealed one, oldest first. */
   seal(): Gathering[] {
-    const last = this.list.at(-1);
-    if (last && !this.sealedAt.has(last) && last.partitions.size > 0) this.sealedAt.add(last);
+    const last = this.open();
+    if (last && last.partitions.size > 0) this.sealedAt.add(last);
     return this.sealed();
   }
 
@@ -90,14 +98,36 @@ export class TopicGatherings {
     return this.list.filter((g) => this.sealedAt.has(g));
   }
 
-  /** A sealed gathering was written (or its bad rows refused): it no longer holds anything back. */
-  written(g: Gathering): void {
-    const at = this.list.indexOf(g);
-    if (at >= 0) this.list.splice(at, 1);
+  /**
+   * A sealed gathering was written, but for the records in `refused` (bad
+   * data). With none it is let go at once; otherwise it holds its partitions
+   * until `release`, once they are dead-lettered.
+   */
+  written(g: Gathering, refused: Rejected[]): void {
     this.sealedAt.delete(g);
+    if (refused.length > 0) this.refusing.set(g, refused);
+    else this.letGo(g);
   }
 
-  /** The first offset of `partition` not yet written, if any gathering holds one. */
+  /** Written gatherings whose refused records still wait for the dead-letter topic. */
+  refusals(): [Gathering, Rejected[]][] {
+    return [...this.refusing];
+  }
+
+  /** The refused records of a written gathering are dead-lettered: it no longer holds anything back. */
+  release(g: Gathering): void {
+    this.refusing.delete(g);
+    this.letGo(g);
+  }
+
+  /** Per partition, the offset after what the gatherings let go since the last call covered. */
+  takeCovered(): Map<number, bigint> {
+    const taken = new Map(this.covered);
+    this.covered.clear();
+    return taken;
+  }
+
+  /** The first offset of `partition` not yet written (or written and refused, not yet dead-lettered), if any. */
   pendingFrom(partition: number): bigint | undefined {
     let min: bigint | undefined;
     for (const g of this.list) {
@@ -110,7 +140,13 @@ export class TopicGatherings {
   /** Rows gathered and not yet written. */
   get rows(): number {
     let n = 0;
-    for (const g of this.list) n += g.rows;
+    for (const g of this.list) if (!this.refusing.has(g)) n += g.rows;
     return n;
+  }
+
+  private letGo(g: Gathering): void {
+    const at = this.list.indexOf(g);
+    if (at >= 0) this.list.splice(at, 1);
+    for (const [p, { next }] of g.partitions) if (next > (this.covered.get(p) ?? -1n)) this.covered.set(p, next);
   }
 }

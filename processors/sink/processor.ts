@@ -6,7 +6,7 @@ import { expressLane } from '../../sql/client.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
 import { RowBinaryError, rowBinaryWriter, type RowBinaryWriter } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
-import type { BatchHandler, Decoded, FlushResult, ProcessorSpec } from '../runtime/processor.ts';
+import type { BatchHandler, DeadLetter, Decoded, FlushResult, ProcessorSpec } from '../runtime/processor.ts';
 import { Gathering, TopicGatherings, type Row } from './gathering.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
 import { MAX_DAYS_PER_INSERT, splitByDay, timeWindowError } from './time-window.ts';
@@ -74,12 +74,12 @@ export function sinkProcessor(
     const encoder = await writer.encoder(target.table); // read again after a failed insert: the table may have changed
     const rejected: Rejected[] = [];
     // Backpressure: full gatherings wait for ClickHouse. Wait for them; if ClickHouse refuses them for now,
-    // this batch is not taken (transient: the partition waits and reads it again). Records the wait refused
-    // as bad data are reported with this batch, so it is taken then.
-    const waiting = () => tg.rows - (tg.open()?.rows ?? 0);
-    if (waiting() >= 2 * config.flushRows) rejected.push(...(await write(topic, (t) => t.sealed())).refused);
-    if (waiting() >= 2 * config.flushRows && rejected.length === 0) throw unavailable(`sink: ${waiting()} rows of ${target.table} wait for ClickHouse`);
-    const writes: ReturnType<typeof write>[] = [];
+    // this batch is not taken (transient: the partition waits and reads it again).
+    if (tg.rows - (tg.open()?.rows ?? 0) >= 2 * config.flushRows) {
+      await write(topic, (t) => t.sealed());
+      const waiting = tg.rows - (tg.open()?.rows ?? 0);
+      if (waiting >= 2 * config.flushRows) throw unavailable(`sink: ${waiting} rows of ${target.table} wait for ClickHouse`);
+    }
     const now = Date.now();
     let g = tg.current(() => new Gathering(encoder.batch()));
     const saw = (time: number) => g.saw(time);
@@ -99,13 +99,17 @@ export function sinkProcessor(
         refused = `encode: ${err.message}`;
       }
       if (refused) rejected.push({ message: d.message, partition: d.partition, reason: refused });
-      // A full gathering is written while the next one is encoded (the engine inserts on threads of its own).
+      // A full gathering is written while this batch and the next go on (the engine inserts on threads of its own).
+      // Not awaited: the consumer fetches again only once every batch of a fetch is handled, so a batch waiting
+      // for a large insert would hold up every other partition and topic, the anomalies someone waits for among them.
+      // Its partitions commit past it only once it is written (pendingFrom), by the flush.
       if (g.rows >= config.flushRows) {
-        writes.push(write(topic, (t) => t.seal()));
+        write(topic, (t) => t.seal()).catch((err: unknown) =>
+          opts.log.warn({ table: target.table, err: describeError(err) }, 'gathered rows not written; retried at the next flush'),
+        );
         g = tg.current(() => new Gathering(encoder.batch()));
       }
     }
-    for (const w of writes) rejected.push(...(await w).refused);
     telemetry.rowsGathered.set({ table: target.table }, tg.rows);
     const pending = tg.pendingFrom(batch[0]!.partition);
     return { rejected, ...(pending !== undefined ? { commitOffset: pending.toString() } : {}) };
@@ -114,11 +118,12 @@ export function sinkProcessor(
   /**
    * Writes the gatherings `pick` chooses of a topic, oldest first, one write
    * at a time per topic; stops at one ClickHouse refuses for now (it stays,
-   * and is retried at the next flush). Returns the records refused as bad
-   * data and the partitions the written gatherings covered.
+   * and is retried at the next flush). Rows ClickHouse refuses as bad data
+   * are isolated, and their records wait in the gathering for the flush to
+   * dead-letter them.
    */
   const lanes = new Map<string, ReturnType<typeof serialQueue>>();
-  function write(topic: string, pick: (t: TopicGatherings) => Gathering[]): Promise<{ refused: Rejected[]; covered: Map<number, bigint> }> {
+  function write(topic: string, pick: (t: TopicGatherings) => Gathering[]): Promise<void> {
     const run = async () => {
       const topicGatherings = gatherings.get(topic)!;
       const target = RAW_TABLES[topic]!;
@@ -129,9 +134,8 @@ export function sinkProcessor(
         toRows(target, g.records, (r) => rows.push(r)); // records refused here were dead-lettered when gathered
         return rows;
       };
-      const refused: Rejected[] = [];
-      const covered = new Map<number, bigint>();
       for (const g of pick(topicGatherings)) {
+        const refused: Rejected[] = [];
         try {
           if (g.fitsOneInsert(MAX_DAYS_PER_INSERT)) await writer.insert(target.table, g.payload.bytes(), g.rows);
           else
@@ -152,25 +156,31 @@ export function sinkProcessor(
           }
           for (const part of splitByDay(rowsOf(g), timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
         }
-        topicGatherings.written(g);
-        for (const [p, { next }] of g.partitions) if (next > (covered.get(p) ?? -1n)) covered.set(p, next);
+        topicGatherings.written(g, refused);
       }
       telemetry.rowsGathered.set({ table: target.table }, topicGatherings.rows);
-      return { refused, covered };
     };
     let lane = lanes.get(topic);
     if (!lane) lanes.set(topic, (lane = serialQueue()));
     return lane.run(run);
   }
 
-  /** The runtime's flush: gatherings due (by age, or all when stopping) and earlier failed ones are written, and what they covered is committed. */
-  const flush = async (final: boolean): Promise<FlushResult> => {
-    const result: FlushResult = { commits: [], rejected: [] };
+  /**
+   * The runtime's flush: gatherings due (by age, or all when stopping) and
+   * earlier failed ones are written, refused records are dead-lettered, and
+   * what the written gatherings covered is committed.
+   */
+  const flush = async (final: boolean, deadLetter: DeadLetter): Promise<FlushResult> => {
+    const result: FlushResult = { commits: [] };
     for (const [topic, topicGatherings] of gatherings) {
       const due = (t: TopicGatherings) => (final || (t.open()?.age() ?? 0) >= config.flushMs ? t.seal() : t.sealed());
-      const { refused, covered } = await write(topic, due);
-      if (refused.length) result.rejected.push({ topic, records: refused });
-      for (const [partition, next] of covered) result.commits.push({ topic, partition, offset: (topicGatherings.pendingFrom(partition) ?? next).toString() });
+      await write(topic, due);
+      for (const [g, refused] of topicGatherings.refusals()) {
+        await deadLetter(topic, refused);
+        topicGatherings.release(g);
+      }
+      for (const [partition, next] of topicGatherings.takeCovered())
+        result.commits.push({ topic, partition, offset: (topicGatherings.pendingFrom(partition) ?? next).toString() });
     }
     return result;
   };
