@@ -18,9 +18,18 @@ export interface RuntimeConfig {
    * each time: at 50,000 samples/s that was most of detect's work.
    */
   checkpointMs: number;
+  /** Offset commits of a consumer go together at most this often (0: with each batch); see commits.ts. */
+  commitEveryMs: number;
 }
 
-export const DEFAULT_RUNTIME: RuntimeConfig = { maxAttempts: 8, maxBackoffMs: 30_000, stallAfterMs: 120_000, lagIntervalMs: 5000, checkpointMs: 2000 };
+export const DEFAULT_RUNTIME: RuntimeConfig = {
+  maxAttempts: 8,
+  maxBackoffMs: 30_000,
+  stallAfterMs: 120_000,
+  lagIntervalMs: 5000,
+  checkpointMs: 2000,
+  commitEveryMs: 500,
+};
 
 const schema = z.strictObject({
   PROCESSOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(DEFAULT_RUNTIME.maxAttempts),
@@ -28,6 +37,7 @@ const schema = z.strictObject({
   PROCESSOR_STALL_AFTER_MS: z.coerce.number().int().min(100).default(DEFAULT_RUNTIME.stallAfterMs),
   PROCESSOR_LAG_INTERVAL_MS: z.coerce.number().int().min(100).default(DEFAULT_RUNTIME.lagIntervalMs),
   PROCESSOR_CHECKPOINT_MS: z.coerce.number().int().min(0).default(DEFAULT_RUNTIME.checkpointMs),
+  PROCESSOR_COMMIT_EVERY_MS: z.coerce.number().int().min(0).default(DEFAULT_RUNTIME.commitEveryMs),
 });
 
 export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -38,5 +48,6 @@ export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConf
     stallAfterMs: c.PROCESSOR_STALL_AFTER_MS,
     lagIntervalMs: c.PROCESSOR_LAG_INTERVAL_MS,
     checkpointMs: c.PROCESSOR_CHECKPOINT_MS,
+    commitEveryMs: c.PROCESSOR_COMMIT_EVERY_MS,
   };
 }

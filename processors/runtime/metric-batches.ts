@@ -56,8 +56,17 @@ export class SeriesIdentities {
     private readonly hash: (s: string) => number = hashString,
   ) {}
 
+  /** Records already identified: processors of one process share a decoded record (shared-decodes.ts), and so its identities. */
+  private identified = new WeakMap<MetricBatch, SeriesIdentity[]>();
+
   /** The identity of every series of `batch`, in record order. */
   identify(batch: MetricBatch): SeriesIdentity[] {
+    let out = this.identified.get(batch);
+    if (!out) this.identified.set(batch, (out = this.identifyAll(batch)));
+    return out;
+  }
+
+  private identifyAll(batch: MetricBatch): SeriesIdentity[] {
     const symbols = batch.symbols;
     const hashes = new Array<number>(symbols.length);
     for (let i = 0; i < symbols.length; i++) hashes[i] = this.hash(symbols[i]!);

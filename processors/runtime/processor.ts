@@ -10,6 +10,8 @@ import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
 import { PartitionProgress, watchProgress } from './progress.ts';
+import { SharedDecodes } from './shared-decodes.ts';
+import { DeferredCommits } from './commits.ts';
 import { backoffDelay } from '../../lib/backoff.ts';
 import { everyInterval, serialQueue } from '../../lib/serial.ts';
 import { sampleCount } from './metric-batches.ts';
@@ -27,6 +29,8 @@ const ITEMS: Record<string, (value: unknown) => number> = {
   [TOPICS.logBatches.topic]: (value) => entryCount(value as LogBatch),
 };
 const itemsOf = (d: Decoded) => ITEMS[d.topic]?.(d.value) ?? 1;
+/** Records of the many-item topics, decoded once for all the processors of this process that read them. */
+const sharedDecodes = new SharedDecodes();
 
 /** A Kafka record after Avro decoding, with where it came from. */
 export interface Decoded<T = unknown> {
@@ -147,12 +151,15 @@ export async function startProcessor(
   });
   const progress = new PartitionProgress(spec.name, spec.groupId, telemetry, log, cfg);
   let stopping = false;
-  /** Per partition: the offset of its last commit, where a failed batch rewinds to. */
+  /** Per partition: the offset of its last commit (sent, or pending in `commits`), where a failed batch rewinds to. */
   const lastCommit = new Map<string, string>();
   /** Per partition: failed attempts at its current position (all, and those not known to be transient). */
   const failures = new Map<string, { all: number; unknown: number }>();
 
+  const commits = new DeferredCommits(consumer, cfg.commitEveryMs, log);
+
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    commits.drop();
     lastCommit.clear();
     failures.clear();
     progress.assign(e.payload.memberAssignment);
@@ -175,8 +182,9 @@ export async function startProcessor(
       // Never backwards: a flush may have committed further already (see spec.flush).
       const committed = lastCommit.get(key);
       if (committed === undefined || BigInt(offset) >= BigInt(committed)) {
-        await consumer.commitOffsets([{ topic, partition, offset, metadata }]);
         lastCommit.set(key, offset);
+        // While stopping, at once: the consumer leaves the group after this batch, and a pending commit would be lost.
+        await (stopping ? commits.add({ topic, partition, offset, metadata }).then(() => commits.send()) : commits.add({ topic, partition, offset, metadata }));
       }
       failures.delete(key);
       progress.processed(topic, partition, BigInt(last.offset) + 1n);
@@ -189,7 +197,15 @@ export async function startProcessor(
       for (const message of batch.messages) {
         try {
           if (!message.value) throw new DecodeError('empty message value (tombstone)');
-          decoded.push({ topic, partition, offset: message.offset, value: await catalog.decode(message.value), message });
+          const value = message.value;
+          const items = ITEMS[topic];
+          decoded.push({
+            topic,
+            partition,
+            offset: message.offset,
+            value: items ? await sharedDecodes.get(topic, partition, message, () => catalog.decode(value), items) : await catalog.decode(value),
+            message,
+          });
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err; // registry down: retried like any transient failure
           rejected.push({ message, partition, reason: `decode: ${err.message}` });
@@ -262,14 +278,16 @@ export async function startProcessor(
     flushes.run(async () => {
       if (!spec.flush) return;
       try {
-        const { commits } = await spec.flush.run(final, (topic, records) => deadLetter(records, { processor: spec.name, topic }));
-        const ahead = commits.filter((c) => {
+        const written = await spec.flush.run(final, (topic, records) => deadLetter(records, { processor: spec.name, topic }));
+        const ahead = written.commits.filter((c) => {
           const committed = lastCommit.get(`${c.topic}/${c.partition}`);
           return progress.owns(c.topic, c.partition) && committed !== undefined && BigInt(c.offset) > BigInt(committed);
         });
         if (ahead.length === 0) return;
-        await consumer.commitOffsets(ahead.map((c) => ({ ...c, metadata: null })));
-        for (const c of ahead) lastCommit.set(`${c.topic}/${c.partition}`, c.offset);
+        for (const c of ahead) {
+          lastCommit.set(`${c.topic}/${c.partition}`, c.offset);
+          await commits.add({ ...c, metadata: null });
+        }
       } catch (err) {
         log.warn({ err: describeError(err), final }, 'flush failed; its records stay uncommitted and are written by a later flush or read again');
       }
@@ -294,6 +312,7 @@ export async function startProcessor(
       flushTimer?.stop();
       await watcher.stop();
       await flush(true); // what was gathered is written and committed while the partitions are still ours
+      await commits.send();
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
       await spec.close?.();
       log.info('processor stopped');
