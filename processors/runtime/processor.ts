@@ -198,12 +198,11 @@ export async function startProcessor(
         try {
           if (!message.value) throw new DecodeError('empty message value (tombstone)');
           const value = message.value;
-          const items = ITEMS[topic];
           decoded.push({
             topic,
             partition,
             offset: message.offset,
-            value: items ? await sharedDecodes.get(topic, partition, message, () => catalog.decode(value), items) : await catalog.decode(value),
+            value: ITEMS[topic] ? await sharedDecodes.get(topic, partition, message, () => catalog.decode(value)) : await catalog.decode(value),
             message,
           });
         } catch (err) {
