@@ -16,6 +16,7 @@ import { targetRoutes } from './routes/targets.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { lokiRoutes } from './routes/loki.ts';
+import { otlpErrorResponse, otlpRoutes } from './routes/otlp.ts';
 import { remoteWriteRoutes } from './routes/remote-write.ts';
 
 /** The gateway as a Hono app built from its dependencies; tests call `app.request()` on it with no server. */
@@ -50,11 +51,12 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     },
   });
   const tenantOf = bearerTenant(deps.config.apiKeys);
-  for (const path of ['/v1/*', '/api/v1/write', '/loki/api/v1/push']) app.use(path, limitBody, tenantOf);
+  for (const path of ['/v1/*', '/api/v1/write', '/loki/api/v1/push', '/otlp/*']) app.use(path, limitBody, tenantOf);
 
   app.route('/', ingestRoutes(deps));
   app.route('/', remoteWriteRoutes(deps));
   app.route('/', lokiRoutes(deps));
+  app.route('/', otlpRoutes(deps));
   app.route('/', alertmanagerRoutes(deps));
   app.route('/', incidentRoutes(deps));
   app.route('/', alertRuleRoutes(deps));
@@ -69,7 +71,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     deps.telemetry.requestsRefused.inc({ protocol: protocolOf(c.req.path), code: e.code });
     if (e.status >= 500) deps.log.error({ err, requestId: c.get('requestId'), path: c.req.path }, e.message);
     else deps.log.info({ code: e.code, requestId: c.get('requestId'), path: c.req.path }, e.message);
-    return errorResponse(c, e);
+    return c.req.path.startsWith('/otlp/') ? otlpErrorResponse(c, e) : errorResponse(c, e);
   });
 
   return app;
@@ -86,6 +88,7 @@ function errorResponse(c: Context<TenantEnv>, e: AutopilotError): Response {
 function protocolOf(path: string): string {
   if (path === '/api/v1/write') return 'remote_write';
   if (path.startsWith('/loki/')) return 'loki';
+  if (path.startsWith('/otlp/')) return 'otlp';
   if (path === '/v1/alertmanager') return 'alertmanager';
   if (path === '/v1/metrics' || path === '/v1/logs' || path === '/v1/deployments') return 'json';
   return 'api';

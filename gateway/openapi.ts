@@ -190,6 +190,34 @@ export function openApiDocument(): object {
           { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
+      '/otlp/v1/metrics': {
+        post: op(
+          'OTLP/HTTP metrics (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportMetricsServiceRequest as protobuf or JSON, optionally gzip',
+          {
+            200: 'every accepted data point acknowledged by Kafka; ExportMetricsServiceResponse, with partial_success counting data point never to be written',
+            400: 'malformed (google.rpc.Status); nothing written',
+            413: 'too large',
+            415: 'unsupported content type',
+            429: 'tenant over its rate; Retry-After',
+            503: 'Kafka unavailable; Retry-After',
+          },
+          { body: binary, contentType: 'application/x-protobuf' },
+        ),
+      },
+      '/otlp/v1/logs': {
+        post: op(
+          'OTLP/HTTP logs (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportLogsServiceRequest as protobuf or JSON, optionally gzip',
+          {
+            200: 'every accepted log record acknowledged by Kafka; ExportLogsServiceResponse, with partial_success counting log record never to be written',
+            400: 'malformed (google.rpc.Status); nothing written',
+            413: 'too large',
+            415: 'unsupported content type',
+            429: 'tenant over its rate; Retry-After',
+            503: 'Kafka unavailable; Retry-After',
+          },
+          { body: binary, contentType: 'application/x-protobuf' },
+        ),
+      },
       '/v1/alertmanager': {
         post: op(
           'Alertmanager webhook (payload version 4)',

@@ -84,10 +84,13 @@ export const level = z
   .pipe(z.enum(Object.keys(LEVELS) as [keyof typeof LEVELS]))
   .transform((s) => LEVELS[s]);
 
+/** The longest log line kept, whatever protocol brought it. */
+export const MAX_LOG_LINE = 64 * 1024;
+
 export const logInput = z.strictObject({
   timestamp,
   level,
-  message: z.string().max(64 * 1024),
+  message: z.string().max(MAX_LOG_LINE),
   service,
   labels: sortedMap.default({}),
 });

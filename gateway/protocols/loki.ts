@@ -1,10 +1,10 @@
-import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { AutopilotError, badRequest, describeError } from '../../lib/errors.ts';
 import type { LogEntry } from '../../schemas/topics.ts';
-import { level as levelInput } from '../records.ts';
+import { level as levelInput, MAX_LOG_LINE, MAX_SERVICE } from '../records.ts';
 import { parseLabelSet } from './label-set.ts';
 import { contentEncoding, parseMediaType } from './media-type.ts';
+import { gunzipLimited, tooLarge } from './gzip.ts';
 import { noteProblem, type Rejections } from './partial-write.ts';
 import { decodeProto, num, protoType } from './protobuf.ts';
 import { inWindow, labelProblem } from './series-rules.ts';
@@ -50,24 +50,13 @@ export function decodeLokiPush(body: Uint8Array, headers: LokiHeaders, limits: {
     if (encoding !== '' && encoding !== 'gzip') throw unsupported(`Content-Encoding ${encoding} is not accepted for JSON: send it plain or gzip`);
     if (body.byteLength === 0) throw badRequest('empty body: send {"streams": [...]}');
     if (encoding === '' && body.byteLength > limits.maxDecodedBytes) throw tooLarge(body.byteLength, limits.maxDecodedBytes);
-    const json = encoding === 'gzip' ? gunzip(body, limits.maxDecodedBytes) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    const json = encoding === 'gzip' ? gunzipLimited(body, limits.maxDecodedBytes) : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     return fromJson(json.toString('utf8'));
   }
   throw unsupported(`Content-Type ${headers.contentType} is not accepted: send application/json or application/x-protobuf (snappy)`);
 }
 
 const unsupported = (message: string) => new AutopilotError('unsupported_media_type', message);
-const tooLarge = (bytes: number | string, limit: number) =>
-  new AutopilotError('payload_too_large', `body decompresses to ${bytes} bytes, over the limit of ${limit}; send smaller batches`);
-
-function gunzip(body: Uint8Array, limit: number): Buffer {
-  try {
-    return gunzipSync(body, { maxOutputLength: limit });
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(`more than ${limit}`, limit);
-    throw badRequest(`malformed gzip: ${describeError(err)}`);
-  }
-}
 
 // JSON: {"streams": [{"stream": {"job": "api"}, "values": [["<ns>", "line", {"trace_id": "..."}]]}]}
 const nanoseconds = z.string().regex(/^\d{1,19}$/, 'timestamps are strings of nanoseconds since the epoch, e.g. "1767225600000000000"');
@@ -149,9 +138,6 @@ export interface LogConversion extends Rejections {
 
 const SERVICE_LABELS = ['service_name', 'service', 'app', 'job'] as const;
 const LEVEL_LABELS = ['level', 'detected_level', 'severity', 'lvl'] as const;
-/** As records.ts logInput: message and service lengths. */
-const MAX_LINE = 64 * 1024;
-const MAX_SERVICE = 256;
 
 /**
  * Streams as LogEntries. service: the first of service_name, service, app,
@@ -188,7 +174,7 @@ export function toLogEntries(tenant: string, streams: LokiStream[], now = Date.n
         labels = sortedMerge(base.labels, merged);
         problem = labelProblem(labels);
       }
-      if (problem === undefined && entry.line.length > MAX_LINE) problem = `the line is longer than ${MAX_LINE} characters`;
+      if (problem === undefined && entry.line.length > MAX_LOG_LINE) problem = `the line is longer than ${MAX_LOG_LINE} characters`;
       if (problem !== undefined) {
         out.invalid++;
         noteProblem(out, `stream ${JSON.stringify(stream.labels)}: ${problem}`);

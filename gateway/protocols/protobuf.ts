@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import { badRequest, describeError } from '../../lib/errors.ts';
@@ -10,11 +11,19 @@ import { badRequest, describeError } from '../../lib/errors.ts';
  * (each sample's timestamp), which costs more than the sample itself.
  */
 
-/** A message type from a .proto file under schemas/proto/, field names as written there (snake_case). */
+const PROTO_DIR = fileURLToPath(new URL('../../schemas/proto/', import.meta.url));
+
+/**
+ * A message type from a .proto file under schemas/proto/, field names as
+ * written there (snake_case). Imports are read from schemas/proto/ as the
+ * root, as protoc's `-I` would (the OTLP files import each other so).
+ */
 export function protoType(file: string, name: string): protobuf.Type {
   let root = roots.get(file);
   if (!root) {
-    root = new protobuf.Root().loadSync(fileURLToPath(new URL(`../../schemas/proto/${file}`, import.meta.url)), { keepCase: true });
+    root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(PROTO_DIR, target));
+    root.loadSync(file, { keepCase: true });
     roots.set(file, root);
   }
   return root.lookupType(name);
@@ -105,7 +114,25 @@ Object.assign(NumberReader.prototype, {
     hi = ((hi >>> 1) ^ mask) >>> 0;
     return signed();
   },
+  // OTLP's times (nanoseconds) and counts: exact to 2^53, nanosecond times to about 256 ns.
+  fixed64(this: protobuf.Reader): number {
+    readFixed64(this);
+    return hi * 4294967296 + lo;
+  },
+  sfixed64(this: protobuf.Reader): number {
+    readFixed64(this);
+    return signed();
+  },
 });
+
+function readFixed64(r: protobuf.Reader): void {
+  if (r.pos + 8 > r.len) throw RangeError(`index out of range: ${r.pos} + 8 > ${r.len}`);
+  const buf = r.buf;
+  const p = r.pos;
+  lo = (buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24)) >>> 0;
+  hi = (buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24)) >>> 0;
+  r.pos = p + 8;
+}
 
 /**
  * Node decodes bytes that are not UTF-8 to U+FFFD, and a string decoded from
