@@ -5,10 +5,13 @@
  * on a shared machine: points/s falls with everyone else's load, this much
  * less), and the gateway's resident memory. With `--logs`, the same for log
  * lines through POST /v1/logs: ~90-character lines over `--streams` streams
- * (20 services, a pod label each), a fiftieth of them errors.
+ * (20 services, a pod label each), a fiftieth of them errors. With `--otlp`,
+ * the same points as OTLP/HTTP protobuf gauges (POST /otlp/v1/metrics, the
+ * points of a batch under one resource per service, as an SDK sends them).
  *
  *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000] [--series 10000]
  *   npm run bench:ingest -- --logs [--streams 2000] …
+ *   npm run bench:ingest -- --otlp …
  *
  * It brings up its own local stack (ports 3909x, data in .data/bench) and runs
  * the gateway as a child process (`autopilot run gateway`), so the load
@@ -21,6 +24,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stackStatus } from '../compose/local/stack.ts';
 import { closedLoop, percentile } from './load.ts';
+import { otlpMetricsBody } from './otlp-bodies.ts';
 import { benchStackUp, cpuSeconds, REPO, spawnAutopilot, waitReady } from './stack.ts';
 import { Teardown } from './teardown.ts';
 
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '1000' },
     series: { type: 'string', default: '10000' },
     logs: { type: 'boolean', default: false },
+    otlp: { type: 'boolean', default: false },
     streams: { type: 'string', default: '2000' },
   },
 });
@@ -81,12 +86,14 @@ try {
   };
   // Distinct bodies with fresh timestamps, built ahead so the generator spends its CPU on sending.
   const item: () => object = values.logs ? line : point;
-  const bodies = Array.from({ length: 64 }, () => Buffer.from(JSON.stringify(Array.from({ length: batch }, item))));
+  const bodies = Array.from({ length: 64 }, () =>
+    values.otlp ? otlpMetricsBody(Array.from({ length: batch }, point)) : Buffer.from(JSON.stringify(Array.from({ length: batch }, item))),
+  );
   let next = 0;
   const load = (seconds: number) =>
     closedLoop({
-      url: `${base}${values.logs ? '/v1/logs' : '/v1/metrics'}`,
-      headers: { authorization: 'Bearer bench-key', 'content-type': 'application/json' },
+      url: `${base}${values.logs ? '/v1/logs' : values.otlp ? '/otlp/v1/metrics' : '/v1/metrics'}`,
+      headers: { authorization: 'Bearer bench-key', 'content-type': values.otlp ? 'application/x-protobuf' : 'application/json' },
       bodies: () => bodies[next++ % bodies.length]!,
       concurrency: Number(values.concurrency),
       seconds,
@@ -108,7 +115,7 @@ try {
   const statuses = pids.map((pid) => readFileSync(`/proc/${pid}/status`, 'utf8'));
   const kb = (field: string) => statuses.reduce((sum, status) => sum + Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN), 0);
   const result = {
-    bench: values.logs ? 'ingest-logs' : 'ingest',
+    bench: values.logs ? 'ingest-logs' : values.otlp ? 'ingest-otlp' : 'ingest',
     [`${kind}_per_s`]: Math.round((ok * batch) / r.seconds),
     requests_per_s: Math.round(ok / r.seconds),
     batch,

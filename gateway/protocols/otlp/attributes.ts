@@ -70,3 +70,27 @@ export function serviceOf(resource: ResourceMsg | null | undefined): string {
 
 /** A scope's name and version, '' for none. */
 export const scopeOf = (scope: ScopeMsg | null | undefined) => ({ name: scope?.name ?? '', version: scope?.version ?? '' });
+
+/**
+ * A point's labels in one pass, sorted by name as series labels are
+ * (lib/labels.ts): its attributes, then `common` (resource and scope labels,
+ * which win over an attribute of the same name), then `extra` (`le`,
+ * `quantile`). Built per data point, so without spreads or a second sort.
+ */
+export function labelsOf(
+  attributes: readonly KeyValueMsg[] | null | undefined,
+  common: Record<string, string>,
+  extra?: readonly [string, string],
+): Record<string, string> {
+  const pairs: [string, string][] = [];
+  for (const kv of attributes ?? []) if (!Object.hasOwn(common, kv.key)) pairs.push([kv.key, anyValueText(kv.value)]);
+  for (const name in common) pairs.push([name, common[name]!]);
+  if (extra) pairs.push([extra[0], extra[1]]);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)); // stable: of one name given twice, the later wins below
+  const out: Record<string, string> = {};
+  for (const [name, value] of pairs) {
+    if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, writable: true, configurable: true });
+    else out[name] = value;
+  }
+  return out;
+}

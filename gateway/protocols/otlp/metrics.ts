@@ -4,8 +4,9 @@ import type { StaleMarker } from '../../../schemas/topics.ts';
 import { validMetricName } from '../../records.ts';
 import { MAX_PROBLEMS, noteProblem, type Rejections } from '../partial-write.ts';
 import { inWindow, labelProblem, METRIC_NAME_RULE } from '../series-rules.ts';
-import { attribute, attributeMap } from './attributes.ts';
+import { attribute, labelsOf } from './attributes.ts';
 import {
+  type KeyValueMsg,
   NO_RECORDED_VALUE,
   type ExponentialHistogramDataPointMsg,
   type HistogramDataPointMsg,
@@ -64,9 +65,9 @@ export function toOtlpMetricSeries(tenant: string, request: MetricsRequestMsg, n
 
   function convertMetric(m: MetricMsg, common: Record<string, string>): void {
     const name = m.name;
-    const point = (attributes: Parameters<typeof attributeMap>[0], time: number, flags: number) => {
+    const point = (attributes: readonly KeyValueMsg[], time: number, flags: number, extra?: readonly [string, string]) => {
       out.total++;
-      const labels = sortKeys({ ...attributeMap(attributes), ...common });
+      const labels = labelsOf(attributes, common, extra);
       const problem = !validMetricName(name) ? `metric name must be ${METRIC_NAME_RULE}` : labelProblem(labels);
       if (problem !== undefined) return reject('invalid', `${name}: ${problem}`);
       const timestamp = Math.round(time / 1e6);
@@ -90,19 +91,17 @@ export function toOtlpMetricSeries(tenant: string, request: MetricsRequestMsg, n
         const metricName = counter && !name.endsWith('_total') ? `${name}_total` : name;
         const delta = sum?.aggregation_temporality === DELTA;
         for (const p of (m.data === 'gauge' ? m.gauge : m.sum)?.data_points ?? []) {
-          const ok = point(p.attributes, p.time_unix_nano, p.flags);
-          if (!ok) continue;
-          const labels = delta ? sortKeys({ ...ok.labels, otel_temporality: 'delta' }) : ok.labels;
-          write(metricName, labels, ok.timestamp, p.value === 'as_int' ? p.as_int : p.as_double, ok.stale);
+          const ok = point(p.attributes, p.time_unix_nano, p.flags, delta ? DELTA_LABEL : undefined);
+          if (ok) write(metricName, ok.labels, ok.timestamp, p.value === 'as_int' ? p.as_int : p.as_double, ok.stale);
         }
         return;
       }
       case 'histogram': {
         const delta = m.histogram?.aggregation_temporality === DELTA;
         for (const p of m.histogram?.data_points ?? []) {
-          const ok = point(p.attributes, p.time_unix_nano, p.flags);
+          const ok = point(p.attributes, p.time_unix_nano, p.flags, delta ? DELTA_LABEL : undefined);
           if (!ok) continue;
-          const labels = delta ? sortKeys({ ...ok.labels, otel_temporality: 'delta' }) : ok.labels;
+          const labels = ok.labels;
           for (const [le, count] of cumulativeBuckets(p)) write(`${name}_bucket`, sortKeys({ ...labels, le }), ok.timestamp, count, ok.stale);
           write(`${name}_count`, labels, ok.timestamp, p.count, ok.stale);
           if (p._sum === 'sum') write(`${name}_sum`, labels, ok.timestamp, p.sum, ok.stale);
@@ -112,9 +111,9 @@ export function toOtlpMetricSeries(tenant: string, request: MetricsRequestMsg, n
       case 'exponential_histogram': {
         const delta = m.exponential_histogram?.aggregation_temporality === DELTA;
         for (const p of m.exponential_histogram?.data_points ?? []) {
-          const ok = point(p.attributes, p.time_unix_nano, p.flags);
+          const ok = point(p.attributes, p.time_unix_nano, p.flags, delta ? DELTA_LABEL : undefined);
           if (!ok) continue;
-          const labels = delta ? sortKeys({ ...ok.labels, otel_temporality: 'delta' }) : ok.labels;
+          const labels = ok.labels;
           write(`${name}_count`, labels, ok.timestamp, p.count, ok.stale);
           if (p._sum === 'sum') write(`${name}_sum`, labels, ok.timestamp, p.sum, ok.stale);
           for (const q of EXPONENTIAL_QUANTILES) write(name, sortKeys({ ...labels, quantile: String(q) }), ok.timestamp, exponentialQuantile(p, q), ok.stale);
@@ -145,6 +144,7 @@ export function toOtlpMetricSeries(tenant: string, request: MetricsRequestMsg, n
 
 /** AggregationTemporality: 1 delta, 2 cumulative. */
 const DELTA = 1;
+const DELTA_LABEL = ['otel_temporality', 'delta'] as const;
 
 function resourceLabels(resource: ResourceMsg | null): Record<string, string> {
   const labels: Record<string, string> = { service: attribute(resource?.attributes, 'service.name') || 'unknown_service' };
