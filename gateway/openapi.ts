@@ -218,6 +218,20 @@ export function openApiDocument(): object {
           { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
+      '/otlp/v1/traces': {
+        post: op(
+          'OTLP/HTTP traces (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportTraceServiceRequest as protobuf or JSON, optionally gzip; spans go to the `spans` table',
+          {
+            200: 'every accepted span acknowledged by Kafka; ExportTraceServiceResponse, with partial_success counting spans never to be written',
+            400: 'malformed (google.rpc.Status); nothing written',
+            413: 'too large',
+            415: 'unsupported content type',
+            429: 'tenant over its rate; Retry-After',
+            503: 'Kafka unavailable; Retry-After',
+          },
+          { body: binary, contentType: 'application/x-protobuf' },
+        ),
+      },
       '/v1/alertmanager': {
         post: op(
           'Alertmanager webhook (payload version 4)',

@@ -8,7 +8,18 @@ import { halve, partitionGroups, seriesOf, type SeriesEntry } from '../schemas/m
 import { writeMetricBatch } from '../schemas/metric-batch-writer.ts';
 import { cutBySize, halveStreams, partitionStreams, streamsOf, toLogBatch, type LogStream } from '../schemas/log-batch.ts';
 import { halveRollupBatch, rollupBatchesOf } from '../schemas/rollup-batch.ts';
-import { partitionOf, TOPICS, type LogBatch, type MetricRollup, type RecordKind, type RecordOf, type RollupBatch } from '../schemas/topics.ts';
+import { cutBySize as cutSpansBySize, halveSpans, partitionSpans, spanCount, spansOf, toSpanBatch } from '../schemas/span-batch.ts';
+import {
+  partitionOf,
+  TOPICS,
+  type LogBatch,
+  type MetricRollup,
+  type RecordKind,
+  type RecordOf,
+  type RollupBatch,
+  type Span,
+  type SpanBatch,
+} from '../schemas/topics.ts';
 
 /**
  * The one Kafka producer of a process, gateway or processors. `publish` resolves once Kafka has
@@ -36,14 +47,21 @@ export interface Publisher {
  * (schemas/metric-batch.ts), as the ingest routes build them, so that nothing
  * is hashed or grouped again per sample.
  */
-export type PublishBatch = { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind] | MetricSeriesBatch;
+export type PublishBatch = { [K in RecordKind]: { kind: K; records: RecordOf<K>[] } }[RecordKind] | MetricSeriesBatch | SpanList;
 export interface MetricSeriesBatch {
   kind: 'metrics';
   series: readonly SeriesEntry[];
 }
+/** Spans one by one (as gateway/protocols/otlp/traces.ts makes them), for the publisher to batch by trace partition. */
+export interface SpanList {
+  kind: 'spans';
+  spans: readonly Span[];
+}
 
-/** How many records (samples, for series) a batch holds. */
+/** How many records (samples, for series; spans, for spans) a batch holds. */
 export function batchSize(b: PublishBatch): number {
+  if ('spans' in b) return b.spans.length;
+  if (b.kind === 'spans') return b.records.reduce((n, r) => n + spanCount(r), 0);
   if (!('series' in b)) return b.records.length;
   let samples = 0;
   for (const s of b.series) samples += s.timestamps.length;
@@ -142,6 +160,14 @@ export async function createPublisher(kafka: Kafka, catalog: SchemaCatalog, log:
         }
         if (batch.kind === 'rollups') {
           topicMessages.push({ topic: TOPICS.rollupBatches.topic, messages: encodeRollupBatches(catalog, batch.records) });
+          continue;
+        }
+        if (batch.kind === 'spans') {
+          // Batch records given are read back into spans and grouped again: every span on its trace's partition.
+          const spans = 'spans' in batch ? batch.spans : batch.records.flatMap(spansOf);
+          const topic = TOPICS.spans.topic;
+          const encode = (b: SpanBatch) => catalog.encode('spans', b);
+          topicMessages.push({ topic, messages: encodeSpanBatches(encode, spans, await partitionCount(topic)) });
           continue;
         }
         if (batch.kind === 'logs') {
@@ -332,6 +358,34 @@ export function encodeLogBatches(encode: (batch: LogBatch) => Buffer, streams: r
   const budget = CHUNK_BYTES - 4096;
   for (const group of partitionStreams(streams, partitions))
     for (const items of cutBySize(group.streams, budget)) pushCut({ partition: group.partition, items }, cut, messages, oversized);
+  throwOversized(oversized);
+  return messages;
+}
+
+/**
+ * A request's spans as batch records (schemas/span_batch.avsc): one per
+ * tenant and partition of their trace key, each resource and scope once,
+ * cut by an estimate of their size to about CHUNK_BYTES; a record that still
+ * encodes larger is halved and encoded again. A single span that cannot fit
+ * Kafka's limit even alone refuses the request (413, naming its index among
+ * the call's spans), before anything is sent.
+ */
+export function encodeSpanBatches(encode: (batch: SpanBatch) => Buffer, spans: readonly Span[], partitions: number): Message[] {
+  const cut: RecordCut<OnPartition<Span>> = {
+    kind: 'spans',
+    encode: (g) => {
+      const batch = toSpanBatch(g.items);
+      return { partition: g.partition, key: TOPICS.spans.key(batch), value: encode(batch) };
+    },
+    halve: (g) => onPartition(g.partition, halveSpans(g.items)),
+    firstItem: (g) => spans.indexOf(g.items[0]!), // only for a 413: no index kept per span
+  };
+  const messages: Message[] = [];
+  const oversized: Oversized[] = [];
+  // Room for the record's key, header and overhead, which the estimate leaves out.
+  const budget = CHUNK_BYTES - 4096;
+  for (const group of partitionSpans(spans, partitions))
+    for (const items of cutSpansBySize(group.spans, budget)) pushCut({ partition: group.partition, items }, cut, messages, oversized);
   throwOversized(oversized);
   return messages;
 }

@@ -55,6 +55,38 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
       messages: ['charge ok', 'payment declined'],
     },
   ],
+  spans: [
+    {
+      tenant: 'acme',
+      base_timestamp: T0,
+      resources: [
+        {
+          service: 'checkout',
+          attributes: { 'service.name': 'checkout', 'host.name': 'web-1' },
+          scope_name: '@opentelemetry/instrumentation-http',
+          scope_version: '0.57.0',
+          span_count: 1,
+        },
+      ],
+      spans: [
+        {
+          trace_id: '5b8efff798038103d269b633813fc60c',
+          span_id: 'eee19b7ec3c1b174',
+          parent_span_id: 'eee19b7ec3c1b173',
+          trace_state: 'congo=t61rcWkgMzE',
+          name: 'POST /pay',
+          kind: 'Server',
+          start_ns: 250_000,
+          duration_ns: 1_500_000,
+          status_code: 'Error',
+          status_message: 'card declined',
+          attributes: { 'http.request.method': 'POST' },
+          events: [{ time_ns: 1_000_000, name: 'exception', attributes: { 'exception.type': 'CardDeclined' } }],
+          links: [{ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', trace_state: '', attributes: { 'link.kind': 'retry' } }],
+        },
+      ],
+    },
+  ],
   deployments: [
     { tenant: 'acme', timestamp: T0, service: 'checkout', version: 'v1.4.2', status: 'succeeded', metadata: { commit: 'a1b2c3d', deployed_by: 'ci' } },
   ],

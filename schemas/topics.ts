@@ -54,6 +54,64 @@ export interface LogBatch {
   messages: string[];
 }
 
+/** OTLP SpanKind and Status.code by the Collector's pdata names (span_batch.avsc enums). */
+export type SpanKind = 'Unspecified' | 'Internal' | 'Server' | 'Client' | 'Producer' | 'Consumer';
+export type SpanStatusCode = 'Unset' | 'Ok' | 'Error';
+
+/**
+ * One span as the gateway makes it from OTLP (gateway/protocols/otlp/traces.ts)
+ * and tools read it back from a batch (span-batch.ts): a row of the `spans`
+ * table. Not a record of its own: spans travel as SpanBatch records. Times
+ * are epoch nanoseconds as doubles (exact to about 256 ns, as OTLP decoding
+ * gives them); attribute maps are sorted by key and shared, never changed.
+ */
+export interface Span {
+  tenant: string;
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  trace_state: string;
+  name: string;
+  kind: SpanKind;
+  service: string;
+  resource_attributes: Record<string, string>;
+  scope_name: string;
+  scope_version: string;
+  span_attributes: Record<string, string>;
+  start_time_unix_nano: number;
+  duration_ns: number;
+  status_code: SpanStatusCode;
+  status_message: string;
+  events: { time_unix_nano: number; name: string; attributes: Record<string, string> }[];
+  links: { trace_id: string; span_id: string; trace_state: string; attributes: Record<string, string> }[];
+}
+
+/**
+ * Many spans in one record (schemas/span_batch.avsc): one tenant's traces of
+ * one partition from one request, each resource and scope once, times in
+ * nanoseconds after `base_timestamp` (ms). Built and read by span-batch.ts.
+ */
+export interface SpanBatch {
+  tenant: string;
+  base_timestamp: number;
+  resources: { service: string; attributes: Record<string, string>; scope_name: string; scope_version: string; span_count: number }[];
+  spans: {
+    trace_id: string;
+    span_id: string;
+    parent_span_id: string;
+    trace_state: string;
+    name: string;
+    kind: SpanKind;
+    start_ns: number;
+    duration_ns: number;
+    status_code: SpanStatusCode;
+    status_message: string;
+    attributes: Record<string, string>;
+    events: { time_ns: number; name: string; attributes: Record<string, string> }[];
+    links: { trace_id: string; span_id: string; trace_state: string; attributes: Record<string, string> }[];
+  }[];
+}
+
 export interface DeploymentEvent {
   tenant: string;
   timestamp: number;
@@ -224,6 +282,8 @@ export function seriesKey(p: { tenant: string; metric_name: string; labels: Reco
   return key;
 }
 const serviceKey = (r: { tenant: string; service: string }) => `${r.tenant}\u0000${r.service}`;
+/** A trace's key: every span of a trace on one partition, so a consumer sees whole traces. */
+export const traceKey = (tenant: string, traceId: string) => `${tenant}\u0000${traceId}`;
 
 export const TOPICS = {
   /**
@@ -247,6 +307,17 @@ export const TOPICS = {
     schema: avsc('./log_batch.avsc'),
     key: (b) => serviceKey({ tenant: b.tenant, service: b.symbols[b.streams[0]?.service_ref ?? -1] ?? '' }),
   } as TopicSpec<LogBatch>,
+  /**
+   * Spans travel as batches only: publish('spans', …) takes batch records or
+   * (publishAll) plain spans, and the publisher groups their spans by the
+   * partition of their trace key, so a trace's spans share a partition
+   * whichever request carried them. The record's key is its first span's.
+   */
+  spans: {
+    topic: 'autopilot.span-batches',
+    schema: avsc('./span_batch.avsc'),
+    key: (b) => traceKey(b.tenant, b.spans[0]?.trace_id ?? ''),
+  } as TopicSpec<SpanBatch>,
   deployments: { topic: 'autopilot.deployments', schema: avsc('./deployment_event.avsc'), key: serviceKey } as TopicSpec<DeploymentEvent>,
   // Written by processors. Keyed by service, like logs and deployments, so one consumer sees all of a service's signals.
   /**

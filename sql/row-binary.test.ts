@@ -177,6 +177,42 @@ describe('RowBinaryWithNamesAndTypes into metric_points on the embedded engine',
     expect(shared.rows).toBe(3);
   });
 
+  // Before spans (migration 0031) only DateTime64(3) had an encoder: the encoder for this table was refused at once.
+  it('writes DateTime64(9) and (6) from milliseconds with a fraction, to the column unit, arrays of them too', async () => {
+    const writer = rowBinaryWriter(ch);
+    try {
+      await ch.command({
+        query: `CREATE TABLE row_binary_fine_times (id UInt8, ns DateTime64(9, 'UTC'), us DateTime64(6), times Array(DateTime64(9, 'UTC')))
+                ENGINE = MergeTree ORDER BY id`,
+      });
+      const ms = 1_767_225_600_123; // 2026-01-01T00:00:00.123Z
+      await writer.insertRows('row_binary_fine_times', [
+        { id: 1, ns: ms + 0.456789, us: ms + 0.456789, times: [ms, ms + 0.25, new Date(ms)] },
+        // A fraction that rounds up to a whole millisecond carries into it; before 1970 is negative.
+        { id: 2, ns: ms + 0.9999999999, us: -1.5, times: [] },
+      ]);
+      const rows = await selectRows<{ ns: string; us: string; times: string[] }>(
+        ch,
+        `SELECT toString(toUnixTimestamp64Nano(ns)) AS ns, toString(toUnixTimestamp64Micro(us)) AS us,
+                arrayMap(t -> toString(toUnixTimestamp64Nano(t)), times) AS times FROM row_binary_fine_times ORDER BY id`,
+      );
+      // A double of epoch ms holds about a quarter microsecond: the nanoseconds are the nearest it carries.
+      const nanos = BigInt(rows[0]!.ns) - BigInt(ms) * 1_000_000n;
+      expect(Number(nanos)).toBeGreaterThan(456_789 - 250);
+      expect(Number(nanos)).toBeLessThan(456_789 + 250);
+      expect(rows).toEqual([
+        { ns: rows[0]!.ns, us: `${ms}457`, times: [`${ms}000000`, `${ms}250000`, `${ms}000000`] },
+        { ns: `${ms + 1}000000`, us: '-1500', times: [] },
+      ]);
+      const batch = (await writer.encoder('row_binary_fine_times')).batch();
+      expect(() => batch.add({ id: 3, ns: Number.NaN, us: 0, times: [] })).toThrow(RowBinaryError);
+      expect(() => batch.add({ id: 3, ns: 0, us: 0, times: ['2026-01-01'] })).toThrow(/times: expected milliseconds/);
+      expect(batch.rows).toBe(0);
+    } finally {
+      writer.close();
+    }
+  });
+
   it('a type it has no encoder for is refused when the encoder is made, not mid-batch', () => {
     expect(() => rowBinaryEncoder([{ name: 'id', type: 'UUID' }])).toThrow(/no encoder for ClickHouse type UUID/);
   });

@@ -19,7 +19,8 @@
  * are a LEB128 length then UTF-8 bytes; numbers little-endian; DateTime64(3)
  * an Int64 of milliseconds; Map a LEB128 count then key, value pairs; Array a
  * count then items; Nullable a 0/1 byte then the value; LowCardinality as its
- * inner type. NaN and ±Inf are plain Float64 bits (no "NaN" strings as JSON
+ * inner type; DateTime64(6) and (9) an Int64 of micro- or nanoseconds, from
+ * milliseconds with a fraction or a bigint of nanoseconds. NaN and ±Inf are plain Float64 bits (no "NaN" strings as JSON
  * needs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -196,6 +197,41 @@ const writeDateTime64ms: Write = (w, v, column) => {
   w.pos += 8;
 };
 
+/**
+ * DateTime64 of a finer precision (6, 9: spans' times): milliseconds since the
+ * epoch as for DateTime64(3), a fraction of a millisecond kept to the column's
+ * unit (a double of epoch ms holds about a quarter microsecond), or a Date;
+ * or, exactly, a bigint of nanoseconds since the epoch (a span's time is a
+ * whole millisecond and a nanosecond offset, which a double of epoch ms
+ * would round: a time on a millisecond boundary could read as the one
+ * before). Milliseconds are the unit every DateTime64 shares, so a row's
+ * time column means the same to the sink's retention checks whatever the
+ * table's precision.
+ */
+function dateTime64(precision: number): Write {
+  const perMs = 10 ** (precision - 3);
+  const perMsBig = BigInt(perMs);
+  const nsPerUnit = 10n ** BigInt(9 - precision);
+  const limit = 2n ** 63n;
+  return (w, v, column) => {
+    if (typeof v === 'bigint') {
+      w.ensure(8);
+      w.view.setBigInt64(w.pos, BigInt.asIntN(64, v / nsPerUnit), true);
+      w.pos += 8;
+      return;
+    }
+    const ms = v instanceof Date ? v.getTime() : v;
+    if (typeof ms !== 'number' || !Number.isFinite(ms)) fail(column, 'expected milliseconds since the epoch or a Date', v);
+    const whole = Math.floor(ms as number);
+    // ms - whole is exact (the fraction's bits are ms's own); rounded to the unit it may reach a whole ms, which the sum carries.
+    const units = BigInt(whole) * perMsBig + BigInt(Math.round(((ms as number) - whole) * perMs));
+    if (units >= limit || units < -limit) fail(column, `expected a time within DateTime64(${precision})'s range`, v);
+    w.ensure(8);
+    w.view.setBigInt64(w.pos, units, true);
+    w.pos += 8;
+  };
+}
+
 /** DateTime: whole seconds as UInt32, from milliseconds or a Date (as the JSON path takes them). */
 const writeDateTime: Write = (w, v, column) => {
   const ms = v instanceof Date ? v.getTime() : v;
@@ -303,6 +339,7 @@ function writerFor(type: string): Write {
       return map(writerFor(args[0]!), writerFor(args[1]!), /^u?int\d+$/i.test(args[0]!));
     case 'DateTime64':
       if (args[0] === '3') return writeDateTime64ms;
+      if (args[0] === '6' || args[0] === '9') return dateTime64(Number(args[0]));
       break;
     case 'DateTime':
       return writeDateTime;

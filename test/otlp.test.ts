@@ -3,9 +3,13 @@ import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs
 import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { protoType } from '../gateway/protocols/protobuf.ts';
 import { eventually, listen, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
@@ -33,9 +37,9 @@ const count = async (query: string, params: Record<string, unknown> = {}) => Num
 const headers = () => ({ authorization: `Bearer ${p.keys.a}` });
 
 describe.each([
-  { format: 'json', Metrics: JsonMetricExporter, Logs: JsonLogExporter },
-  { format: 'protobuf', Metrics: ProtoMetricExporter, Logs: ProtoLogExporter },
-])('the SDK exporting $format', ({ format, Metrics, Logs }) => {
+  { format: 'json', Metrics: JsonMetricExporter, Logs: JsonLogExporter, Traces: JsonTraceExporter },
+  { format: 'protobuf', Metrics: ProtoMetricExporter, Logs: ProtoLogExporter, Traces: ProtoTraceExporter },
+])('the SDK exporting $format', ({ format, Metrics, Logs, Traces }) => {
   const service = `otlp-${format}`;
   const resource = resourceFromAttributes({ 'service.name': service, 'service.instance.id': 'pod-1', 'deployment.environment.name': 'test' });
 
@@ -104,6 +108,81 @@ describe.each([
     );
     expect(row!.message).toBe('{"order":17,"ok":false}');
     expect(row!.labels).toMatchObject({ instance: 'pod-1', otel_scope_name: 'payments-logger' });
+  });
+
+  it('traces: every span in `spans` with its parent, kind, status, attributes and events; a log inside a span carries its ids', async () => {
+    const provider = new TracerProvider({
+      resource,
+      spanProcessors: [new BatchSpanProcessor({ exporter: new Traces({ url: `${url}/otlp/v1/traces`, headers: headers() }) })],
+    });
+    const logs = new LoggerProvider({
+      resource,
+      processors: [new BatchLogRecordProcessor({ exporter: new Logs({ url: `${url}/otlp/v1/logs`, headers: headers() }) })],
+    });
+    const tracer = provider.getTracer('checkout-tracer', '2.0.0');
+    const n = 25;
+    let traceId = '';
+    for (let i = 0; i < n; i++) {
+      const parent = tracer.startSpan('POST /checkout', { kind: SpanKind.SERVER, attributes: { 'http.route': '/checkout', attempt: i } });
+      if (i === 0) traceId = parent.spanContext().traceId;
+      const child = tracer.startSpan('charge card', { kind: SpanKind.CLIENT }, trace.setSpan(context.active(), parent));
+      child.addEvent('retry', { 'retry.count': 1 });
+      if (i % 5 === 0) child.setStatus({ code: SpanStatusCode.ERROR, message: 'card declined' });
+      if (i === 0) logs.getLogger('checkout').emit({ body: 'charging', context: trace.setSpan(context.active(), child) });
+      child.end();
+      parent.end();
+    }
+    await provider.shutdown();
+    await logs.shutdown();
+
+    await eventually(
+      () => count('SELECT count() AS n FROM spans FINAL WHERE tenant = {t:String} AND service = {s:String}', { s: service }),
+      (c) => c === 2 * n,
+      20_000,
+    );
+    const rows = await p.rows<{
+      name: string;
+      kind: string;
+      status_code: string;
+      status_message: string;
+      parent_span_id: string;
+      span_id: string;
+      scope_name: string;
+      span_attributes: Record<string, string>;
+      event_names: string[];
+      event_attributes: Record<string, string>[];
+    }>(
+      `SELECT name, kind, status_code, status_message, parent_span_id, span_id, scope_name, span_attributes,
+              events.name AS event_names, events.attributes AS event_attributes
+       FROM spans FINAL WHERE tenant = {t:String} AND service = {s:String} AND trace_id = {id:String}`,
+      { t: p.tenants.a, s: service, id: traceId },
+    );
+    const parent = rows.find((r) => r.name === 'POST /checkout')!;
+    const child = rows.find((r) => r.name === 'charge card')!;
+    expect(parent).toMatchObject({
+      kind: 'Server',
+      parent_span_id: '',
+      scope_name: 'checkout-tracer',
+      span_attributes: { 'http.route': '/checkout', attempt: '0' },
+    });
+    expect([child.event_names, child.event_attributes]).toEqual([['retry'], [{ 'retry.count': '1' }]]);
+    expect(child).toMatchObject({ kind: 'Client', status_code: 'Error', status_message: 'card declined', parent_span_id: parent.span_id });
+    expect(
+      await count("SELECT count() AS n FROM spans FINAL WHERE tenant = {t:String} AND service = {s:String} AND status_code = 'Error'", { s: service }),
+    ).toBe(5);
+    const [log] = await eventually(
+      () =>
+        p.rows<{ labels: Record<string, string> }>(
+          "SELECT labels FROM log_entries WHERE tenant = {t:String} AND service = {s:String} AND message = 'charging'",
+          {
+            t: p.tenants.a,
+            s: service,
+          },
+        ),
+      (r) => r.length === 1,
+      20_000,
+    );
+    expect(log!.labels).toMatchObject({ trace_id: traceId, span_id: child.span_id });
   });
 });
 

@@ -5,9 +5,10 @@ import type { GatewayDeps } from '../deps.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { decodeOtlp, otlpFormat, type OtlpSignal } from '../protocols/otlp/decode.ts';
 import { toOtlpLogEntries } from '../protocols/otlp/logs.ts';
-import type { LogsRequestMsg, MetricsRequestMsg } from '../protocols/otlp/messages.ts';
+import type { LogsRequestMsg, MetricsRequestMsg, TracesRequestMsg } from '../protocols/otlp/messages.ts';
 import { toOtlpMetricSeries } from '../protocols/otlp/metrics.ts';
 import { exportResponse, statusResponse, type OtlpAnswer } from '../protocols/otlp/response.ts';
+import { toSpans } from '../protocols/otlp/traces.ts';
 
 /**
  * OTLP/HTTP (what an OpenTelemetry SDK or Collector sends with the
@@ -45,6 +46,16 @@ export function otlpRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     await deps.limiter.spend(tenant, converted.entries.length, () => deps.publisher.publish('logs', converted.entries));
     deps.telemetry.recordsAccepted.inc({ protocol: 'otlp', kind: 'logs', tenant }, converted.entries.length);
     return answer(exportResponse('logs', format, converted, 'log records'));
+  });
+
+  app.post('/otlp/v1/traces', async (c) => {
+    const { request, format } = await decode<TracesRequestMsg>(c, 'traces');
+    const tenant = c.get('tenant');
+    const converted = toSpans(tenant, request);
+    deps.telemetry.recordsReceived.inc({ protocol: 'otlp', kind: 'spans' }, converted.total);
+    await deps.limiter.spend(tenant, converted.spans.length, () => deps.publisher.publishAll([{ kind: 'spans', spans: converted.spans }]));
+    deps.telemetry.recordsAccepted.inc({ protocol: 'otlp', kind: 'spans', tenant }, converted.spans.length);
+    return answer(exportResponse('traces', format, converted, 'spans'));
   });
 
   return app;

@@ -5,7 +5,8 @@ import type { HealthCheck } from '../../lib/health.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DecodeError, type SchemaCatalog } from '../../schemas/catalog.ts';
-import { TOPICS, type LogBatch, type MetricBatch } from '../../schemas/topics.ts';
+import { TOPICS, type LogBatch, type MetricBatch, type SpanBatch } from '../../schemas/topics.ts';
+import { spanCount } from '../../schemas/span-batch.ts';
 import { DEFAULT_RUNTIME, type RuntimeConfig } from './config.ts';
 import { onePerRecord, sendToDeadLetter, type Rejected } from './dead-letter.ts';
 import { failureKind } from './failure.ts';
@@ -19,7 +20,7 @@ import { entryCount } from './log-batches.ts';
 import type { ProcessorTelemetry } from './telemetry.ts';
 
 /**
- * Topics whose records carry many items (metric samples, log lines): the
+ * Topics whose records carry many items (metric samples, log lines, spans): the
  * handler gets the record and loops over its items itself (see
  * metric-batches.ts, log-batches.ts); the counters count items, so figures
  * stay comparable whatever the batching.
@@ -27,6 +28,7 @@ import type { ProcessorTelemetry } from './telemetry.ts';
 const ITEMS: Record<string, (value: unknown) => number> = {
   [TOPICS.metricBatches.topic]: (value) => sampleCount(value as MetricBatch),
   [TOPICS.logBatches.topic]: (value) => entryCount(value as LogBatch),
+  [TOPICS.spans.topic]: (value) => spanCount(value as SpanBatch),
 };
 const itemsOf = (d: Decoded) => ITEMS[d.topic]?.(d.value) ?? 1;
 /** Records of the many-item topics, decoded once for all the processors of this process that read them. */

@@ -9,8 +9,10 @@ import type {
   MetricBatch,
   MetricPoint,
   NotificationDelivery,
+  SpanBatch,
   StaleMarker,
 } from '../../schemas/topics.ts';
+import { forEachSpan, msOf } from '../../schemas/span-batch.ts';
 import { TOPICS } from '../../schemas/topics.ts';
 import type { RowBinaryBatch, RowBinaryEncoder, SharedColumns } from '../../sql/row-binary.ts';
 import { forEachSeries, identify, seriesIdentities as identities, type SeriesIdentity } from '../runtime/metric-batches.ts';
@@ -74,6 +76,52 @@ function seriesColumns(encoder: RowBinaryEncoder, s: SeriesIdentity): SharedColu
 }
 
 const LOG_ENTRIES = { table: 'log_entries', time: { column: 'timestamp', retentionDays: 30 }, gathered: true };
+const SPANS = { table: 'spans', time: { column: 'timestamp', retentionDays: 30 }, gathered: true };
+
+/**
+ * Each span of a span batch record as a `spans` row (sql/migrations/0031):
+ * times as exact epoch nanoseconds (bigint, for the DateTime64(9) columns),
+ * the start also as epoch ms for the sink's retention check; events and links
+ * as the Nested columns' parallel arrays. `each` gets the row and its time.
+ */
+function forEachSpanRow(d: Decoded, each: (row: Record<string, unknown>, time: number) => void): void {
+  const b = d.value as SpanBatch;
+  const kafka_offset = Number(d.offset);
+  const base = BigInt(b.base_timestamp) * 1_000_000n;
+  forEachSpan(b, (r, s) => {
+    const timestamp = msOf(b, s.start_ns);
+    each(
+      {
+        tenant: b.tenant,
+        service: r.service,
+        timestamp: base + BigInt(s.start_ns), // exact nanoseconds (sql/row-binary.ts dateTime64)
+        trace_id: s.trace_id,
+        span_id: s.span_id,
+        parent_span_id: s.parent_span_id,
+        trace_state: s.trace_state,
+        name: s.name,
+        kind: s.kind,
+        resource_attributes: r.attributes,
+        scope_name: r.scope_name,
+        scope_version: r.scope_version,
+        span_attributes: s.attributes,
+        duration_ns: s.duration_ns,
+        status_code: s.status_code,
+        status_message: s.status_message,
+        'events.timestamp': s.events.map((e) => base + BigInt(e.time_ns)),
+        'events.name': s.events.map((e) => e.name),
+        'events.attributes': s.events.map((e) => e.attributes),
+        'links.trace_id': s.links.map((l) => l.trace_id),
+        'links.span_id': s.links.map((l) => l.span_id),
+        'links.trace_state': s.links.map((l) => l.trace_state),
+        'links.attributes': s.links.map((l) => l.attributes),
+        kafka_partition: d.partition,
+        kafka_offset,
+      },
+      timestamp,
+    );
+  });
+}
 
 export const RAW_TABLES: Record<string, SinkTable> = {
   // Samples arrive in batch records: a row per sample. NaN and ±Inf are written as such (RowBinary carries them; see sink/processor.ts).
@@ -282,5 +330,24 @@ export const RAW_TABLES: Record<string, SinkTable> = {
     time: { column: 'at', retentionDays: 90 },
     gathered: false,
     rows: oneRow((d) => ({ ...(d.value as NotificationDelivery) })),
+  },
+  // Spans arrive in batch records (high rate, like log lines): a row per span, its resource read once per resource.
+  [TOPICS.spans.topic]: {
+    ...SPANS,
+    rows: (d, out) => forEachSpanRow(d, (row) => out.push(row)),
+    encode: (d, batch, _encoder, now, saw) => {
+      const { retentionDays } = SPANS.time;
+      let refused: string | undefined;
+      forEachSpanRow(d, (row, timestamp) => {
+        const outside = timeWindowError(timestamp, retentionDays, now);
+        if (outside) {
+          refused ??= `event time: timestamp ${outside}`;
+          return;
+        }
+        batch.add(row);
+        saw(timestamp);
+      });
+      return refused;
+    },
   },
 };

@@ -7,7 +7,8 @@ import { DAY_MS, isoTime, MAX_FUTURE_MS } from '../../lib/time.ts';
  */
 export const MAX_DAYS_PER_INSERT = 50;
 
-const toMs = (v: unknown): number => (v instanceof Date ? v.getTime() : Number(v));
+/** A row's time as epoch ms: ms (the common unit), a Date, or a bigint of epoch nanoseconds (spans: sql/row-binary.ts dateTime64). */
+const toMs = (v: unknown): number => (v instanceof Date ? v.getTime() : typeof v === 'bigint' ? Number(v / 1_000_000n) : Number(v));
 
 /** Why an event time cannot be stored in a table of this retention, or undefined if it can. */
 export function timeWindowError(value: unknown, retentionDays: number, now: number): string | undefined {

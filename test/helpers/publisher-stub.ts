@@ -3,6 +3,7 @@ import type { Message } from 'kafkajs';
 import { unavailable } from '../../lib/errors.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { pointsOfSeries } from '../../schemas/metric-batch.ts';
+import { partitionSpans, toSpanBatch } from '../../schemas/span-batch.ts';
 import { TOPICS, type RecordKind, type RecordOf } from '../../schemas/topics.ts';
 
 /**
@@ -62,8 +63,12 @@ export function stubPublisher(): StubPublisher {
       await stub.publishAll([{ kind, records } as PublishedBatch]);
     },
     async publishAll(batches) {
-      // Metric series are kept as points, one per sample, as route tests read them.
-      const asRecords = batches.map((b): PublishedBatch => ('series' in b ? { kind: 'metrics', records: pointsOfSeries(b.series) } : b));
+      // Metric series are kept as points, one per sample, as route tests read them; spans as one batch record per tenant.
+      const asRecords = batches.map((b): PublishedBatch => {
+        if ('series' in b) return { kind: 'metrics', records: pointsOfSeries(b.series) };
+        if ('spans' in b) return { kind: 'spans', records: partitionSpans(b.spans, 1).map((g) => toSpanBatch(g.spans)) };
+        return b;
+      });
       const nonEmpty = asRecords.filter((b) => b.records.length > 0);
       if (nonEmpty.length === 0) return;
       for (const { kind, records } of nonEmpty) for (const r of records) avroTypeOf(kind).toBuffer(r); // throws as encoding would
