@@ -8,10 +8,13 @@
  * (20 services, a pod label each), a fiftieth of them errors. With `--otlp`,
  * the same points as OTLP/HTTP protobuf gauges (POST /otlp/v1/metrics, the
  * points of a batch under one resource per service, as an SDK sends them).
+ * With `--spans`, OTLP/HTTP protobuf traces (POST /otlp/v1/traces): batches
+ * of `--batch` spans, traces of four spans over 50 services.
  *
  *   npm run bench:ingest [-- --json] [--seconds 20] [--concurrency 8] [--batch 1000] [--series 10000]
  *   npm run bench:ingest -- --logs [--streams 2000] …
  *   npm run bench:ingest -- --otlp …
+ *   npm run bench:ingest -- --spans …
  *
  * It brings up its own local stack (ports 3909x, data in .data/bench) and runs
  * the gateway as a child process (`autopilot run gateway`), so the load
@@ -24,7 +27,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stackStatus } from '../compose/local/stack.ts';
 import { closedLoop, percentile } from './load.ts';
-import { otlpMetricsBody } from './otlp-bodies.ts';
+import { otlpMetricsBody, otlpTracesBody } from './otlp-bodies.ts';
 import { benchStackUp, cpuSeconds, REPO, spawnAutopilot, waitReady } from './stack.ts';
 import { Teardown } from './teardown.ts';
 
@@ -38,11 +41,12 @@ const { values } = parseArgs({
     series: { type: 'string', default: '10000' },
     logs: { type: 'boolean', default: false },
     otlp: { type: 'boolean', default: false },
+    spans: { type: 'boolean', default: false },
     streams: { type: 'string', default: '2000' },
   },
 });
 /** What is sent: samples (the default), or log lines. */
-const kind = values.logs ? 'lines' : 'points';
+const kind = values.logs ? 'lines' : values.spans ? 'spans' : 'points';
 const say = (msg: string) => !values.json && process.stderr.write(`${msg}\n`);
 
 const teardown = new Teardown().stopOnSignals();
@@ -86,14 +90,19 @@ try {
   };
   // Distinct bodies with fresh timestamps, built ahead so the generator spends its CPU on sending.
   const item: () => object = values.logs ? line : point;
-  const bodies = Array.from({ length: 64 }, () =>
-    values.otlp ? otlpMetricsBody(Array.from({ length: batch }, point)) : Buffer.from(JSON.stringify(Array.from({ length: batch }, item))),
+  const bodies = Array.from({ length: 64 }, (_, k) =>
+    values.spans
+      ? otlpTracesBody(batch, 50, k)
+      : values.otlp
+        ? otlpMetricsBody(Array.from({ length: batch }, point))
+        : Buffer.from(JSON.stringify(Array.from({ length: batch }, item))),
   );
+  const otlp = values.otlp || values.spans;
   let next = 0;
   const load = (seconds: number) =>
     closedLoop({
-      url: `${base}${values.logs ? '/v1/logs' : values.otlp ? '/otlp/v1/metrics' : '/v1/metrics'}`,
-      headers: { authorization: 'Bearer bench-key', 'content-type': values.otlp ? 'application/x-protobuf' : 'application/json' },
+      url: `${base}${values.logs ? '/v1/logs' : values.spans ? '/otlp/v1/traces' : values.otlp ? '/otlp/v1/metrics' : '/v1/metrics'}`,
+      headers: { authorization: 'Bearer bench-key', 'content-type': otlp ? 'application/x-protobuf' : 'application/json' },
       bodies: () => bodies[next++ % bodies.length]!,
       concurrency: Number(values.concurrency),
       seconds,
@@ -115,7 +124,7 @@ try {
   const statuses = pids.map((pid) => readFileSync(`/proc/${pid}/status`, 'utf8'));
   const kb = (field: string) => statuses.reduce((sum, status) => sum + Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN), 0);
   const result = {
-    bench: values.logs ? 'ingest-logs' : values.otlp ? 'ingest-otlp' : 'ingest',
+    bench: values.logs ? 'ingest-logs' : values.spans ? 'ingest-otlp-spans' : values.otlp ? 'ingest-otlp' : 'ingest',
     [`${kind}_per_s`]: Math.round((ok * batch) / r.seconds),
     requests_per_s: Math.round(ok / r.seconds),
     batch,
