@@ -30,6 +30,26 @@ const noOptionalFields: [KindsWithOptionalFields] extends [never] ? true : Kinds
 const T0 = 1767225600000; // 2026-01-01T00:00:00Z
 const labels = { route: '/pay', service: 'checkout' };
 
+/** An agent call from the JSON API, without the nullable fields (each sample sets those). */
+const AGENT_EVENT_API = {
+  event_id: 'api-1',
+  tenant: 'acme',
+  agent: 'triage',
+  model: 'claude-sonnet-4',
+  provider: '',
+  operation: 'invoke_agent',
+  started_at: T0,
+  duration_ms: 2400,
+  input_tokens: 500,
+  output_tokens: 120,
+  cached_input_tokens: 0,
+  status: 'ok' as const,
+  trace_id: '',
+  span_id: '',
+  source: 'api' as const,
+  attributes: {},
+};
+
 /** Typed with the exact record types, so the compiler checks the TypeScript side of each. */
 const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   metrics: [{ tenant: 'acme', timestamp: T0, metric_name: 'http_request_duration_seconds', value: 0.25, labels }],
@@ -325,6 +345,34 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
       duration_ms: 3000,
       at: T0,
     },
+  ],
+  agentEvents: [
+    {
+      event_id: '0af7651916cd43dd8448eb211c80319c:b7ad6b7169203331',
+      tenant: 'acme',
+      agent: 'support-bot',
+      model: 'gpt-4o-mini',
+      provider: 'openai',
+      operation: 'chat',
+      started_at: T0,
+      duration_ms: 812.5,
+      input_tokens: 1200,
+      output_tokens: 300,
+      cached_input_tokens: 1000,
+      cost: 0.0012,
+      status: 'error',
+      error_type: 'rate_limit',
+      session_id: 'conv-7',
+      trace_id: '0af7651916cd43dd8448eb211c80319c',
+      span_id: 'b7ad6b7169203331',
+      source: 'otlp',
+      attributes: { 'gen_ai.request.temperature': '0.2' },
+    },
+    { ...AGENT_EVENT_API, cost: null, error_type: null, session_id: null },
+  ],
+  agentCalls: [
+    { ...AGENT_EVENT_API, cost: 0.000345, error_type: null, session_id: null, cost_source: 'price_table', price_version: 3, attributes: { team: 'sre' } },
+    { ...AGENT_EVENT_API, cost: null, error_type: 'timeout', session_id: 's-1', status: 'error', cost_source: 'unknown', price_version: 0 },
   ],
 };
 

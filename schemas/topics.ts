@@ -258,6 +258,37 @@ export interface NotificationDelivery {
   at: number;
 }
 
+/** One LLM or agent call as the gateway took it (schemas/agent_event.avsc). */
+export interface AgentEvent {
+  event_id: string;
+  tenant: string;
+  agent: string;
+  model: string;
+  provider: string;
+  operation: string;
+  started_at: number;
+  duration_ms: number;
+  input_tokens: number;
+  output_tokens: number;
+  cached_input_tokens: number;
+  /** USD as the sender reported it. */
+  cost: number | null;
+  status: 'ok' | 'error';
+  error_type: string | null;
+  session_id: string | null;
+  trace_id: string;
+  span_id: string;
+  source: 'api' | 'otlp';
+  attributes: Record<string, string>;
+}
+
+/** An agent event priced (schemas/agent_call.avsc): a row of agent_calls. */
+export interface AgentCall extends Omit<AgentEvent, 'cost'> {
+  cost: number | null;
+  cost_source: 'event' | 'price_table' | 'unknown';
+  price_version: number;
+}
+
 export interface TopicSpec<T> {
   topic: string;
   /** Avro schema as JSON text, straight from the .avsc file. */
@@ -282,6 +313,7 @@ export function seriesKey(p: { tenant: string; metric_name: string; labels: Reco
   return key;
 }
 const serviceKey = (r: { tenant: string; service: string }) => `${r.tenant}\u0000${r.service}`;
+const agentKey = (e: { tenant: string; agent: string }) => `${e.tenant}\u0000${e.agent}`;
 /** A trace's key: every span of a trace on one partition, so a consumer sees whole traces. */
 export const traceKey = (tenant: string, traceId: string) => `${tenant}\u0000${traceId}`;
 
@@ -334,6 +366,9 @@ export const TOPICS = {
   staleMarkers: { topic: 'autopilot.stale-markers', schema: avsc('./stale_marker.avsc'), key: seriesKey } as TopicSpec<StaleMarker>,
   analyses: { topic: 'autopilot.analyses', schema: avsc('./analysis.avsc'), key: serviceKey } as TopicSpec<AnalysisRecord>,
   notifications: { topic: 'autopilot.notifications', schema: avsc('./notification_delivery.avsc'), key: serviceKey } as TopicSpec<NotificationDelivery>,
+  // LLM and agent calls: as the gateway took them, then priced by the agents processor. Keyed by agent, so an agent's calls share a partition.
+  agentEvents: { topic: 'autopilot.agent-events', schema: avsc('./agent_event.avsc'), key: (e) => agentKey(e) } as TopicSpec<AgentEvent>,
+  agentCalls: { topic: 'autopilot.agent-calls', schema: avsc('./agent_call.avsc'), key: (c) => agentKey(c) } as TopicSpec<AgentCall>,
 };
 
 /**
