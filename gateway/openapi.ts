@@ -73,6 +73,22 @@ function ingestPath(kind: keyof typeof INPUTS, summary: string) {
  * forgotten: 401 always; 413 and 415 with a JSON body; 503 when it reads or
  * writes ClickHouse (`stored`). `answers` may say them more precisely.
  */
+/** An OTLP/HTTP export route (gateway/routes/otlp.ts): one shape for the three signals. */
+function otlpOp(signal: string, message: string, items: string) {
+  return op(
+    `OTLP/HTTP ${signal} (an OpenTelemetry SDK or Collector \`otlphttp\` exporter with endpoint http://<gateway>/otlp): Export${message}ServiceRequest as protobuf or JSON, optionally gzip`,
+    {
+      200: `every accepted item acknowledged by Kafka; Export${message}ServiceResponse, with partial_success counting ${items} never to be written`,
+      400: 'malformed (google.rpc.Status); nothing written',
+      413: 'too large',
+      415: 'unsupported content type',
+      429: 'tenant over its rate; Retry-After',
+      503: 'Kafka unavailable; Retry-After',
+    },
+    { body: binary, contentType: 'application/x-protobuf' },
+  );
+}
+
 function op(summary: string, answers: Record<number, string>, reads: { body?: object; contentType?: string; stored?: boolean; query?: object[] } = {}) {
   const contentType = reads.contentType ?? 'application/json';
   const all: Record<number, string> = {
@@ -190,48 +206,9 @@ export function openApiDocument(): object {
           { body: binary, contentType: 'application/x-protobuf' },
         ),
       },
-      '/otlp/v1/metrics': {
-        post: op(
-          'OTLP/HTTP metrics (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportMetricsServiceRequest as protobuf or JSON, optionally gzip',
-          {
-            200: 'every accepted data point acknowledged by Kafka; ExportMetricsServiceResponse, with partial_success counting data point never to be written',
-            400: 'malformed (google.rpc.Status); nothing written',
-            413: 'too large',
-            415: 'unsupported content type',
-            429: 'tenant over its rate; Retry-After',
-            503: 'Kafka unavailable; Retry-After',
-          },
-          { body: binary, contentType: 'application/x-protobuf' },
-        ),
-      },
-      '/otlp/v1/logs': {
-        post: op(
-          'OTLP/HTTP logs (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportLogsServiceRequest as protobuf or JSON, optionally gzip',
-          {
-            200: 'every accepted log record acknowledged by Kafka; ExportLogsServiceResponse, with partial_success counting log record never to be written',
-            400: 'malformed (google.rpc.Status); nothing written',
-            413: 'too large',
-            415: 'unsupported content type',
-            429: 'tenant over its rate; Retry-After',
-            503: 'Kafka unavailable; Retry-After',
-          },
-          { body: binary, contentType: 'application/x-protobuf' },
-        ),
-      },
-      '/otlp/v1/traces': {
-        post: op(
-          'OTLP/HTTP traces (an OpenTelemetry SDK or Collector `otlphttp` exporter with endpoint http://<gateway>/otlp): ExportTraceServiceRequest as protobuf or JSON, optionally gzip; spans go to the `spans` table',
-          {
-            200: 'every accepted span acknowledged by Kafka; ExportTraceServiceResponse, with partial_success counting spans never to be written',
-            400: 'malformed (google.rpc.Status); nothing written',
-            413: 'too large',
-            415: 'unsupported content type',
-            429: 'tenant over its rate; Retry-After',
-            503: 'Kafka unavailable; Retry-After',
-          },
-          { body: binary, contentType: 'application/x-protobuf' },
-        ),
-      },
+      '/otlp/v1/metrics': { post: otlpOp('metrics', 'Metrics', 'data points') },
+      '/otlp/v1/logs': { post: otlpOp('logs', 'Logs', 'log records') },
+      '/otlp/v1/traces': { post: otlpOp('traces', 'Trace', 'spans') },
       '/v1/alertmanager': {
         post: op(
           'Alertmanager webhook (payload version 4)',
