@@ -8,7 +8,10 @@ import { opsRoutes } from '../platform/ops-routes.ts';
 import { bearerTenant, type TenantEnv } from './middleware/auth.ts';
 import { openApiDocument } from './openapi.ts';
 import type { GatewayDeps } from './deps.ts';
+import { agentEventRoutes } from './routes/agent-events.ts';
 import { alertmanagerRoutes } from './routes/alertmanager.ts';
+import { agentPriceRoutes } from './routes/agent-prices.ts';
+import { agentStatsRoutes } from './routes/agents.ts';
 import { alertRuleRoutes } from './routes/alert-rules.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { promptRoutes } from './routes/prompts.ts';
@@ -54,6 +57,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   for (const path of ['/v1/*', '/api/v1/write', '/loki/api/v1/push', '/otlp/*']) app.use(path, limitBody, tenantOf);
 
   app.route('/', ingestRoutes(deps));
+  app.route('/', agentEventRoutes(deps));
   app.route('/', remoteWriteRoutes(deps));
   app.route('/', lokiRoutes(deps));
   app.route('/', otlpRoutes(deps));
@@ -63,6 +67,8 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', targetRoutes(deps));
   app.route('/', promptRoutes(deps));
   app.route('/', experimentRoutes(deps));
+  app.route('/', agentPriceRoutes(deps));
+  app.route('/', agentStatsRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 
@@ -90,7 +96,7 @@ function protocolOf(path: string): string {
   if (path.startsWith('/loki/')) return 'loki';
   if (path.startsWith('/otlp/')) return 'otlp';
   if (path === '/v1/alertmanager') return 'alertmanager';
-  if (path === '/v1/metrics' || path === '/v1/logs' || path === '/v1/deployments') return 'json';
+  if (path === '/v1/metrics' || path === '/v1/logs' || path === '/v1/deployments' || path === '/v1/agent-events') return 'json';
   return 'api';
 }
 

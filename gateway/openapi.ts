@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../lib/errors.ts';
+import { modelNameSchema, modelPriceInputSchema } from '../tenant-config/agent-prices.ts';
 import { ruleInputSchema } from '../tenant-config/alert-rules.ts';
 import { experimentSchema } from '../tenant-config/experiments.ts';
 import { createPromptVersionSchema, promptNameSchema, tagNameSchema } from '../tenant-config/prompts.ts';
 import { notificationTargetSchema } from '../tenant-config/notification-targets.ts';
 import { alertmanagerWebhook } from './protocols/alertmanager.ts';
 import { INPUTS } from './records.ts';
+import { agentEventInput } from './routes/agent-events.ts';
 import { feedbackBody } from './routes/incidents.ts';
 
 /**
@@ -41,8 +43,9 @@ const STORED_ANSWERS: Record<number, string> = {
   503: 'ClickHouse cannot be reached from this process (a gateway alone needs CLICKHOUSE_URL); retry after Retry-After',
 };
 
-function ingestPath(kind: keyof typeof INPUTS, summary: string) {
-  const one = { $ref: `#/components/schemas/${kind}` };
+/** A JSON ingest route: one item of the named component schema, or an array of them. */
+function ingestPath(schema: keyof typeof INPUTS | 'AgentEvent', summary: string) {
+  const one = { $ref: `#/components/schemas/${schema}` };
   return {
     post: {
       summary,
@@ -131,6 +134,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: object }> =
   name: { description: 'the prompt name', schema: jsonSchema(promptNameSchema) },
   version: { description: 'a version number of the prompt', schema: { type: 'integer', minimum: 1 } },
   tag: { description: 'a tag name (production, candidate, …)', schema: jsonSchema(tagNameSchema) },
+  model: { description: 'a model name as calls name it (gpt-4o-mini, claude-sonnet-4, llama3.1); percent-encode a /', schema: jsonSchema(modelNameSchema) },
 };
 
 function withPathParameters(paths: Record<string, object>): Record<string, object> {
@@ -165,7 +169,9 @@ export function openApiDocument(): object {
         metrics: jsonSchema(INPUTS.metrics),
         logs: jsonSchema(INPUTS.logs),
         deployments: jsonSchema(INPUTS.deployments),
+        AgentEvent: jsonSchema(agentEventInput),
         AlertRule: jsonSchema(ruleInputSchema),
+        ModelPrice: jsonSchema(modelPriceInputSchema),
         NotificationTarget: jsonSchema(notificationTargetSchema),
         PromptVersion: jsonSchema(createPromptVersionSchema),
         Experiment: jsonSchema(experimentSchema),
@@ -178,6 +184,10 @@ export function openApiDocument(): object {
       '/v1/metrics': ingestPath('metrics', 'Ingest metric points'),
       '/v1/logs': ingestPath('logs', 'Ingest log entries'),
       '/v1/deployments': ingestPath('deployments', 'Ingest deployment events'),
+      '/v1/agent-events': ingestPath(
+        'AgentEvent',
+        'Ingest LLM and agent calls (model, tokens, latency, status); GenAI spans sent to /otlp/v1/traces become the same events',
+      ),
       '/api/v1/write': {
         post: op(
           'Prometheus remote-write 1.0 (application/x-protobuf) or 2.0 (;proto=io.prometheus.write.v2.Request), snappy block-compressed',
@@ -287,6 +297,46 @@ export function openApiDocument(): object {
         }),
       },
       '/v1/experiments/{id}/stop': { post: stored('Stop an experiment', { 200: 'stopped', 404: 'no such experiment' }) },
+      '/v1/agent-prices': {
+        get: stored(
+          "The tenant's effective LLM price table (its own prices over the built-in ones, with their date), USD per million tokens",
+          {
+            200: '{version, defaults_date, models: {model: {input_per_mtok, output_per_mtok, cached_input_per_mtok, source}}}',
+            400: 'bad version',
+            404: 'no such version',
+          },
+          { query: [queryParameter('version', { type: 'integer', minimum: 0 }, 'an earlier version (0: the built-in table alone); default the latest')] },
+        ),
+      },
+      '/v1/agent-prices/versions': {
+        get: stored("Every version of the tenant's price table: number, change, time", { 200: '{items: [{version, change, created_at, models}]}' }),
+      },
+      '/v1/agent-prices/{model}': {
+        put: stored(
+          "Set the tenant's own price of a model (a new version; calls that start from now on are priced with it)",
+          { 200: 'saved: the new version', 400: 'invalid model name or price; nothing saved' },
+          { body: ref('ModelPrice') },
+        ),
+        delete: stored("Remove the tenant's own price of a model (a new version; the built-in price applies again, if any)", {
+          204: 'removed',
+          404: 'the tenant has no price of its own for this model',
+        }),
+      },
+      '/v1/agents/stats': {
+        get: stored(
+          'LLM and agent calls over a trailing window, per agent or per model: count, errors, success rate, exact P50/P95/P99 latency, tokens, cost',
+          {
+            200: '{window, by, groups: [{agent|model, count, errors, success_rate, p50_ms, p95_ms, p99_ms, input_tokens, output_tokens, cost_usd, unpriced_calls}]}',
+            400: 'bad window or by',
+          },
+          {
+            query: [
+              queryParameter('window', { type: 'string', default: '1h' }, "a duration such as '15m', '1h', '7d' (at most 31d)"),
+              queryParameter('by', { type: 'string', enum: ['agent', 'model'], default: 'agent' }, 'group by agent (all its models) or by model (all agents)'),
+            ],
+          },
+        ),
+      },
       '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'process is up' } } } },
       '/health/ready': {
         get: {

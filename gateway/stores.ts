@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { unavailable } from '../lib/errors.ts';
+import { AgentPriceStore } from '../sql/stores/agent-prices.ts';
 import { DocumentStore } from '../sql/stores/documents.ts';
 import { IncidentStore } from '../sql/stores/incidents.ts';
 import { PromptStore } from '../sql/stores/prompts.ts';
@@ -14,6 +15,7 @@ export interface GatewayStores {
   rules: DocumentStore<Rule>;
   targets: DocumentStore<NotificationTarget>;
   experiments: DocumentStore<Experiment>;
+  agentPrices: AgentPriceStore;
 }
 
 export function createStores(ch: ClickHouseClient): GatewayStores {
@@ -23,6 +25,7 @@ export function createStores(ch: ClickHouseClient): GatewayStores {
     rules: new DocumentStore(ch, 'alert_rules'),
     targets: new DocumentStore(ch, 'notification_targets'),
     experiments: new DocumentStore(ch, 'experiments'),
+    agentPrices: new AgentPriceStore(ch),
   };
 }
 

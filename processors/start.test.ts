@@ -5,6 +5,7 @@ import { NEEDS_CLICKHOUSE, PROCESSOR_NAMES, PROCESSORS } from './start.ts';
 /** The variables each processor's config reads: a misspelt one must stop the start, not be ignored. */
 const PREFIXES: Record<(typeof PROCESSOR_NAMES)[number], string[]> = {
   sink: ['SINK_'],
+  agents: ['AGENTS_'],
   rollup: ['ROLLUP_'],
   detect: ['DETECT_'],
   'error-rate': ['DETECT_', 'ROLLUP_'],
@@ -25,7 +26,7 @@ describe('processors: one shape', () => {
       expect(files, name).toEqual(expect.arrayContaining(['config.ts', 'processor.ts']));
     }
     expect(PROCESSOR_NAMES[0]).toBe('sink');
-    expect(NEEDS_CLICKHOUSE).toEqual(['sink', 'rollup', 'alert', 'analyze', 'notify']);
+    expect(NEEDS_CLICKHOUSE).toEqual(['sink', 'agents', 'rollup', 'alert', 'analyze', 'notify']);
   });
 
   it.each(PROCESSORS.map((p) => [p.name, p] as const))('%s: its config has defaults and refuses an unknown variable', (name, factory) => {

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../lib/log.ts';
 import { createPublisher } from '../platform/publisher.ts';
 import type { Services } from '../platform/services.ts';
+import { agents } from './agents/processor.ts';
 import { alert } from './alert/processor.ts';
 import { analyze } from './analyze/processor.ts';
 import { correlate } from './correlate/processor.ts';
@@ -16,7 +17,7 @@ import { processorTelemetry } from './runtime/telemetry.ts';
 import { sink } from './sink/processor.ts';
 
 /** Every processor, downstream first; `autopilot run <name>` knows each by its name. */
-export const PROCESSORS = [sink, rollup, detect, errorRate, alert, correlate, analyze, notify] as const;
+export const PROCESSORS = [sink, agents, rollup, detect, errorRate, alert, correlate, analyze, notify] as const;
 export type ProcessorName = (typeof PROCESSORS)[number]['name'];
 export const PROCESSOR_NAMES: readonly ProcessorName[] = PROCESSORS.map((p) => p.name);
 

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS } from '../schemas/topics.ts';
+import { TOPICS, type AgentEvent } from '../schemas/topics.ts';
 import { expandGrafanaSql, expandMacros, interpolateVariables, secondsToHms, type GrafanaRequest, type VariableValue } from './helpers/grafana-macros.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
@@ -147,8 +147,8 @@ describe('provisioning', () => {
     expect(compose).toMatch(/GF_INSTALL_PLUGINS:\s*grafana-clickhouse-datasource/);
   });
 
-  it('has the three dashboards, each valid for Grafana and bound to the provisioned datasource', () => {
-    expect(Object.keys(dashboards).sort()).toEqual(['autopilot-incidents', 'autopilot-pipeline-health', 'autopilot-service-overview']);
+  it('has the four dashboards, each valid for Grafana and bound to the provisioned datasource', () => {
+    expect(Object.keys(dashboards).sort()).toEqual(['autopilot-incidents', 'autopilot-llm-agents', 'autopilot-pipeline-health', 'autopilot-service-overview']);
     for (const d of Object.values(dashboards)) {
       expect(d.schemaVersion, d.uid).toBeGreaterThanOrEqual(39);
       expect(d.title, d.uid).toMatch(/^Autopilot \/ /);
@@ -175,6 +175,7 @@ describe('provisioning', () => {
     expect(byUid('autopilot-service-overview').templating.list.map((v) => v.name)).toEqual(['tenant', 'service', 'metric']);
     expect(byUid('autopilot-incidents').templating.list.map((v) => v.name)).toEqual(['tenant', 'service', 'incident']);
     expect(byUid('autopilot-pipeline-health').templating.list.map((v) => v.name)).toEqual(['self_tenant', 'tenant']);
+    expect(byUid('autopilot-llm-agents').templating.list.map((v) => v.name)).toEqual(['tenant', 'agent', 'model']);
     expect(byUid('autopilot-service-overview').annotations.list.map((a) => a.name)).toContain('Deployments');
   });
 
@@ -224,7 +225,7 @@ beforeAll(async () => {
   process.env.NOTIFY_ALLOW_LOOPBACK = 'true';
   hook = await startHook();
   p = await startTestPipeline('grafana', {
-    processors: ['sink', 'rollup', 'detect', 'error-rate', 'correlate', 'analyze', 'notify'],
+    processors: ['sink', 'agents', 'rollup', 'detect', 'error-rate', 'correlate', 'analyze', 'notify'],
     env: {
       AUTOPILOT_SELF_TENANT: selfTenant,
       AUTOPILOT_SELF_INTERVAL_SECONDS: '1',
@@ -555,6 +556,57 @@ describe('every panel on data from the real pipeline', () => {
     for (const row of runs.get('Analysis latency by source (all tenants)')!.result.data) expect(Number(row.mean_ms)).toBeGreaterThan(0);
     expect(sum(runs.get('Notifications by outcome ($tenant)')!.result.data, 'notifications')).toBeGreaterThanOrEqual(1);
     expect(hook.received.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('LLM and agents: calls, success rate, percentiles by agent and model, tokens, cost, top agents, errors by type', async () => {
+    const d = byUid('autopilot-llm-agents');
+    // 2 agents × 2 models, 10 calls each, one failed call per agent; tenant b's call must not show.
+    const call = (i: number, agent: string, model: string, tenant = p.tenants.a): AgentEvent => ({
+      event_id: `grafana-${agent}-${model}-${i}`,
+      tenant,
+      agent,
+      model,
+      provider: 'openai',
+      operation: 'chat',
+      started_at: T + i * 1000 + (agent === 'triage' ? 0 : 100) + (model === 'gpt-4o' ? 0 : 10),
+      duration_ms: 100 * (i + 1),
+      input_tokens: 1000,
+      output_tokens: 100,
+      cached_input_tokens: 0,
+      cost: 0.01,
+      status: i === 3 ? 'error' : 'ok',
+      error_type: i === 3 ? 'rate_limit' : null,
+      session_id: null,
+      trace_id: '',
+      span_id: '',
+      source: 'api',
+      attributes: {},
+    });
+    const events = ['triage', 'fixer'].flatMap((agent) =>
+      ['gpt-4o', 'claude-sonnet-4'].flatMap((model) => Array.from({ length: 10 }, (_, i) => call(i, agent, model))),
+    );
+    await p.publisher.publish('agentEvents', [...events, call(0, 'intruder', 'gpt-4o', p.tenants.b)]);
+    await eventually(
+      () => count('SELECT count() AS n FROM agent_calls FINAL WHERE tenant IN ({a:String}, {b:String})', { a: p.tenants.a, b: p.tenants.b }),
+      (n) => n === events.length + 1,
+      60_000,
+    );
+    const variables = await chooseVariables(d, { tenant: p.tenants.a, agent: 'All', model: 'All' }, range);
+    expect([...variables.agent!].sort()).toEqual(['fixer', 'triage']);
+    const runs = await runPanels(d, variables, range);
+    nonEmpty(runs);
+    noIntruder(runs);
+    expect(Number(runs.get('Calls')!.result.data[0]!.calls)).toBe(40);
+    expect(Number(runs.get('Success rate')!.result.data[0]!.success_rate)).toBeCloseTo(36 / 40, 9);
+    expect(Number(runs.get('Cost (USD)')!.result.data[0]!.cost_usd)).toBeCloseTo(0.4, 9);
+    expect(sum(runs.get('Calls per second by agent')!.result.data, 'calls_per_second') * 60).toBeCloseTo(40, 6);
+    const byModel = runs.get('Latency p50 / p95 / p99 by model')!.result.data;
+    expect(new Set(byModel.map((r) => r.model))).toEqual(new Set(['gpt-4o', 'claude-sonnet-4']));
+    expect(Math.max(...byModel.map((r) => Number(r.p99)))).toBe(1000);
+    expect(column(runs.get('Top agents by cost'), 'agent').sort()).toEqual(['fixer', 'triage']);
+    const errors = runs.get('Errors by type')!.result.data;
+    expect(errors.map((r) => r.error_type)).toEqual(['rate_limit', 'rate_limit', 'rate_limit', 'rate_limit']);
+    expect(sum(errors, 'errors')).toBe(4);
   });
 
   it('the analyst views answer the README examples', async () => {

@@ -39,7 +39,8 @@ export function ingestRoutes(deps: GatewayDeps): Hono<TenantEnv> {
   return app;
 }
 
-function parseItems(body: unknown, maxBatch: number): unknown[] {
+/** A JSON body as the items of a batch: one object or an array of them, not empty, at most `maxBatch`. */
+export function parseItems(body: unknown, maxBatch: number): unknown[] {
   const items = Array.isArray(body) ? body : [body];
   if (items.length === 0) throw badRequest('empty batch');
   if (items.length > maxBatch) {
@@ -61,7 +62,12 @@ const BATCHES = {
 };
 
 export function validate(kind: IngestKind, items: unknown[]): unknown[] {
-  const parsed = BATCHES[kind].safeParse(items);
+  return validateItems(BATCHES[kind] as z.ZodType<unknown[]>, items);
+}
+
+/** Every item as `batch` parses it, or a 400 naming each bad item by index and field: all or nothing. */
+export function validateItems<T>(batch: z.ZodType<T[]>, items: unknown[]): T[] {
+  const parsed = batch.safeParse(items);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues;
   const details = issues.slice(0, MAX_ISSUES).map((i) => ({

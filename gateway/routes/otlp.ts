@@ -7,6 +7,7 @@ import { decodeOtlp, otlpFormat, type OtlpSignal } from '../protocols/otlp/decod
 import { toOtlpLogEntries } from '../protocols/otlp/logs.ts';
 import type { LogsRequestMsg, MetricsRequestMsg, TracesRequestMsg } from '../protocols/otlp/messages.ts';
 import { toOtlpMetricSeries } from '../protocols/otlp/metrics.ts';
+import { toAgentEvents } from '../protocols/otlp/genai.ts';
 import { exportResponse, statusResponse, type OtlpAnswer } from '../protocols/otlp/response.ts';
 import { toSpans } from '../protocols/otlp/traces.ts';
 
@@ -52,9 +53,19 @@ export function otlpRoutes(deps: GatewayDeps): Hono<TenantEnv> {
     const { request, format } = await decode<TracesRequestMsg>(c, 'traces');
     const tenant = c.get('tenant');
     const converted = toSpans(tenant, request);
+    // GenAI spans are also agent calls: one event each, written with the spans under one ack.
+    const events = toAgentEvents(converted.spans);
     deps.telemetry.recordsReceived.inc({ protocol: 'otlp', kind: 'spans' }, converted.total);
-    await deps.limiter.spend(tenant, converted.spans.length, () => deps.publisher.publishAll([{ kind: 'spans', spans: converted.spans }]));
+    deps.telemetry.recordsReceived.inc({ protocol: 'otlp', kind: 'agentEvents' }, events.length);
+    // Charged by spans, what the tenant sent: an event is a reading of a span, not more input.
+    await deps.limiter.spend(tenant, converted.spans.length, () =>
+      deps.publisher.publishAll([
+        { kind: 'spans', spans: converted.spans },
+        { kind: 'agentEvents', records: events },
+      ]),
+    );
     deps.telemetry.recordsAccepted.inc({ protocol: 'otlp', kind: 'spans', tenant }, converted.spans.length);
+    deps.telemetry.recordsAccepted.inc({ protocol: 'otlp', kind: 'agentEvents', tenant }, events.length);
     return answer(exportResponse('traces', format, converted, 'spans'));
   });
 

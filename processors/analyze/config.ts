@@ -30,6 +30,8 @@ export interface AnalyzeConfig {
   maxContextBytes: number;
   concurrency: number;
   promptName: string;
+  /** AUTOPILOT_SELF_TENANT: the analyst's own model calls become agent events of this tenant (agent 'autopilot-analyst'). */
+  selfTenant: string | undefined;
 }
 
 export function analyzeConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
@@ -46,5 +48,6 @@ export function analyzeConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConf
     maxContextBytes: c.ANALYZE_MAX_CONTEXT_BYTES,
     concurrency: c.ANALYZE_CONCURRENCY,
     promptName: c.ANALYZE_PROMPT,
+    selfTenant: env.AUTOPILOT_SELF_TENANT || undefined,
   };
 }

@@ -52,6 +52,19 @@ export interface AskOptions {
   temperature?: number;
   /** First backoff; doubles per retry. */
   retryDelayMs?: number;
+  /** Told of every attempt, answered or failed: each is one model call (the analyst's own agent telemetry). */
+  onCall?: (call: ModelCall) => void;
+}
+
+/** One attempt as a model call: tokens as Ollama counted them (prompt_eval_count, eval_count), 0 when it did not answer. */
+export interface ModelCall {
+  model: string;
+  startedAt: number;
+  durationMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** null for an answer; the failure's reason otherwise (an answer that fails validation is still a call that was made). */
+  error: ModelFailureReason | null;
 }
 
 export interface ModelAnswer {
@@ -64,11 +77,25 @@ export interface ModelAnswer {
 export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
+    const callStarted = Date.now();
+    const callClock = performance.now();
+    const tokens = { input: 0, output: 0, model: opts.model };
+    const report = (error: ModelFailureReason | null) =>
+      opts.onCall?.({
+        model: tokens.model,
+        startedAt: callStarted,
+        durationMs: performance.now() - callClock,
+        inputTokens: tokens.input,
+        outputTokens: tokens.output,
+        error,
+      });
     try {
-      const { answer, model } = await attemptOnce(opts);
+      const { answer, model } = await attemptOnce(opts, tokens);
+      report(null);
       return { answer, model, durationMs: Math.round(performance.now() - started), attempts: attempt };
     } catch (err) {
       const failure = err instanceof ModelFailure ? err : classify(err);
+      report(failure.reason);
       if (!failure.retriable || attempt > opts.retries) {
         throw new ModelFailure(failure.reason, failure.message, {
           retriable: failure.retriable,
@@ -84,7 +111,8 @@ export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
 
 const TIMED_OUT = Symbol('timed out');
 
-async function attemptOnce(opts: AskOptions): Promise<{ answer: AnalysisAnswer; model: string }> {
+/** One attempt; `tokens` gets the response's counts and model as soon as there is a response, valid or not. */
+async function attemptOnce(opts: AskOptions, tokens: { input: number; output: number; model: string }): Promise<{ answer: AnalysisAnswer; model: string }> {
   const controller = new AbortController();
   const baseFetch = opts.fetch ?? fetch;
   const client = new Ollama({
@@ -109,7 +137,10 @@ async function attemptOnce(opts: AskOptions): Promise<{ answer: AnalysisAnswer; 
       }),
       deadline,
     ]);
-    return { answer: parseAnswer(response), model: response.model || opts.model };
+    tokens.input = response.prompt_eval_count ?? 0;
+    tokens.output = response.eval_count ?? 0;
+    tokens.model = response.model || opts.model;
+    return { answer: parseAnswer(response), model: tokens.model };
   } catch (err) {
     if (controller.signal.aborted) throw new ModelFailure('timeout', `model ${opts.model} did not answer within ${opts.timeoutMs} ms`, { cause: err });
     throw err;

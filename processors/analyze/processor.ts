@@ -3,13 +3,14 @@ import type { Redis } from 'ioredis';
 import type { Publisher } from '../../platform/publisher.ts';
 import { DocumentStore } from '../../sql/stores/documents.ts';
 import { PromptStore } from '../../sql/stores/prompts.ts';
-import { TOPICS, type AnalysisRecord, type IncidentRecord } from '../../schemas/topics.ts';
+import { TOPICS, type AgentEvent, type AnalysisRecord, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { analyzeIncident } from './analyze.ts';
 import { analyzeConfig, type AnalyzeConfig } from './config.ts';
 import { loadContext } from './context.ts';
 import { assignVariant, type Experiment } from '../../tenant-config/experiments.ts';
 import { askModel } from './llm.ts';
+import { analystCallEvent } from './self-telemetry.ts';
 import { DEFAULT_PROMPT, type PromptTemplate } from './prompt.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { analyzeTelemetry, type AnalyzeTelemetry } from './telemetry.ts';
@@ -55,19 +56,24 @@ export function analyzeProcessor(deps: {
     return { prompt: production ?? { ...DEFAULT_PROMPT, name: config.promptName }, experiment: null };
   }
 
-  async function analyze(incident: IncidentRecord): Promise<AnalysisRecord> {
+  /** The analysis, and (with AUTOPILOT_SELF_TENANT) the model calls it made as agent events of the self tenant. */
+  async function analyze(incident: IncidentRecord): Promise<{ record: AnalysisRecord; calls: AgentEvent[] }> {
     const { prompt, experiment } = await promptFor(incident);
+    const calls: AgentEvent[] = [];
+    const selfTenant = config.selfTenant;
+    const onCall =
+      selfTenant === undefined ? undefined : (call: Parameters<typeof analystCallEvent>[1]) => calls.push(analystCallEvent(selfTenant, call, incident));
     const record = await analyzeIncident(incident, {
       loadContext: () => loadContext(deps.clickhouse, incident),
       prompt,
       experiment,
-      ask: (text) => askModel({ host: config.ollamaHost, model: config.model, prompt: text, timeoutMs: config.timeoutMs, retries: config.retries }),
+      ask: (text) => askModel({ host: config.ollamaHost, model: config.model, prompt: text, timeoutMs: config.timeoutMs, retries: config.retries, onCall }),
       now: () => Date.now(),
       maxContextBytes: config.maxContextBytes,
     });
     deps.telemetry.analysisSeconds.observe({ source: record.source }, record.duration_ms / 1000);
     if (record.fallback_reason) deps.telemetry.analysisFallbacks.inc({ reason: record.fallback_reason });
-    return record;
+    return { record, calls };
   }
 
   const handle = async (batch: Decoded[]) => {
@@ -80,8 +86,13 @@ export function analyzeProcessor(deps: {
     const ids = [...firsts.keys()];
     const seen = await deps.redis.mget(ids.map(doneKey));
     const todo = ids.filter((_, i) => seen[i] === null).map((id) => firsts.get(id)!);
-    const analyses = await mapLimit(todo, config.concurrency, analyze);
-    await deps.publisher.publish('analyses', analyses);
+    const results = await mapLimit(todo, config.concurrency, analyze);
+    const analyses = results.map((r) => r.record);
+    // One acknowledged send: the analyses, and the model calls behind them for the agents processor.
+    await deps.publisher.publishAll([
+      { kind: 'analyses', records: analyses },
+      { kind: 'agentEvents', records: results.flatMap((r) => r.calls) },
+    ]);
     if (analyses.length) {
       const tx = deps.redis.multi();
       for (const a of analyses) tx.set(doneKey(a.incident_id), a.analysis_id, 'EX', DONE_TTL_SECONDS);

@@ -1,4 +1,5 @@
 import type {
+  AgentCall,
   AlertRecord,
   AnalysisRecord,
   Anomaly,
@@ -349,5 +350,12 @@ export const RAW_TABLES: Record<string, SinkTable> = {
       });
       return refused;
     },
+  },
+  // Priced LLM and agent calls (processors/agents), one row per call, keyed by event_id; the raw autopilot.agent-events is only the agents processor's input.
+  [TOPICS.agentCalls.topic]: {
+    table: 'agent_calls',
+    time: { column: 'started_at', retentionDays: 90 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as AgentCall), ...position(d) })),
   },
 };

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayStores } from '../../gateway/stores.ts';
+import type { AgentPriceStore, ModelPrice, PriceVersion } from '../../sql/stores/agent-prices.ts';
 import type { DocumentStore, StoredDocument } from '../../sql/stores/documents.ts';
 import type { IncidentDetail, IncidentFilter, IncidentStore, IncidentSummary } from '../../sql/stores/incidents.ts';
 import type { NewPromptVersion, PromptStore, PromptVersion } from '../../sql/stores/prompts.ts';
@@ -194,6 +195,44 @@ export class MemoryIncidentStore implements PublicOf<IncidentStore> {
   }
 }
 
+/** Price table versions per tenant, numbered from 1, each holding the whole set of the tenant's own prices. */
+export class MemoryAgentPriceStore implements PublicOf<AgentPriceStore> {
+  private readonly byTenant = new Map<string, PriceVersion[]>();
+
+  async latest(tenant: string): Promise<PriceVersion> {
+    return structuredClone(this.byTenant.get(tenant)?.at(-1) ?? { version: 0, overrides: {}, change: null, created_at: 0 });
+  }
+
+  async version(tenant: string, version: number): Promise<PriceVersion | undefined> {
+    if (version === 0) return { version: 0, overrides: {}, change: null, created_at: 0 };
+    return structuredClone(this.byTenant.get(tenant)?.find((v) => v.version === version));
+  }
+
+  async versions(tenant: string): Promise<PriceVersion[]> {
+    return structuredClone(this.byTenant.get(tenant) ?? []);
+  }
+
+  async all(): Promise<Map<string, PriceVersion[]>> {
+    return structuredClone(this.byTenant);
+  }
+
+  async change(tenant: string, model: string, price: ModelPrice | undefined): Promise<PriceVersion | undefined> {
+    const latest = await this.latest(tenant);
+    if (price === undefined && !Object.hasOwn(latest.overrides, model)) return undefined;
+    const overrides = { ...latest.overrides };
+    if (price === undefined) delete overrides[model];
+    else overrides[model] = price;
+    const next: PriceVersion = {
+      version: latest.version + 1,
+      overrides,
+      change: { action: price === undefined ? 'delete' : 'put', model },
+      created_at: Math.max(Date.now(), latest.created_at + 1),
+    };
+    this.byTenant.set(tenant, [...(this.byTenant.get(tenant) ?? []), next]);
+    return structuredClone(next);
+  }
+}
+
 /** The five stores in memory, each also returned as itself so a test can seed or inspect it. */
 export function memoryStores() {
   const memory = {
@@ -202,6 +241,7 @@ export function memoryStores() {
     rules: new MemoryDocumentStore<Rule>(),
     targets: new MemoryDocumentStore<NotificationTarget>(),
     experiments: new MemoryDocumentStore<Experiment>(),
+    agentPrices: new MemoryAgentPriceStore(),
   };
   const stores: GatewayStores = {
     incidents: asStore<IncidentStore>(memory.incidents),
@@ -209,6 +249,7 @@ export function memoryStores() {
     rules: asStore<DocumentStore<Rule>>(memory.rules),
     targets: asStore<DocumentStore<NotificationTarget>>(memory.targets),
     experiments: asStore<DocumentStore<Experiment>>(memory.experiments),
+    agentPrices: asStore<AgentPriceStore>(memory.agentPrices),
   };
   return { stores, memory };
 }
