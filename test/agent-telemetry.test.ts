@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOPICS, type AgentEvent } from '../schemas/topics.ts';
+import { endOf } from '../processors/agents/series.ts';
 import { eventually, startTestPipeline, topicEnd, type TestPipeline } from './helpers/pipeline.ts';
 
 /**
@@ -195,9 +196,16 @@ describe('agent telemetry', () => {
       (rows) => rows.length >= 9,
       60_000,
     );
+    // A call's samples are stamped at its end (processors/agents/series.ts): windows hold the calls that ended in them.
+    const coderDurationsEndingIn = (start: number) =>
+      events.filter((e) => e.agent === 'coder' && endOf(e) >= start && endOf(e) < start + 10_000).map((e) => e.duration_ms);
+    const exactP95 = (start: number) => {
+      const sorted = coderDurationsEndingIn(start).sort((a, b) => a - b);
+      return sorted[Math.floor(0.95 * (sorted.length - 1))] ?? 0;
+    };
     for (const w of windows) {
       const start = Number(w.window_start);
-      const inside = events.filter((e) => e.agent === 'coder' && e.started_at >= start && e.started_at < start + 10_000).map((e) => e.duration_ms);
+      const inside = coderDurationsEndingIn(start);
       expect(Number(w.count)).toBe(inside.length);
       const sorted = [...inside].sort((a, b) => a - b);
       for (const [q, value] of [
@@ -221,10 +229,14 @@ describe('agent telemetry', () => {
       (rows) => rows.some((r) => r.status === 'resolved'),
       60_000,
     );
+    // Expected from the calls themselves: the first window whose exact P95 is over 5 s, and the first fine one after it.
+    const starts = Array.from({ length: SECONDS / 10 + 2 }, (_, i) => t0 + i * 10_000);
+    const firstSlow = starts.find((w) => exactP95(w) > 5000)!;
+    const firstFine = starts.find((w) => w > firstSlow && exactP95(w) <= 5000)!;
     expect(alerts.map((a) => a.status)).toEqual(['firing', 'resolved']);
-    expect(Number(alerts[0]!.starts_at)).toBe(t0 + 30_000);
+    expect(Number(alerts[0]!.starts_at)).toBe(firstSlow);
     expect(Number(alerts[0]!.value)).toBeGreaterThan(8000);
-    expect(Number(alerts[1]!.ends_at)).toBe(t0 + 80_000);
+    expect(Number(alerts[1]!.ends_at)).toBe(firstFine + 10_000);
   }, 180_000);
 
   it('gives the same rows when the same calls are sent again (exactly once by content)', async () => {
@@ -254,7 +266,7 @@ describe('agent telemetry', () => {
       () =>
         p.rows<{ n: string }>(
           `SELECT count() AS n FROM metric_points FINAL WHERE tenant = {t:String} AND startsWith(metric_name, 'llm_') AND timestamp = fromUnixTimestamp64Milli({at:Int64})`,
-          { t: p.tenants.a, at: marker.started_at },
+          { t: p.tenants.a, at: endOf(marker) },
         ),
       (rows) => Number(rows[0]!.n) === 15,
       60_000,

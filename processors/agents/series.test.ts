@@ -58,10 +58,10 @@ const rule = (body: object): StoredRule =>
   }) as StoredRule;
 
 describe('the series of an agent call', () => {
-  it('is five measures in three groupings, at the call start, labels sorted', () => {
+  it('is five measures in three groupings, at the call end (start + duration), labels sorted', () => {
     const points = samplesOf(call({ status: 'error' }));
     expect(points).toHaveLength(15);
-    expect(new Set(points.map((p) => p.timestamp))).toEqual(new Set([10_000]));
+    expect(new Set(points.map((p) => p.timestamp))).toEqual(new Set([11_200]));
     const byName = Object.fromEntries(points.map((p) => [p.metric_name, p]));
     expect(byName.llm_agent_duration_ms).toMatchObject({ value: 1200, labels: { agent: 'planner', service: 'planner' } });
     expect(byName.llm_model_duration_ms).toMatchObject({ value: 1200, labels: { model: 'gpt-4o', service: 'gpt-4o' } });

@@ -5,7 +5,11 @@ import type { AgentCall, MetricPoint } from '../../schemas/topics.ts';
  * The metric series an agent call becomes, so the rollup's windows (count,
  * sum, avg, P50/P95/P99 from the same DDSketches), detection, alert rules
  * and correlation see agents and models as they see any service: no code
- * path of their own. One sample per call and measure, at the call's start.
+ * path of their own. One sample per call and measure, at the call's end
+ * (started_at + duration_ms, as a latency histogram observes a request when
+ * it completes): a call is reported only once it ends, and an agent
+ * invocation of minutes stamped at its start would arrive after its rollup
+ * window closed (ROLLUP_LATENESS_MS, 30 s) and miss the very P95 it makes.
  *
  * Measures (one metric name each, per grouping):
  *   *_duration_ms      the call's duration
@@ -34,9 +38,9 @@ import type { AgentCall, MetricPoint } from '../../schemas/topics.ts';
  * service, as a dependency every agent shares.
  *
  * Exactly once by content: a call's samples are its own values at its own
- * start time, and the rollup counts a series' sample once per timestamp, so
+ * end time, and the rollup counts a series' sample once per timestamp, so
  * a replayed call changes nothing. The same rule means two calls of one
- * series starting in the same millisecond count once in the windows
+ * series ending in the same millisecond count once in the windows
  * (agent_calls and GET /v1/agents/stats count both).
  */
 export const GROUPINGS = ['agent', 'model', 'agent_model'] as const;
@@ -53,6 +57,9 @@ export function seriesLabels(grouping: Grouping, call: Pick<AgentCall, 'agent' |
   return sortKeys({ agent: call.agent, model: call.model, service: call.agent });
 }
 
+/** When a call ended, in whole ms: the time of its samples. */
+export const endOf = (call: Pick<AgentCall, 'started_at' | 'duration_ms'>) => Math.round(call.started_at + call.duration_ms);
+
 /** The samples of one call: every measure in every grouping (cost only when known). */
 export function samplesOf(call: AgentCall): MetricPoint[] {
   const values: [Measure, number | null][] = [
@@ -67,7 +74,7 @@ export function samplesOf(call: AgentCall): MetricPoint[] {
     const labels = seriesLabels(grouping, call);
     for (const [measure, value] of values) {
       if (value === null || !Number.isFinite(value)) continue;
-      points.push({ tenant: call.tenant, timestamp: call.started_at, metric_name: metricName(grouping, measure), value, labels });
+      points.push({ tenant: call.tenant, timestamp: endOf(call), metric_name: metricName(grouping, measure), value, labels });
     }
   }
   return points;
