@@ -60,6 +60,7 @@ export async function startProcessors(
         redis: services.redis,
         clickhouse,
         publisher,
+        catalog: services.catalog,
         registry,
         groupId: `${opts.groupPrefix}-${f.name}`,
         runtime,

@@ -4,6 +4,7 @@ import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
 import type { Publisher } from '../../platform/publisher.ts';
+import type { SchemaCatalog } from '../../schemas/catalog.ts';
 import type { RuntimeConfig } from './config.ts';
 import type { ProcessorSpec } from './processor.ts';
 
@@ -14,6 +15,8 @@ export interface ProcessorServices {
   /** ClickHouse, for the processors whose factory says `needsClickHouse`. */
   clickhouse(): ClickHouseClient;
   publisher: Publisher;
+  /** The topics' Avro schemas (the sink decodes a gathered record again from its bytes). */
+  catalog: SchemaCatalog;
   registry: Registry;
   /** This processor's consumer group; its Redis state is namespaced by it too. */
   groupId: string;

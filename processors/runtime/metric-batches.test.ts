@@ -61,6 +61,21 @@ describe('reading metric batch records series by series', () => {
     expect(c!.tenant).toBe('other-tenant');
   });
 
+  // A hit is confirmed against the identity's labels object (no copy of its strings is kept): one label more or
+  // fewer, or another metric name, is another series even when every hash agrees.
+  it('tells apart colliding series whose labels are a prefix of one another, or whose metric names differ', () => {
+    const identities = new SeriesIdentities(1000, () => 7);
+    const rec = (labels: Record<string, string>, metric = 'latency_ms') => batchOf([point(labels, 1000, 1, metric)]);
+    const [short] = identify(rec({ service: 's' }), identities);
+    const [long] = identify(rec({ pod: 'a', service: 's' }), identities);
+    const [other] = identify(rec({ service: 's' }, 'errors_total'), identities);
+    expect(new Set([short!.id, long!.id, other!.id]).size).toBe(3);
+    expect(identify(rec({ service: 's' }), identities)[0]).toBe(short);
+    expect(identify(rec({ pod: 'a', service: 's' }), identities)[0]).toBe(long);
+    expect(identify(rec({ service: 's' }, 'errors_total'), identities)[0]).toBe(other);
+    expect(long!.labelsJson).toBe('{"pod":"a","service":"s"}');
+  });
+
   it('keeps a label named __proto__ as a label', () => {
     const b = batchOf([point({ service: 'a', ['__proto__']: 'x' }, 1000, 1)]);
     const [s] = identify(b, new SeriesIdentities());

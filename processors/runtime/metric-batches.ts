@@ -113,16 +113,35 @@ export class SeriesIdentities {
   }
 }
 
-/** An identity and the strings it was made from (tenant, metric name, label names and values), to confirm a hash hit. */
-interface Known extends SeriesIdentity {
-  readonly spelling: readonly string[];
+/**
+ * A series' identity. Lean, as there is one per active series (100k in
+ * bench:memory): the labels JSON is made again when asked (its text is in
+ * `id` already), and a hash hit is confirmed against the labels object, not
+ * a copy of the strings it was made from.
+ */
+class Known implements SeriesIdentity {
+  constructor(
+    readonly id: string,
+    readonly tenant: string,
+    readonly metricName: string,
+    readonly labels: Readonly<Record<string, string>>,
+    readonly service: string,
+  ) {}
+
+  get labelsJson(): string {
+    return JSON.stringify(this.labels);
+  }
 }
 
+/** Whether `known` is the series `refs` spells in `batch`: same tenant, metric name, and label pairs in the same order. */
 function spells(known: Known, batch: MetricBatch, refs: number[]): boolean {
-  const parts = known.spelling;
-  if (parts.length !== refs.length || parts[0] !== batch.tenant) return false;
-  for (let i = 1; i < refs.length; i++) if (parts[i] !== batch.symbols[refs[i]!]) return false;
-  return true;
+  if (known.tenant !== batch.tenant || known.metricName !== batch.symbols[refs[1]!]) return false;
+  let i = 2;
+  for (const name in known.labels) {
+    if (i >= refs.length || name !== batch.symbols[refs[i]!] || known.labels[name] !== batch.symbols[refs[i + 1]!]) return false;
+    i += 2;
+  }
+  return i === refs.length;
 }
 
 /**
@@ -145,17 +164,7 @@ function makeIdentity(batch: MetricBatch, refs: number[]): Known {
     Object.defineProperty(labels, batch.symbols[refs[i]!]!, { value: batch.symbols[refs[i + 1]!]!, enumerable: true, writable: false, configurable: false });
   }
   const metricName = batch.symbols[refs[1]!]!;
-  const labelsJson = JSON.stringify(labels);
-  const spelling = [batch.tenant, ...refs.slice(1).map((r) => batch.symbols[r]!)];
-  return {
-    id: seriesIdOf(batch.tenant, metricName, labelsJson),
-    tenant: batch.tenant,
-    metricName,
-    labels,
-    labelsJson,
-    service: labels.service ?? '',
-    spelling,
-  };
+  return new Known(seriesIdOf(batch.tenant, metricName, JSON.stringify(labels)), batch.tenant, metricName, labels, labels.service ?? '');
 }
 
 /** The identity of every series of `batch`, in record order. */

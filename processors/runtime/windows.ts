@@ -113,13 +113,13 @@ export class PartitionWindows {
     const end = start + this.cfg.windowMs;
     if (offset <= this.restoredProcessed && end <= this.restoredWatermark) return 'replayed';
     if (end <= this.watermark) return 'late';
-    let windows = this.open.get(series.id);
-    if (!windows) this.open.set(series.id, (windows = []));
+    const windows = this.open.get(series.id);
     let w: OpenWindow | undefined;
-    for (const x of windows) if (x.start === start) w = x;
+    if (windows) for (const x of windows) if (x.start === start) w = x;
     if (!w) {
       w = { series, start, values: [], sketch: undefined, firstOffset: offset, seenNumbers: [], latestNumber: -Infinity, seenOther: undefined };
-      windows.push(w);
+      // A new array of the exact length, not a push: an array grown by push has room for 17, and there is one per series.
+      this.open.set(series.id, windows ? windows.concat(w) : [w]);
       this.openCount++;
     }
     if (identity !== undefined && !firstSight(w, identity)) return 'duplicate';

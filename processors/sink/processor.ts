@@ -6,8 +6,9 @@ import { expressLane } from '../../sql/client.ts';
 import { classifyClickHouseError } from '../../sql/errors.ts';
 import { RowBinaryError, rowBinaryWriter, type RowBinaryWriter } from '../../sql/row-binary.ts';
 import type { Rejected } from '../runtime/dead-letter.ts';
+import type { SchemaCatalog } from '../../schemas/catalog.ts';
 import type { BatchHandler, DeadLetter, Decoded, FlushResult, ProcessorSpec } from '../runtime/processor.ts';
-import { Gathering, TopicGatherings, type Row } from './gathering.ts';
+import { Gathering, keptRecord, TopicGatherings, type Row } from './gathering.ts';
 import { RAW_TABLES, type SinkTable } from './rows.ts';
 import { MAX_DAYS_PER_INSERT, splitByDay, timeWindowError } from './time-window.ts';
 import { defineProcessor } from '../runtime/factory.ts';
@@ -45,9 +46,17 @@ import { sinkTelemetry, type SinkTelemetry } from './telemetry.ts';
  */
 export function sinkProcessor(
   ch: ClickHouseClient,
-  opts: { groupId: string; config: SinkConfig; maxAttempts: number; log: Logger; telemetry: SinkTelemetry },
+  opts: {
+    groupId: string;
+    config: SinkConfig;
+    maxAttempts: number;
+    log: Logger;
+    telemetry: SinkTelemetry;
+    /** To decode a gathering's records again, for an insert refused or cut by day (a gathering keeps their bytes only). */
+    catalog: SchemaCatalog;
+  },
 ): ProcessorSpec {
-  const { config, maxAttempts, telemetry } = opts;
+  const { config, maxAttempts, telemetry, catalog } = opts;
   const counted = (table: string, rows: number) => telemetry.rowsWritten.inc({ table }, rows);
   const writer = countingRows(rowBinaryWriter(ch), counted);
   // Event rows go by a connection of their own: someone waits for an anomaly row, and it must not queue behind a sample insert.
@@ -84,7 +93,7 @@ export function sinkProcessor(
     let g = tg.current(() => new Gathering(encoder.batch()));
     const saw = (time: number) => g.saw(time);
     for (const d of batch) {
-      g.records.push(d);
+      g.records.push(keptRecord(d));
       g.covers(d.partition, BigInt(d.offset), BigInt(d.offset) + 1n);
       let refused: string | undefined;
       try {
@@ -128,18 +137,20 @@ export function sinkProcessor(
       const topicGatherings = gatherings.get(topic)!;
       const target = RAW_TABLES[topic]!;
       const timeOf = (r: Row) => r.row[target.time.column];
-      // The rows again from their records, as objects: only for an insert cut by day or by halving.
-      const rowsOf = (g: Gathering) => {
+      // The rows again from their records, decoded again, as objects: only for an insert cut by day or by halving.
+      const rowsOf = async (g: Gathering) => {
+        const records: Decoded[] = [];
+        for (const r of g.records) records.push({ topic, ...r, value: await catalog.decode(r.message.value!) });
         const rows: Row[] = [];
-        toRows(target, g.records, (r) => rows.push(r)); // records refused here were dead-lettered when gathered
+        toRows(target, records, (r) => rows.push(r)); // records refused here were dead-lettered when gathered
         return rows;
       };
       for (const g of pick(topicGatherings)) {
         const refused: Rejected[] = [];
         try {
-          if (g.fitsOneInsert(MAX_DAYS_PER_INSERT)) await writer.insert(target.table, g.payload.bytes(), g.rows);
+          if (g.fitsOneInsert(MAX_DAYS_PER_INSERT)) await writer.insert(target.table, g.payload.chunks(), g.rows);
           else
-            for (const part of splitByDay(rowsOf(g), timeOf))
+            for (const part of splitByDay(await rowsOf(g), timeOf))
               await writer.insertRows(
                 target.table,
                 part.map((r) => r.row),
@@ -154,7 +165,7 @@ export function sinkProcessor(
             );
             break;
           }
-          for (const part of splitByDay(rowsOf(g), timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
+          for (const part of splitByDay(await rowsOf(g), timeOf)) await insertIsolatingBadRows(writer, target, part, refused, last);
         }
         topicGatherings.written(g, refused);
       }
@@ -298,5 +309,12 @@ export const sink = defineProcessor({
   needsClickHouse: true,
   config: sinkConfig,
   create: (config, s) =>
-    sinkProcessor(s.clickhouse(), { groupId: s.groupId, config, maxAttempts: s.runtime.maxAttempts, log: s.log, telemetry: sinkTelemetry(s.registry) }),
+    sinkProcessor(s.clickhouse(), {
+      groupId: s.groupId,
+      config,
+      maxAttempts: s.runtime.maxAttempts,
+      log: s.log,
+      telemetry: sinkTelemetry(s.registry),
+      catalog: s.catalog,
+    }),
 });
