@@ -530,7 +530,10 @@ const chunksOf = (payload: RowBinaryPayload): readonly Buffer[] => (Buffer.isBuf
  */
 export function httpBinaryInsert(ch: ClickHouseClient): BinaryInsert {
   return async (table, payload) => {
-    const { stream } = await ch.exec({ query: `INSERT INTO ${table} FORMAT ${ROW_BINARY_FORMAT}`, values: Readable.from(chunksOf(payload), { objectMode: false }) });
+    const { stream } = await ch.exec({
+      query: `INSERT INTO ${table} FORMAT ${ROW_BINARY_FORMAT}`,
+      values: Readable.from(chunksOf(payload), { objectMode: false }),
+    });
     stream.resume(); // the client holds the socket until the (empty) response is read
     await finished(stream);
   };
