@@ -31,6 +31,8 @@ const ITEMS: Record<string, (value: unknown) => number> = {
   [TOPICS.spans.topic]: (value) => spanCount(value as SpanBatch),
 };
 const itemsOf = (d: Decoded) => ITEMS[d.topic]?.(d.value) ?? 1;
+/** The longest a stopping consumer waits for its last offset commit (see finalCommit). */
+const FINAL_COMMIT_MS = 10_000;
 /** Records of the many-item topics, decoded once for all the processors of this process that read them. */
 const sharedDecodes = new SharedDecodes();
 
@@ -159,6 +161,16 @@ export async function startProcessor(
   const failures = new Map<string, { all: number; unknown: number }>();
 
   const commits = new DeferredCommits(consumer, cfg.commitEveryMs, log);
+  /**
+   * What is pending, sent while stopping, for at most FINAL_COMMIT_MS: with its
+   * group coordinator gone (a broker down), kafkajs retries a commit for over a
+   * minute, and a stop must not wait that out. What is not committed is read
+   * again by the next owner, and counts once (rows are keyed by content).
+   */
+  const finalCommit = () =>
+    withDeadline(commits.send(), FINAL_COMMIT_MS, `offset commit not acknowledged within ${FINAL_COMMIT_MS} ms`).catch((err: unknown) =>
+      log.warn({ err: describeError(err) }, 'final offset commit not made; the next owner reads those records again'),
+    );
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     commits.drop();
@@ -186,7 +198,7 @@ export async function startProcessor(
       if (committed === undefined || BigInt(offset) >= BigInt(committed)) {
         lastCommit.set(key, offset);
         // While stopping, at once: the consumer leaves the group after this batch, and a pending commit would be lost.
-        await (stopping ? commits.add({ topic, partition, offset, metadata }).then(() => commits.send()) : commits.add({ topic, partition, offset, metadata }));
+        await (stopping ? commits.add({ topic, partition, offset, metadata }).then(finalCommit) : commits.add({ topic, partition, offset, metadata }));
       }
       failures.delete(key);
       progress.processed(topic, partition, BigInt(last.offset) + 1n);
@@ -313,7 +325,7 @@ export async function startProcessor(
       flushTimer?.stop();
       await watcher.stop();
       await flush(true); // what was gathered is written and committed while the partitions are still ours
-      await commits.send();
+      await finalCommit();
       await consumer.disconnect(); // waits for the batch in hand: it is written and committed, or left for the next owner
       await spec.close?.();
       log.info('processor stopped');
