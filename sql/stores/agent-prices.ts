@@ -70,18 +70,8 @@ export class AgentPriceStore {
   /** Sets (`price`) or removes (undefined) the tenant's own price of `model` as a new version; undefined when there was nothing to remove. */
   change(tenant: string, model: string, price: ModelPrice | undefined): Promise<PriceVersion | undefined> {
     return this.changes.run(async () => {
-      const latest = await this.latest(tenant);
-      if (price === undefined && !Object.hasOwn(latest.overrides, model)) return undefined;
-      const overrides = { ...latest.overrides };
-      if (price === undefined) delete overrides[model];
-      else overrides[model] = price;
-      // created_at grows with the version, even within one millisecond: "the version in force at t" is then one answer.
-      const next: PriceVersion = {
-        version: latest.version + 1,
-        overrides: Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-        change: { action: price === undefined ? 'delete' : 'put', model },
-        created_at: Math.max(Date.now(), latest.created_at + 1),
-      };
+      const next = nextVersion(await this.latest(tenant), model, price);
+      if (!next) return undefined;
       await this.ch.insert({
         table: 'agent_price_versions',
         values: [{ tenant, version: next.version, prices: JSON.stringify(next.overrides), change: JSON.stringify(next.change), created_at: next.created_at }],
@@ -107,5 +97,24 @@ function toVersion(r: Row): PriceVersion {
     overrides: JSON.parse(r.prices) as Record<string, ModelPrice>,
     change: r.change ? (JSON.parse(r.change) as PriceChange) : null,
     created_at: Number(r.created_at),
+  };
+}
+
+/**
+ * The version after `latest` that sets (`price`) or removes (undefined) the
+ * price of `model`; undefined when there is nothing to remove. created_at
+ * grows with the version, even within one millisecond: "the version in force
+ * at t" is then one answer.
+ */
+export function nextVersion(latest: PriceVersion, model: string, price: ModelPrice | undefined): PriceVersion | undefined {
+  if (price === undefined && !Object.hasOwn(latest.overrides, model)) return undefined;
+  const overrides = { ...latest.overrides };
+  if (price === undefined) delete overrides[model];
+  else overrides[model] = price;
+  return {
+    version: latest.version + 1,
+    overrides: Object.fromEntries(Object.entries(overrides).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    change: { action: price === undefined ? 'delete' : 'put', model },
+    created_at: Math.max(Date.now(), latest.created_at + 1),
   };
 }

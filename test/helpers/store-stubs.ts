@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GatewayStores } from '../../gateway/stores.ts';
-import type { AgentPriceStore, ModelPrice, PriceVersion } from '../../sql/stores/agent-prices.ts';
+import { nextVersion, type AgentPriceStore, type ModelPrice, type PriceVersion } from '../../sql/stores/agent-prices.ts';
 import type { DocumentStore, StoredDocument } from '../../sql/stores/documents.ts';
 import type { IncidentDetail, IncidentFilter, IncidentStore, IncidentSummary } from '../../sql/stores/incidents.ts';
 import type { NewPromptVersion, PromptStore, PromptVersion } from '../../sql/stores/prompts.ts';
@@ -217,17 +217,8 @@ export class MemoryAgentPriceStore implements PublicOf<AgentPriceStore> {
   }
 
   async change(tenant: string, model: string, price: ModelPrice | undefined): Promise<PriceVersion | undefined> {
-    const latest = await this.latest(tenant);
-    if (price === undefined && !Object.hasOwn(latest.overrides, model)) return undefined;
-    const overrides = { ...latest.overrides };
-    if (price === undefined) delete overrides[model];
-    else overrides[model] = price;
-    const next: PriceVersion = {
-      version: latest.version + 1,
-      overrides,
-      change: { action: price === undefined ? 'delete' : 'put', model },
-      created_at: Math.max(Date.now(), latest.created_at + 1),
-    };
+    const next = nextVersion(await this.latest(tenant), model, price);
+    if (!next) return undefined;
     this.byTenant.set(tenant, [...(this.byTenant.get(tenant) ?? []), next]);
     return structuredClone(next);
   }
