@@ -12,11 +12,12 @@ import { NEEDS_CLICKHOUSE, PROCESSOR_NAMES, startProcessors, type ProcessorName 
 import { createPublisher } from '../platform/publisher.ts';
 import type { Logger } from '../lib/log.ts';
 import { startSelfMonitor } from '../platform/self-monitor.ts';
+import { startSchedulerComponent } from '../scheduler/start.ts';
 import type { Services } from '../platform/services.ts';
 import type { Registry } from 'prom-client';
 import { removeRunFile, writeRunFile } from './run-file.ts';
 
-export const COMPONENTS = ['gateway', 'processors', ...PROCESSOR_NAMES] as const;
+export const COMPONENTS = ['gateway', 'processors', 'scheduler', ...PROCESSOR_NAMES] as const;
 export type Component = (typeof COMPONENTS)[number];
 
 /**
@@ -31,13 +32,15 @@ export async function runComponents(components: Component[], config: Config, onR
   const registry = cluster.isWorker ? workerRegistry(name) : createRegistry(name);
   const processors: ProcessorName[] = components.includes('processors') ? [...PROCESSOR_NAMES] : PROCESSOR_NAMES.filter((p) => components.includes(p));
   const gateway = components.includes('gateway');
+  const scheduling = components.includes('scheduler');
   // The embedded engine belongs to one process: the gateway alone only opens ClickHouse when it is a server.
-  const needsClickHouse = processors.some((p) => NEEDS_CLICKHOUSE.includes(p)) || Boolean(config.clickhouseUrl);
+  const needsClickHouse = scheduling || processors.some((p) => NEEDS_CLICKHOUSE.includes(p)) || Boolean(config.clickhouseUrl);
 
   const services = await connectServices(config, log, { clientId: `autopilot-${name}`, clickhouse: needsClickHouse });
   const running = processors.length
     ? await startProcessors(processors, services, registry, log, { groupPrefix: config.groupPrefix, newGroupStart: config.newGroupStart })
     : undefined;
+  const scheduler = scheduling ? await startSchedulerComponent(services, registry, log) : undefined;
 
   let url: string;
   let stopHttp: () => Promise<void>;
@@ -83,6 +86,7 @@ export async function runComponents(components: Component[], config: Config, onR
     try {
       await self?.stop();
       await stopHttp();
+      await scheduler?.stop();
       await running?.stop();
       await services.close();
     } finally {

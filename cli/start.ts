@@ -26,7 +26,7 @@ export async function startAll(env: NodeJS.ProcessEnv = process.env): Promise<vo
     AUTOPILOT_ADMIN_KEY: env.AUTOPILOT_ADMIN_KEY ?? devKey(dataDir, 'admin-key'),
   });
 
-  await runComponents(['gateway', 'processors'], config, (url) => {
+  await runComponents(['gateway', 'processors', 'scheduler'], config, (url) => {
     const key = apiKey ?? '<a key from AUTOPILOT_API_KEYS>';
     say(`
 Autopilot is running at ${url}   (Ctrl-C stops it, flushing what it holds)

@@ -16,6 +16,7 @@ import { alertRuleRoutes } from './routes/alert-rules.ts';
 import { experimentRoutes } from './routes/experiments.ts';
 import { promptRoutes } from './routes/prompts.ts';
 import { targetRoutes } from './routes/targets.ts';
+import { jobRoutes } from './routes/jobs.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { lokiRoutes } from './routes/loki.ts';
@@ -69,6 +70,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', experimentRoutes(deps));
   app.route('/', agentPriceRoutes(deps));
   app.route('/', agentStatsRoutes(deps));
+  app.route('/', jobRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -4,6 +4,7 @@ import type { Config } from '../lib/config.ts';
 import type { HealthCheck } from '../lib/health.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TenantRateLimiter } from './middleware/rate-limit.ts';
+import type { JobTriggers } from '../platform/job-triggers.ts';
 import type { Publisher } from '../platform/publisher.ts';
 import type { GatewayStores } from './stores.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
@@ -21,5 +22,7 @@ export interface GatewayDeps {
   stores?: GatewayStores;
   /** NOTIFY_ALLOW_LOOPBACK: whether a notification target may point at this host. */
   allowLoopbackTargets?: boolean;
+  /** Manual job runs, for the scheduler to take (Redis); absent, POST /v1/jobs/{id}/trigger answers 503. */
+  triggers?: JobTriggers;
   log: Logger;
 }

@@ -5,6 +5,7 @@ import { ruleInputSchema } from '../tenant-config/alert-rules.ts';
 import { experimentSchema } from '../tenant-config/experiments.ts';
 import { createPromptVersionSchema, promptNameSchema, tagNameSchema } from '../tenant-config/prompts.ts';
 import { notificationTargetSchema } from '../tenant-config/notification-targets.ts';
+import { jobSchema } from '../tenant-config/jobs.ts';
 import { alertmanagerWebhook } from './protocols/alertmanager.ts';
 import { INPUTS } from './records.ts';
 import { agentEventInput } from './routes/agent-events.ts';
@@ -173,6 +174,7 @@ export function openApiDocument(): object {
         AlertRule: jsonSchema(ruleInputSchema),
         ModelPrice: jsonSchema(modelPriceInputSchema),
         NotificationTarget: jsonSchema(notificationTargetSchema),
+        Job: jsonSchema(jobSchema),
         PromptVersion: jsonSchema(createPromptVersionSchema),
         Experiment: jsonSchema(experimentSchema),
         Feedback: jsonSchema(feedbackBody),
@@ -335,6 +337,59 @@ export function openApiDocument(): object {
               queryParameter('by', { type: 'string', enum: ['agent', 'model'], default: 'agent' }, 'group by agent (all its models) or by model (all agents)'),
             ],
           },
+        ),
+      },
+      ...crudPaths('/v1/jobs', 'scheduled job (http_probe, status_page, scrape, extract)', 'Job'),
+      '/v1/jobs/kinds': { get: stored('The job kinds this server runs', { 200: '{kinds}' }) },
+      '/v1/jobs/{id}/pause': { post: stored('Pause a job (enabled: false): no scheduled runs until resumed', { 200: 'the job', 404: 'no such job' }) },
+      '/v1/jobs/{id}/resume': {
+        post: stored('Resume a paused job: ticks from now on run (the ones missed while paused are not caught up)', { 200: 'the job', 404: 'no such job' }),
+      },
+      '/v1/jobs/{id}/trigger': {
+        post: stored('Run a job now, once, paused or not (its overlap policy applies)', {
+          202: '{run_id, job_id, requested_at}: a scheduler takes it within SCHEDULER_TICK_MS',
+          404: 'no such job',
+        }),
+      },
+      '/v1/jobs/{id}/runs': {
+        get: stored(
+          "A job's runs, newest first, with counts by outcome",
+          {
+            200: '{job_id, counts: {total, success, failure, timeout, skipped, last_run_at, last_outcome}, items: [run]}',
+            400: 'bad query',
+            404: 'no such job',
+          },
+          {
+            query: [
+              queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 50 }, 'page size'),
+              queryParameter('outcome', { type: 'string', enum: ['success', 'failure', 'timeout', 'skipped'] }, 'only this outcome'),
+              queryParameter('before', { type: 'integer' }, 'runs started before this epoch ms (the last item of the previous page)'),
+            ],
+          },
+        ),
+      },
+      '/v1/extractions': {
+        get: stored(
+          'What extraction (and scrape with extract) jobs read from pages: result, quality score and its parts, raw answer, status',
+          { 200: '{items}', 400: 'bad query' },
+          {
+            query: [
+              queryParameter('job_id', { type: 'string' }, 'only this job'),
+              queryParameter('status', { type: 'string', enum: ['ok', 'invalid', 'model_unavailable'] }, 'only this status'),
+              queryParameter('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'page size'),
+              queryParameter('before', { type: 'integer' }, 'extractions before this epoch ms'),
+            ],
+          },
+        ),
+      },
+      '/v1/external-status': {
+        get: stored(
+          'The current state of every watched third-party status page: per provider, its components, open incidents and maintenances (resolved ones for a day)',
+          {
+            200: '{providers: [{provider, degraded, subjects: [{subject_kind, subject_id, subject_name, status, degraded, impact, message, url, since, services}]}]}',
+            400: 'bad query',
+          },
+          { query: [queryParameter('provider', { type: 'string' }, 'only this provider')] },
         ),
       },
       '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'process is up' } } } },

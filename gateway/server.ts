@@ -10,6 +10,7 @@ import { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { createPublisher, type Publisher } from '../platform/publisher.ts';
 import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 import { createStores } from './stores.ts';
+import { JobTriggers } from '../platform/job-triggers.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
 export interface RunningGateway {
@@ -44,6 +45,7 @@ export async function buildGateway(
     stores: services.clickhouse && createStores(services.clickhouse),
     // Targets are checked with the notifier's own rule for loopback URLs.
     allowLoopbackTargets: allowLoopbackTargets(env),
+    triggers: new JobTriggers(services.redis),
     log,
   });
   return { app, publisher };

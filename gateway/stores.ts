@@ -3,9 +3,11 @@ import { unavailable } from '../lib/errors.ts';
 import { AgentPriceStore } from '../sql/stores/agent-prices.ts';
 import { DocumentStore } from '../sql/stores/documents.ts';
 import { IncidentStore } from '../sql/stores/incidents.ts';
+import { JobResultStore } from '../sql/stores/job-results.ts';
 import { PromptStore } from '../sql/stores/prompts.ts';
 import type { Experiment } from '../tenant-config/experiments.ts';
 import type { Rule } from '../tenant-config/alert-rules.ts';
+import type { Job } from '../tenant-config/jobs.ts';
 import type { NotificationTarget } from '../tenant-config/notification-targets.ts';
 
 /** What the read/config API keeps in ClickHouse. */
@@ -16,6 +18,8 @@ export interface GatewayStores {
   targets: DocumentStore<NotificationTarget>;
   experiments: DocumentStore<Experiment>;
   agentPrices: AgentPriceStore;
+  jobs: DocumentStore<Job>;
+  jobResults: JobResultStore;
 }
 
 export function createStores(ch: ClickHouseClient): GatewayStores {
@@ -26,6 +30,8 @@ export function createStores(ch: ClickHouseClient): GatewayStores {
     targets: new DocumentStore(ch, 'notification_targets'),
     experiments: new DocumentStore(ch, 'experiments'),
     agentPrices: new AgentPriceStore(ch),
+    jobs: new DocumentStore(ch, 'jobs'),
+    jobResults: new JobResultStore(ch),
   };
 }
 

@@ -51,6 +51,50 @@ const AGENT_EVENT_API = {
 };
 
 /** Typed with the exact record types, so the compiler checks the TypeScript side of each. */
+const JOB_RUN = {
+  run_id: 'run-1',
+  tenant: 'acme',
+  job_id: 'job-1',
+  job_name: 'checkout health',
+  kind: 'http_probe',
+  trigger: 'schedule' as const,
+  scheduled_at: T0,
+  started_at: T0 + 3,
+  ended_at: T0 + 40,
+  outcome: 'success' as const,
+  items: 3,
+  details: '{"status":200}',
+  scheduler: 'host-a:123',
+};
+const STATUS_CHANGE = {
+  change_id: 'chg-1',
+  tenant: 'acme',
+  service: 'checkout',
+  job_id: 'job-2',
+  provider: 'Stripe',
+  subject_kind: 'component' as const,
+  subject_id: 'cmp-1',
+  subject_name: 'API',
+  to_status: 'degraded_performance',
+  degraded: true,
+  impact: 'minor' as const,
+  message: 'API is degraded',
+  url: 'https://status.stripe.com',
+  at: T0,
+};
+const EXTRACTION = {
+  extraction_id: 'ext-1',
+  tenant: 'acme',
+  job_id: 'job-3',
+  run_id: 'run-3',
+  url: 'https://shop.example.com/p/1',
+  status: 'ok' as const,
+  quality_details: '{"schema_valid":1}',
+  source_text: 'Price 9.99',
+  duration_ms: 1200,
+  at: T0,
+};
+
 const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   metrics: [{ tenant: 'acme', timestamp: T0, metric_name: 'http_request_duration_seconds', value: 0.25, labels }],
   metricBatches: [
@@ -373,6 +417,34 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   agentCalls: [
     { ...AGENT_EVENT_API, cost: 0.000345, error_type: null, session_id: null, cost_source: 'price_table', price_version: 3, attributes: { team: 'sre' } },
     { ...AGENT_EVENT_API, cost: null, error_type: 'timeout', session_id: 's-1', status: 'error', cost_source: 'unknown', price_version: 0 },
+  ],
+  jobRuns: [
+    { ...JOB_RUN, error: null },
+    { ...JOB_RUN, run_id: 'run-2', outcome: 'failure', error: 'connect ECONNREFUSED', items: 0, details: '{}' },
+  ],
+  externalStatus: [
+    { ...STATUS_CHANGE, from_status: null },
+    { ...STATUS_CHANGE, change_id: 'chg-2', from_status: 'degraded_performance', to_status: 'operational', degraded: false, impact: 'none' },
+  ],
+  extractions: [
+    { ...EXTRACTION, model: 'llama3.1:8b', result: '{"price":"9.99"}', quality: 0.9, raw_answer: '{"result":{"price":"9.99"},"confidence":0.8}', error: null },
+    { ...EXTRACTION, extraction_id: 'ext-2', model: null, status: 'model_unavailable', result: null, quality: null, raw_answer: null, error: 'ECONNREFUSED' },
+  ],
+  scrapedPages: [
+    {
+      page_id: 'page-1',
+      tenant: 'acme',
+      job_id: 'job-1',
+      run_id: 'run-1',
+      url: 'https://docs.example.com/a',
+      depth: 1,
+      status: 200,
+      content_type: 'text/html',
+      title: 'A',
+      text: 'Hello',
+      links: ['https://docs.example.com/b'],
+      fetched_at: T0,
+    },
   ],
 };
 

@@ -190,15 +190,16 @@ export interface IncidentRecord {
 
 /**
  * An alert, firing or resolved: from Alertmanager's webhook (source
- * 'alertmanager') or from Autopilot's own alert rules (source 'rule'). Firing
- * alerts are correlation signals for their service.
+ * 'alertmanager'), from Autopilot's own alert rules (source 'rule') or from
+ * an http_probe job's failures (source 'probe'). Firing alerts are
+ * correlation signals for their service.
  */
 export interface AlertRecord {
   /** Stable per alert instance and state change: `${fingerprint}:${status}:${starts_at}`. */
   alert_id: string;
   tenant: string;
   service: string;
-  source: 'alertmanager' | 'rule';
+  source: 'alertmanager' | 'rule' | 'probe';
   alert_name: string;
   status: 'firing' | 'resolved';
   /** labels.severity when present, else 'warning'. */
@@ -289,6 +290,82 @@ export interface AgentCall extends Omit<AgentEvent, 'cost'> {
   price_version: number;
 }
 
+/** One run of a scheduled job (schemas/job_run.avsc). */
+export interface JobRun {
+  run_id: string;
+  tenant: string;
+  job_id: string;
+  job_name: string;
+  kind: string;
+  trigger: 'schedule' | 'catch_up' | 'manual';
+  scheduled_at: number;
+  started_at: number;
+  ended_at: number;
+  outcome: 'success' | 'failure' | 'timeout' | 'skipped';
+  error: string | null;
+  items: number;
+  /** JSON text: the kind's own account of the run. */
+  details: string;
+  scheduler: string;
+}
+
+/** A change on a third-party status page, for one dependent service (schemas/external_status_change.avsc). */
+export interface ExternalStatusChange {
+  change_id: string;
+  tenant: string;
+  /** '' when no service of the tenant is mapped to the subject. */
+  service: string;
+  job_id: string;
+  provider: string;
+  subject_kind: 'page' | 'component' | 'incident' | 'maintenance';
+  subject_id: string;
+  subject_name: string;
+  from_status: string | null;
+  to_status: string;
+  degraded: boolean;
+  impact: 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
+  message: string;
+  url: string;
+  at: number;
+}
+
+/** A page read into a job's schema by the model (schemas/extraction.avsc). */
+export interface ExtractionRecord {
+  extraction_id: string;
+  tenant: string;
+  job_id: string;
+  run_id: string;
+  url: string;
+  model: string | null;
+  status: 'ok' | 'invalid' | 'model_unavailable';
+  /** JSON text. */
+  result: string | null;
+  quality: number | null;
+  /** JSON text: schema_valid, required_filled, grounded, confidence. */
+  quality_details: string;
+  raw_answer: string | null;
+  source_text: string;
+  error: string | null;
+  duration_ms: number;
+  at: number;
+}
+
+/** A page a scrape job fetched (schemas/scraped_page.avsc). */
+export interface ScrapedPage {
+  page_id: string;
+  tenant: string;
+  job_id: string;
+  run_id: string;
+  url: string;
+  depth: number;
+  status: number;
+  content_type: string;
+  title: string;
+  text: string;
+  links: string[];
+  fetched_at: number;
+}
+
 export interface TopicSpec<T> {
   topic: string;
   /** Avro schema as JSON text, straight from the .avsc file. */
@@ -314,6 +391,7 @@ export function seriesKey(p: { tenant: string; metric_name: string; labels: Reco
 }
 const serviceKey = (r: { tenant: string; service: string }) => `${r.tenant}\u0000${r.service}`;
 const agentKey = (e: { tenant: string; agent: string }) => `${e.tenant}\u0000${e.agent}`;
+const jobKey = (r: { tenant: string; job_id: string }) => `${r.tenant}\u0000${r.job_id}`;
 /** A trace's key: every span of a trace on one partition, so a consumer sees whole traces. */
 export const traceKey = (tenant: string, traceId: string) => `${tenant}\u0000${traceId}`;
 
@@ -369,6 +447,11 @@ export const TOPICS = {
   // LLM and agent calls: as the gateway took them, then priced by the agents processor. Keyed by agent, so an agent's calls share a partition.
   agentEvents: { topic: 'autopilot.agent-events', schema: avsc('./agent_event.avsc'), key: (e) => agentKey(e) } as TopicSpec<AgentEvent>,
   agentCalls: { topic: 'autopilot.agent-calls', schema: avsc('./agent_call.avsc'), key: (c) => agentKey(c) } as TopicSpec<AgentCall>,
+  // Written by the scheduler: job runs and what they produced. Keyed by job, except status changes: by the service they concern, like every signal.
+  jobRuns: { topic: 'autopilot.job-runs', schema: avsc('./job_run.avsc'), key: jobKey } as TopicSpec<JobRun>,
+  externalStatus: { topic: 'autopilot.external-status', schema: avsc('./external_status_change.avsc'), key: serviceKey } as TopicSpec<ExternalStatusChange>,
+  extractions: { topic: 'autopilot.extractions', schema: avsc('./extraction.avsc'), key: jobKey } as TopicSpec<ExtractionRecord>,
+  scrapedPages: { topic: 'autopilot.scraped-pages', schema: avsc('./scraped_page.avsc'), key: jobKey } as TopicSpec<ScrapedPage>,
 };
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { thrownAutopilotError } from '../test/helpers/thrown.ts';
 import { costOf, DEFAULT_PRICES, DEFAULT_TABLE, effectiveTable, parseModelPrice, priceOf, tableAt } from './agent-prices.ts';
+import type { PriceVersion } from '../sql/stores/agent-prices.ts';
 
 /** The price table's rules: which entry a model name gets, what a call costs, which version is in force when. */
 describe('price table', () => {
@@ -28,7 +29,7 @@ describe('price table', () => {
 
   it('gives the version in force at a time: the defaults before the first change, each version from its creation', () => {
     const own = { input_per_mtok: 1, output_per_mtok: 2, cached_input_per_mtok: 1 };
-    const versions = [
+    const versions: PriceVersion[] = [
       { version: 1, overrides: { 'gpt-4o': own }, change: null, created_at: 1000 },
       { version: 2, overrides: {}, change: null, created_at: 2000 },
     ];

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { sortKeys } from '../lib/labels.ts';
 import { badRequest } from '../lib/errors.ts';
 import { ALERT_RULE_SEVERITIES, ANOMALY_SEVERITIES, type AlertRuleSeverity, type AnomalySeverity } from '../lib/severity.ts';
-import { formatDuration, parseDuration } from './duration.ts';
+import { durationText, formatDuration, parseDuration } from './duration.ts';
 
 /**
  * Alert rules as a tenant writes them through the API, and their parsed form.
@@ -24,20 +24,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 /** A duration between `min` and `max` ms, as text; output in ms. */
-const duration = (max: number, min = 0) =>
-  z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a duration such as '30s', '5m' or '1h30m'`) }).transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === null) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), largest unit first, such as '30s', '5m' or '1h30m'`,
-      });
-      return z.NEVER;
-    }
-    if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(min)}` });
-    if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(max)}` });
-    return ms;
-  });
+const duration = (max: number, min = 0) => durationText(max, min).transform((text) => parseDuration(text)!);
 
 // Same limits as the gateway's inputs (gateway/records.ts), so anything a rule names can exist.
 const service = z.string().min(1, 'must not be empty').max(256);

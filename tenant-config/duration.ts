@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Prometheus-style durations: one or more `<integer><unit>` from largest to
  * smallest unit, each unit at most once (`30s`, `5m`, `1h30m`, `250ms`), or a
@@ -38,4 +40,26 @@ export function formatDuration(ms: number): string {
     rest -= n * size;
   }
   return out;
+}
+
+/** A duration between `min` and `max` ms, as text (`30s`, `5m`): the API's form, checked, kept as written. */
+export const durationText = (max: number, min = 0) =>
+  z.string({ error: (iss) => (iss.input === undefined ? 'is required' : `must be a duration such as '30s', '5m' or '1h30m'`) }).superRefine((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `'${text}' is not a duration: use a number and a unit (ms, s, m, h, d), largest unit first, such as '30s', '5m' or '1h30m'`,
+      });
+      return;
+    }
+    if (ms < min) ctx.addIssue({ code: 'custom', message: `must be at least ${formatDuration(min)}` });
+    if (ms > max) ctx.addIssue({ code: 'custom', message: `must be at most ${formatDuration(max)}` });
+  });
+
+/** Milliseconds of a duration `durationText` has accepted. */
+export function durationMs(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null) throw new Error(`'${text}' is not a duration`);
+  return ms;
 }

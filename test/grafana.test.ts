@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOPICS, type AgentEvent } from '../schemas/topics.ts';
+import { TOPICS, type AgentEvent, type ExternalStatusChange } from '../schemas/topics.ts';
 import { expandGrafanaSql, expandMacros, interpolateVariables, secondsToHms, type GrafanaRequest, type VariableValue } from './helpers/grafana-macros.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
@@ -306,6 +306,48 @@ async function playScenario(): Promise<void> {
   expect((await p.post('/v1/metrics', '{not json')).status).toBe(400);
 }
 
+/**
+ * Third-party status as the status_page jobs publish it, after the incident was analysed: Stripe's API in a
+ * major outage for checkout (it joins the open incident), GitHub degraded with no service mapped, Twilio
+ * degraded and recovered before the incident, and tenant b's provider.
+ */
+async function publishThirdPartyStatus(): Promise<void> {
+  const change = (id: string, at: number, over: Partial<ExternalStatusChange>): ExternalStatusChange => ({
+    change_id: `grafana-${id}`,
+    tenant: p.tenants.a,
+    service: 'checkout',
+    job_id: 'job_status',
+    provider: 'Stripe',
+    subject_kind: 'component',
+    subject_id: 'api',
+    subject_name: 'API',
+    from_status: 'operational',
+    to_status: 'major_outage',
+    degraded: true,
+    impact: 'major',
+    message: 'Elevated error rates',
+    url: 'https://status.stripe.com',
+    at,
+    ...over,
+  });
+  const twilio = { provider: 'Twilio', subject_id: 'sms', subject_name: 'SMS', url: 'https://status.twilio.com' };
+  await p.publisher.publish('externalStatus', [
+    change('stripe', T + 2 * MIN, {}),
+    change('github', T + MIN, {
+      service: '',
+      provider: 'GitHub',
+      subject_id: 'actions',
+      subject_name: 'Actions',
+      to_status: 'degraded_performance',
+      impact: 'minor',
+    }),
+    change('twilio-down', T - 20 * MIN, { ...twilio, to_status: 'degraded_performance', impact: 'minor' }),
+    change('twilio-up', T - 15 * MIN, { ...twilio, from_status: 'degraded_performance', to_status: 'operational', degraded: false, impact: 'none' }),
+    // Minor: a major outage would open an incident of its own for tenant b, and the incident list must show none.
+    change('intruder', T + MIN, { tenant: p.tenants.b, service: 'intruder-svc', provider: 'intruder-pay', to_status: 'degraded_performance', impact: 'minor' }),
+  ]);
+}
+
 /** Records no processor can decode: each processor on the metrics topic dead-letters them. */
 async function sendUndecodable(): Promise<void> {
   const producer = p.services.kafka.producer();
@@ -434,6 +476,18 @@ describe('every panel on data from the real pipeline', () => {
       (n) => n > 0,
       30_000,
     );
+    await publishThirdPartyStatus();
+    await eventually(
+      () => count('SELECT count() AS n FROM external_status_changes FINAL WHERE tenant IN ({t:String}, {b:String})', { ...t, b: p.tenants.b }),
+      (n) => n === 5,
+      30_000,
+    );
+    // Stripe's outage joins the open incident of checkout, which depends on it.
+    await eventually(
+      () => count("SELECT count() AS n FROM incidents FINAL WHERE tenant = {t:String} AND signals LIKE '%Stripe: API major_outage (major)%'", t),
+      (n) => n === 1,
+      30_000,
+    );
     // Windows closed, then a point for one of them: late.
     await eventually(
       () => count("SELECT count() AS n FROM metric_rollups FINAL WHERE tenant = {t:String} AND service = 'checkout'", t),
@@ -524,7 +578,17 @@ describe('every panel on data from the real pipeline', () => {
     expect(incident!.root_cause, 'the latest analysis is joined in').toEqual(expect.any(String));
     expect(incident!.analysis_source).toBe('rules');
     expect(column(runs.get('Anomalies of these incidents'), 'kind')).toEqual(expect.arrayContaining(['metric', 'error_rate']));
-    expect(column(runs.get('Signals of these incidents'), 'kind')).toEqual(expect.arrayContaining(['deployment', 'anomaly', 'error_spike', 'alert']));
+    expect(column(runs.get('Signals of these incidents'), 'kind')).toEqual(
+      expect.arrayContaining(['deployment', 'anomaly', 'error_spike', 'alert', 'dependency']),
+    );
+    expect(column(runs.get('Signals of these incidents'), 'summary')).toContain('Stripe: API major_outage (major)');
+    // Latest state per subject: degraded first (the worse impact first), then what recovered in the range.
+    const status = runs.get('Third-party status')!.result.data;
+    expect(status.map((r) => [r.provider, r.subject, r.status, r.state, r.services])).toEqual([
+      ['Stripe', 'API', 'major_outage', 'degraded', 'checkout'],
+      ['GitHub', 'Actions', 'degraded_performance', 'degraded', ''],
+      ['Twilio', 'SMS', 'operational', 'recovered', 'checkout'],
+    ]);
     const [analysis] = runs.get('Analysis summary')!.result.data;
     expect(analysis).toMatchObject({ incident_id: variables.incident![0], source: 'rules' });
     expect(analysis!.fallback_reason).toEqual(expect.any(String));

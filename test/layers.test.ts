@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
  * The shape of the house, checked on every import in the tree:
  *
  *   cli/, bench/                    entry points
- *   gateway/, processors/           side by side, never importing each other
+ *   gateway/, processors/, scheduler/  side by side, never importing each other
  *   platform/, tenant-config/       what both use: connections, the producer, ops routes; rules, targets, prompts, experiments
  *   schemas/, sql/                  the contracts: topics and Avro, tables and stores
  *   lib/                            building blocks that import nothing from the project
@@ -19,7 +19,18 @@ import { describe, expect, it } from 'vitest';
  * takes part in an import cycle.
  */
 const ROOT = path.resolve(import.meta.dirname, '..');
-const LAYER: Record<string, number> = { cli: 4, bench: 4, gateway: 3, processors: 3, platform: 2, 'tenant-config': 2, schemas: 1, sql: 1, lib: 0 };
+const LAYER: Record<string, number> = {
+  cli: 4,
+  bench: 4,
+  gateway: 3,
+  processors: 3,
+  scheduler: 3,
+  platform: 2,
+  'tenant-config': 2,
+  schemas: 1,
+  sql: 1,
+  lib: 0,
+};
 
 interface Import {
   from: string;

@@ -66,7 +66,31 @@ describe('loadContext on the embedded engine', () => {
 
   it('reads nothing for a service with no rows, without failing', async () => {
     const ctx = await loadContext(ch, incident({ tenant: TENANT, service: 'quiet', signals: [] }), T + 10 * MIN);
-    expect(ctx).toMatchObject({ anomalies: [], errorLogs: [], deployments: [], alerts: [] });
+    expect(ctx).toMatchObject({ anomalies: [], errorLogs: [], deployments: [], alerts: [], dependencies: [] });
+  });
+
+  // Without the dependencies query the context had no third-party state at all (`dependencies` undefined).
+  it("reads each third-party subject's state as of the incident's end: degraded still, or changed around it", async () => {
+    const ctx = await loadContext(ch, incident({ tenant: TENANT }), T + 10 * MIN);
+    // Oldest first. The API degraded 2 h before (still degraded: kept); Twilio recovered during the incident
+    // (kept, recovered); the dashboard recovered an hour before (not kept); the incident opened after the end,
+    // another service's and another tenant's rows are not read.
+    expect(ctx.dependencies.map((d) => [d.provider, d.subject, d.status, d.degraded, d.at])).toEqual([
+      ['Stripe', 'API', 'major_outage', true, T - 120 * MIN],
+      ['Twilio', 'SMS', 'operational', false, T + 4 * MIN],
+    ]);
+    expect(ctx.dependencies[0]).toEqual({
+      provider: 'Stripe',
+      kind: 'component',
+      subject: 'API',
+      status: 'major_outage',
+      previous: 'degraded_performance',
+      degraded: true,
+      impact: 'major',
+      message: 'Elevated error rates',
+      url: 'https://status.stripe.com',
+      at: T - 120 * MIN,
+    });
   });
 });
 
@@ -190,6 +214,54 @@ async function seed(ch: ClickHouseClient): Promise<void> {
       alert('f5', 'ErrorBudgetBurn', 'firing', T + 4 * MIN, T + 4 * MIN, { severity: 'warning', annotations: { description: 'burning 14x' } }),
     ],
   });
+  const status = (subjectId: string, at: number, over: Record<string, unknown>) => ({
+    change_id: `${subjectId}-${at}`,
+    tenant: TENANT,
+    service: 'checkout',
+    job_id: 'job_status',
+    provider: 'Stripe',
+    subject_kind: 'component',
+    subject_id: subjectId,
+    subject_name: 'API',
+    from_status: 'operational',
+    to_status: 'degraded_performance',
+    degraded: true,
+    impact: 'minor',
+    message: '',
+    url: 'https://status.stripe.com',
+    at,
+    kafka_partition: 0,
+    kafka_offset: offset++,
+    ...over,
+  });
+  await ch.insert({
+    table: 'external_status_changes',
+    format: 'JSONEachRow',
+    values: [
+      status('api', T - 180 * MIN, {}),
+      status('api', T - 120 * MIN, { from_status: 'degraded_performance', to_status: 'major_outage', impact: 'major', message: 'Elevated error rates' }),
+      status('dash', T - 90 * MIN, { subject_name: 'Dashboard' }),
+      status('dash', T - 60 * MIN, {
+        subject_name: 'Dashboard',
+        from_status: 'degraded_performance',
+        to_status: 'operational',
+        degraded: false,
+        impact: 'none',
+      }),
+      status('sms', T + 2 * MIN, { provider: 'Twilio', subject_name: 'SMS', url: '' }),
+      status('sms', T + 4 * MIN, {
+        provider: 'Twilio',
+        subject_name: 'SMS',
+        from_status: 'degraded_performance',
+        to_status: 'operational',
+        degraded: false,
+        url: '',
+      }),
+      status('inc', T + 20 * MIN, { subject_kind: 'incident', subject_name: 'After the end', to_status: 'investigating' }),
+      status('web', T, { service: 'web', provider: 'Other' }),
+      { ...status('api', T, {}), tenant: 'someone-else', provider: 'Intruder' },
+    ],
+  });
 }
 
 describe('renderContext', () => {
@@ -222,6 +294,53 @@ describe('renderContext', () => {
     expect(text).toContain('- 3× 2026-11-23T12:01:00Z..2026-11-23T12:03:00Z error: connection refused to [REDACTED:ip]:5432');
     expect(text).toContain('- 2026-11-23T12:04:00Z error: payment declined');
     expect(text.match(/connection refused/g)).toHaveLength(1);
+  });
+
+  // Before the dependencies were rendered, a provider showed up only in a timeline line, if at all.
+  it('names the degraded third-party providers in the header, and lists each dependency with its status', () => {
+    const dependency = { kind: 'component', previous: 'operational', message: '', url: '' };
+    const text = renderContext(
+      context({
+        dependencies: [
+          {
+            ...dependency,
+            provider: 'Stripe',
+            subject: 'API',
+            status: 'major_outage',
+            degraded: true,
+            impact: 'major',
+            at: T - MIN,
+            message: 'Elevated\nerrors',
+          },
+          {
+            ...dependency,
+            provider: 'Twilio',
+            subject: 'SMS',
+            status: 'operational',
+            previous: 'partial_outage',
+            degraded: false,
+            impact: 'none',
+            at: T + 4 * MIN,
+          },
+        ],
+      }),
+      { maxBytes: 8000 },
+    );
+    const lines = text.split('\n');
+    expect(lines[2]).toBe(
+      'Third-party dependencies of checkout degraded, by their status pages: Stripe (API) major_outage, impact major, since 2026-11-23T11:59:00Z.',
+    );
+    expect(text).toContain('- since 2026-11-23T11:59:00Z Stripe (API): major_outage [impact major], degraded: Elevated errors');
+    expect(text).toContain('- since 2026-11-23T12:04:00Z Twilio (SMS): operational [impact none], recovered from partial_outage');
+  });
+
+  it('names the provider from the correlator’s signal when the status rows are not written yet', () => {
+    const inc = incident({
+      signals: [{ id: 'chg_1', kind: 'dependency', at: T, summary: 'Stripe: API major_outage (major)', severity: 'high' }],
+      suspect_deployment: null,
+    });
+    const text = renderContext(context({ incident: inc }), { maxBytes: 8000 });
+    expect(text).toContain("Third-party dependencies of checkout reported degraded (the correlator's signals): Stripe: API major_outage (major).");
   });
 
   it('redacts log messages, labels and alert summaries', () => {

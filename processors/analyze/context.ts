@@ -8,7 +8,8 @@ import { redact } from './redact.ts';
 /**
  * What the analyst knows about an incident: the incident itself, and what
  * ClickHouse holds around it (anomalies, error logs, deployments, firing
- * alerts). Loaded once per analysis; the model and the rules read the same.
+ * alerts, the state of its third-party dependencies). Loaded once per
+ * analysis; the model and the rules read the same.
  */
 export interface IncidentContext {
   incident: IncidentRecord;
@@ -16,6 +17,27 @@ export interface IncidentContext {
   errorLogs: { at: number; level: string; message: string; labels: Record<string, string> }[];
   deployments: { at: number; version: string; status: string; metadata: Record<string, string> }[];
   alerts: { name: string; severity: string; status: string; summary: string; at: number }[];
+  dependencies: ContextDependency[];
+}
+
+/**
+ * A third-party subject the service depends on (a status page's component, incident or maintenance), in
+ * its state as of the incident's end: degraded still, or changed around the incident (recovered, say).
+ */
+export interface ContextDependency {
+  provider: string;
+  /** page | component | incident | maintenance */
+  kind: string;
+  subject: string;
+  /** The provider's own word, and the one before it (null the first time the subject was seen). */
+  status: string;
+  previous: string | null;
+  degraded: boolean;
+  impact: string;
+  message: string;
+  url: string;
+  /** When the subject entered this state (when Autopilot saw the change). */
+  at: number;
 }
 
 export interface ContextAnomaly {
@@ -35,8 +57,10 @@ const MINUTE = 60_000;
 const LOG_LOOKBACK_MS = 10 * MINUTE;
 /** Deployments read before the incident opened (the correlator's suspect look-back). */
 export const DEPLOYMENT_LOOKBACK_MS = 30 * MINUTE;
+/** Dependencies that recovered are read when they changed this long before the incident opened (the correlator's look-back). */
+const DEPENDENCY_LOOKBACK_MS = 30 * MINUTE;
 /** Row caps: the rendering keeps far fewer; these only bound what one analysis reads. */
-const LIMITS = { anomalies: 200, logs: 500, deployments: 20, alerts: 50 };
+const LIMITS = { anomalies: 200, logs: 500, deployments: 20, alerts: 50, dependencies: 20 };
 
 /**
  * Reads the context with parameterised queries only: tenant, service and ids
@@ -44,13 +68,15 @@ const LIMITS = { anomalies: 200, logs: 500, deployments: 20, alerts: 50 };
  * sides (toUnixTimestamp64Milli / fromUnixTimestamp64Milli), so the server's
  * time zone never matters. Deployments are read up to the incident's end, not
  * only before it opened: a rollback during the incident is worth knowing.
+ * Dependencies are each subject's latest change as of the end: a component
+ * degraded for hours changed long before the incident and is still a fact.
  */
 export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord, now = Date.now()): Promise<IncidentContext> {
   const end = Math.min(incident.resolved_at ?? incident.updated_at, now);
   const key = { tenant: incident.tenant, service: incident.service };
   const anomalyIds = incident.signals.filter((s) => s.kind === 'anomaly' || s.kind === 'error_spike').map((s) => s.id);
 
-  const [anomalies, errorLogs, deployments, alerts] = await Promise.all([
+  const [anomalies, errorLogs, deployments, alerts, dependencies] = await Promise.all([
     selectRows<RawAnomaly>(
       ch,
       `SELECT metric_name, kind, labels, current_value, baseline_median, z_score, severity, toUnixTimestamp64Milli(detected_at) AS at
@@ -94,6 +120,21 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
        ORDER BY starts_at DESC LIMIT {limit:UInt32}`,
       { ...key, now, limit: LIMITS.alerts },
     ),
+    // Each subject's latest change up to the end; kept if still degraded, or if it changed around the incident.
+    selectRows<RawDependency>(
+      ch,
+      `SELECT provider, subject_kind, subject_name, from_status, to_status, degraded, impact, message, url, toUnixTimestamp64Milli(at) AS changed_at
+       FROM (
+         SELECT provider, subject_kind, subject_id, subject_name, from_status, to_status, degraded, impact, message, url, at
+         FROM external_status_changes FINAL
+         WHERE tenant = {tenant:String} AND service = {service:String} AND at <= fromUnixTimestamp64Milli({to:Int64})
+         ORDER BY at DESC
+         LIMIT 1 BY provider, subject_kind, subject_id
+       )
+       WHERE degraded OR at >= fromUnixTimestamp64Milli({from:Int64})
+       ORDER BY at DESC LIMIT {limit:UInt32}`,
+      { ...key, from: incident.opened_at - DEPENDENCY_LOOKBACK_MS, to: end, limit: LIMITS.dependencies },
+    ),
   ]);
 
   return {
@@ -116,6 +157,18 @@ export async function loadContext(ch: ClickHouseClient, incident: IncidentRecord
       status: a.status,
       summary: a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? '',
       at: Number(a.at),
+    })),
+    dependencies: dependencies.reverse().map((d) => ({
+      provider: d.provider,
+      kind: d.subject_kind,
+      subject: d.subject_name,
+      status: d.to_status,
+      previous: d.from_status,
+      degraded: Boolean(d.degraded),
+      impact: d.impact,
+      message: d.message,
+      url: d.url,
+      at: Number(d.changed_at),
     })),
   };
 }
@@ -144,6 +197,18 @@ interface RawDeployment {
   status: string;
   metadata: Record<string, string>;
 }
+interface RawDependency {
+  provider: string;
+  subject_kind: string;
+  subject_name: string;
+  from_status: string | null;
+  to_status: string;
+  degraded: boolean | number;
+  impact: string;
+  message: string;
+  url: string;
+  changed_at: Millis;
+}
 interface RawAlert {
   alert_name: string;
   severity: string;
@@ -158,8 +223,10 @@ interface RawAlert {
  * and labels carry addresses. Identical log messages (after redaction) are
  * one line with a count. Anomalies are one line per series. When the text is
  * too long, the oldest log lines go first, then the oldest timeline entries,
- * then the least severe series; the header, deployments and alerts stay, and
- * only if they alone are too long is the text cut.
+ * then the least severe series; the header, deployments, alerts and
+ * dependencies stay, and only if they alone are too long is the text cut.
+ * A degraded third-party dependency is named in the header, by provider: it
+ * competes with the suspect deployment as the cause.
  */
 export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }): string {
   const inc = ctx.incident;
@@ -171,6 +238,7 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
       ? `Suspect deployment (named by the correlator): ${inc.suspect_deployment.version} at ${isoTimeShort(inc.suspect_deployment.at)}, ` +
         `${inc.suspect_deployment.minutes_before} min before the first anomaly.`
       : 'The correlator named no suspect deployment.',
+    ...dependencyHeadline(ctx),
   ];
   const deployments = section(
     `Deployments (${ctx.deployments.length}):`,
@@ -179,6 +247,16 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
   const alerts = section(
     `Firing alerts (${ctx.alerts.length}):`,
     ctx.alerts.map((a) => `- since ${isoTimeShort(a.at)} ${a.name} [${a.severity}]${a.summary ? `: ${oneLine(a.summary)}` : ''}`),
+  );
+
+  const dependencies = section(
+    `Third-party dependencies of ${inc.service} (their status pages, latest change of each; ${ctx.dependencies.length}):`,
+    ctx.dependencies.map(
+      (d) =>
+        `- since ${isoTimeShort(d.at)} ${dependencyLabel(d)}: ${d.status} [impact ${d.impact}]` +
+        `${d.degraded ? ', degraded' : `, recovered${d.previous ? ` from ${d.previous}` : ''}`}` +
+        `${d.message ? `: ${truncate(oneLine(d.message), 200)}` : ''}${d.url ? ` (${d.url})` : ''}`,
+    ),
   );
 
   const timeline = inc.signals.map((s) => ({
@@ -200,6 +278,7 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
       ...head,
       ...deployments,
       ...alerts,
+      ...dependencies,
       ...trimmable(parts.anomalies, dropped.anomalies),
       ...trimmable(parts.timeline, dropped.timeline),
       ...trimmable(parts.logs, dropped.logs),
@@ -222,6 +301,29 @@ export function renderContext(ctx: IncidentContext, opts: { maxBytes: number }):
     }
   }
   return cutToBytes(text, opts.maxBytes);
+}
+
+/** How a dependency is named in text: its provider first, then what of it. */
+export const dependencyLabel = (d: Pick<ContextDependency, 'provider' | 'kind' | 'subject'>): string =>
+  `${d.provider} (${d.kind === 'component' ? d.subject : d.kind === 'page' ? 'status page' : `${d.kind} "${oneLine(d.subject)}"`})`;
+
+/**
+ * One line naming the providers in trouble. From the status rows when the sink has written them; else from
+ * the correlator's dependency signals, whose summaries start with the provider (the sink and the analyst
+ * read the same topic side by side, so the rows can lag behind the incident that cites them).
+ */
+function dependencyHeadline(ctx: IncidentContext): string[] {
+  const service = ctx.incident.service;
+  const degraded = ctx.dependencies.filter((d) => d.degraded);
+  if (degraded.length > 0) {
+    const named = degraded.map((d) => `${dependencyLabel(d)} ${d.status}, impact ${d.impact}, since ${isoTimeShort(d.at)}`);
+    return [`Third-party dependencies of ${service} degraded, by their status pages: ${named.join('; ')}.`];
+  }
+  const signals = ctx.incident.signals.filter((s) => s.kind === 'dependency');
+  if (ctx.dependencies.length === 0 && signals.length > 0) {
+    return [`Third-party dependencies of ${service} reported degraded (the correlator's signals): ${signals.map((s) => oneLine(s.summary)).join('; ')}.`];
+  }
+  return [];
 }
 
 interface Item {

@@ -200,3 +200,87 @@ describe('componentOf', () => {
     expect(componentOf(log)).toBe(expected);
   });
 });
+
+describe('rule-based analysis of a degraded third-party dependency', () => {
+  // Each fails on the rules as they were: a dependency was not evidence, so these answers blamed the
+  // deployment at full confidence or called the anomalies unexplained.
+  const stripe = (over: Partial<IncidentContext['dependencies'][number]> = {}): IncidentContext['dependencies'][number] => ({
+    provider: 'Stripe',
+    kind: 'component',
+    subject: 'API',
+    status: 'major_outage',
+    previous: 'operational',
+    degraded: true,
+    impact: 'major',
+    message: 'Elevated error rates',
+    url: 'https://status.stripe.com',
+    at: T + 2 * MIN,
+    ...over,
+  });
+  const onStripe = incident({
+    suspect_deployment: null,
+    signals: [
+      { id: 'chg_1', kind: 'dependency', at: T + 2 * MIN, summary: 'Stripe: API major_outage (major)', severity: 'high' },
+      { id: 'an-1', kind: 'anomaly', at: T + 3 * MIN, summary: 'latency', severity: 'high' },
+    ],
+  });
+  const stripeErrors = [errorLog(T + 3 * MIN, 'charge failed: Stripe API returned 503'), errorLog(T + 4 * MIN, 'charge failed: Stripe API returned 503')];
+
+  it('names the provider and its component as the cause, with its status page and a way around it', () => {
+    const answer = analyze(context({ incident: onStripe, anomalies: [anomaly('latency_ms', T + 3 * MIN)], dependencies: [stripe()] }));
+    expect(answer.root_cause.description).toBe(
+      'Third-party dependency Stripe (API) is degraded (major_outage, impact major), and checkout depends on it: the likely cause.',
+    );
+    expect(answer.root_cause.reasoning).toContain('Stripe (API) major_outage since 2026-11-23T12:02:00Z, impact major');
+    expect(answer.recommended_actions[0]!.action).toMatch(/^Check Stripe's status page \(https:\/\/status\.stripe\.com\)/);
+    expect(answer.recommended_actions[1]!.action).toMatch(/fail over to a secondary provider .* retries with backoff/);
+    expect(answer.estimated_customer_impact).toMatch(/^Requests of checkout that need Stripe are probably failing or slow/);
+    expect(answer.root_cause.confidence).toBe(35 + 20 + 10); // a major impact, degraded before the first anomaly
+
+    // Error logs that name the provider are the strongest link.
+    const named = analyze(context({ incident: onStripe, dependencies: [stripe()], errorLogs: stripeErrors }));
+    expect(named.root_cause.confidence).toBe(80);
+    expect(named.root_cause.reasoning).toContain('2 error log lines name Stripe');
+  });
+
+  it('weighs a dependency against a suspect deployment: both lose confidence, the stronger leads, the other is the alternative', () => {
+    const withDeployment = (dependency: IncidentContext['dependencies'][number], errorLogs: ReturnType<typeof errorLog>[] = []) =>
+      context({
+        incident: incident({ signals: [...incident().signals, { id: 'chg_1', kind: 'dependency', at: dependency.at, summary: 'Stripe', severity: 'high' }] }),
+        anomalies: [anomaly('latency_ms', T + 3 * MIN)],
+        deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0')],
+        dependencies: [dependency],
+        errorLogs,
+      });
+    const deploymentAlone = analyze(
+      context({ anomalies: [anomaly('latency_ms', T + 3 * MIN)], deployments: [deployment(T - 20 * MIN, 'v2.3.9'), deployment(T, 'v2.4.0')] }),
+    );
+
+    // A major outage whose name is in the error logs outweighs the deployment.
+    const outage = analyze(withDeployment(stripe(), stripeErrors));
+    expect(outage.root_cause.description).toMatch(/^Third-party dependency Stripe \(API\) is degraded/);
+    expect(outage.root_cause.confidence).toBe(80 - 15);
+    expect(outage.root_cause.reasoning).toMatch(/Competing hypothesis \(confidence \d+\): The deployment of v2.4.0/);
+    expect(outage.recommended_actions.at(-1)!.action).toBe('Roll back checkout from v2.4.0 to v2.3.9');
+
+    // A minor degradation posted after the trouble began does not: the deployment leads, less sure than alone.
+    const minor = analyze(withDeployment(stripe({ status: 'degraded_performance', impact: 'minor', at: T + 10 * MIN })));
+    expect(minor.root_cause.description).toMatch(/^The deployment of v2.4.0/);
+    expect(minor.root_cause.confidence).toBe(deploymentAlone.root_cause.confidence - 15);
+    expect(minor.root_cause.reasoning).toContain('Competing hypothesis');
+    expect(minor.recommended_actions.at(-1)!.action).toMatch(/^Check Stripe's status page/);
+  });
+
+  it('a dependency that recovered before the trouble began is no suspect', () => {
+    const recovered = stripe({ status: 'operational', degraded: false, impact: 'none', at: T - 10 * MIN });
+    const answer = analyze(context({ anomalies: [anomaly('latency_ms', T + 3 * MIN)], dependencies: [recovered] }));
+    expect(answer.root_cause.description).toMatch(/^The deployment of v2.4.0/);
+    expect(answer.root_cause.reasoning).not.toContain('Competing');
+  });
+
+  it("names the provider from the correlator's signal when the status rows are not written yet", () => {
+    const answer = analyze(context({ incident: onStripe, anomalies: [anomaly('latency_ms', T + 3 * MIN)] }));
+    expect(answer.root_cause.description).toBe('A third-party dependency of checkout is degraded (Stripe: API major_outage (major)), the likely cause.');
+    expect(answer.recommended_actions[0]!.action).toMatch(/^Check the provider's status page/);
+  });
+});

@@ -2,7 +2,7 @@ import { isSeverity, moreSevere } from '../../lib/severity.ts';
 import { isoTimeShort } from '../../lib/time.ts';
 import type { AnalysisAnswer } from './answer.ts';
 import type { ContextAnomaly, IncidentContext } from './context.ts';
-import { DEPLOYMENT_LOOKBACK_MS } from './context.ts';
+import { dependencyLabel, DEPLOYMENT_LOOKBACK_MS } from './context.ts';
 import { redact } from './redact.ts';
 
 /**
@@ -14,6 +14,11 @@ import { redact } from './redact.ts';
  * 1. A deployment shortly before the trouble: it is the suspect, roll it back.
  *    Confidence grows with the evidence: a short gap, several anomalous series,
  *    high severity, errors as well, alerts firing.
+ *    A third-party dependency reported degraded: the provider is the suspect,
+ *    follow its status page and route around it. Confidence grows with its
+ *    impact, with timing, and with error logs that name the provider.
+ *    When both are there they compete: each loses confidence, the stronger
+ *    one is the root cause and the other is named as the alternative.
  * 2. Errors without a deployment: the component the error logs name most.
  * 3. Only alerts: the alert is the best description there is.
  * 4. Otherwise: what was observed, with a low confidence that says so.
@@ -23,13 +28,18 @@ import { redact } from './redact.ts';
  */
 export function analyzeByRules(ctx: IncidentContext): AnalysisAnswer {
   const facts = gather(ctx);
-  const answer = facts.deployment
-    ? deploymentCause(facts)
-    : facts.errors.any
-      ? errorCause(facts)
-      : facts.alerts.length > 0
-        ? alertCause(facts)
-        : observedOnly(facts);
+  const answer =
+    facts.dependencies.length > 0
+      ? facts.deployment
+        ? competing(deploymentCause(facts), dependencyCause(facts))
+        : dependencyCause(facts)
+      : facts.deployment
+        ? deploymentCause(facts)
+        : facts.errors.any
+          ? errorCause(facts)
+          : facts.alerts.length > 0
+            ? alertCause(facts)
+            : observedOnly(facts);
   return {
     ...answer,
     recommended_actions: [...answer.recommended_actions, ...alertActions(facts, answer.recommended_actions.length)],
@@ -44,8 +54,12 @@ type Facts = ReturnType<typeof gather>;
 function gather(ctx: IncidentContext) {
   const inc = ctx.incident;
   const problems = inc.signals.filter((s) => s.kind !== 'deployment');
-  const firstProblemAt = Math.min(...problems.map((s) => s.at), ...ctx.anomalies.map((a) => a.at), inc.updated_at);
+  // The service's own trouble: a provider's outage is measured against it, not part of it (unless it is all there is).
+  const own = problems.filter((s) => s.kind !== 'dependency');
+  const firstProblemAt = Math.min(...(own.length > 0 ? own : problems).map((s) => s.at), ...ctx.anomalies.map((a) => a.at), inc.updated_at);
   const series = seriesOf(ctx.anomalies);
+  const dependencies = dependenciesOf(ctx, firstProblemAt);
+  const providers = providersOf(dependencies);
   const errorSpikes = ctx.anomalies.filter((a) => a.kind === 'error_rate').length + inc.signals.filter((s) => s.kind === 'error_spike').length;
   return {
     service: inc.service,
@@ -62,7 +76,55 @@ function gather(ctx: IncidentContext) {
       component: topComponent(ctx),
     },
     alerts: ctx.alerts,
+    dependencies,
+    // Error logs that name a provider are the strongest link between its outage and this service's trouble.
+    logsNamingProvider: ctx.errorLogs.filter((l) => providers.some((p) => l.message.toLowerCase().includes(p.toLowerCase()))).length,
   };
+}
+
+interface DependencyFact {
+  /** How the text names it: "Stripe (API)"; from a signal only, its summary. */
+  label: string;
+  /** null when only the correlator's signal is known (its summary names the provider). */
+  provider: string | null;
+  status: string;
+  impact: string;
+  at: number;
+  url: string;
+  /** Recovered since (its latest change is back to normal, after the trouble began). */
+  recovered: boolean;
+}
+
+/** A signal's severity back in the provider's words, for a dependency known only from its signal. */
+const IMPACT_OF_SEVERITY = new Map([
+  ['critical', 'critical'],
+  ['high', 'major'],
+]);
+
+const providersOf = (deps: DependencyFact[]) => [...new Set(deps.map((d) => d.provider).filter((p): p is string => p !== null))];
+
+/**
+ * The dependencies that could explain the incident: those degraded as of its end, and those that recovered
+ * only after the trouble began (so they were degraded during it). When the sink has not yet written the
+ * status rows, the incident's dependency signals stand in.
+ */
+function dependenciesOf(ctx: IncidentContext, firstProblemAt: number): DependencyFact[] {
+  if (ctx.dependencies.length > 0) {
+    return ctx.dependencies
+      .filter((d) => d.degraded || d.at > firstProblemAt)
+      .map((d) => ({ label: dependencyLabel(d), provider: d.provider, status: d.status, impact: d.impact, at: d.at, url: d.url, recovered: !d.degraded }));
+  }
+  return ctx.incident.signals
+    .filter((s) => s.kind === 'dependency')
+    .map((s) => ({
+      label: s.summary,
+      provider: null,
+      status: '',
+      impact: IMPACT_OF_SEVERITY.get(s.severity ?? '') ?? 'minor',
+      at: s.at,
+      url: '',
+      recovered: false,
+    }));
 }
 
 /** The correlator's suspect, or else the latest deployment in the look-back before the first problem. */
@@ -141,6 +203,94 @@ function deploymentCause(f: Facts): Cause {
       reasoning: `Rule-based analysis (no model). Observed: ${observed.join('; ')}. Hypothesis: a change in ${d.version} caused the anomalies; the evidence is the timing and the anomalies that followed, not a confirmed mechanism.`,
     },
     recommended_actions: actions,
+  };
+}
+
+/** How much a provider's impact says; 'none' and words not known say little. */
+const IMPACT_POINTS = new Map([
+  ['critical', 25],
+  ['major', 20],
+  ['minor', 8],
+  ['maintenance', 5],
+]);
+const impactPoints = (impact: string) => IMPACT_POINTS.get(impact) ?? 3;
+/** A status page is often updated minutes after the trouble began: a degradation posted this soon after still counts as early. */
+const STATUS_PAGE_DELAY_MS = 30 * 60_000;
+
+function dependencyCause(f: Facts): Cause {
+  // The worst impact first, the earliest on a tie.
+  const deps = [...f.dependencies].sort((a, b) => impactPoints(b.impact) - impactPoints(a.impact) || a.at - b.at);
+  const main = deps[0]!;
+  const providers = providersOf(deps);
+  const naming = f.logsNamingProvider;
+  let confidence = 35 + impactPoints(main.impact);
+  confidence += main.at <= f.firstProblemAt ? 10 : main.at <= f.firstProblemAt + STATUS_PAGE_DELAY_MS ? 5 : 0;
+  if (naming > 0) confidence += 15;
+  if (f.errors.any) confidence += 5;
+
+  const who = providers.length > 0 ? providers.join(', ') : 'the provider';
+  const state = (d: DependencyFact) =>
+    d.provider === null
+      ? d.label
+      : `${d.label} ${d.status}${d.recovered ? ` (recovered ${isoTimeShort(d.at)})` : ` since ${isoTimeShort(d.at)}`}, impact ${d.impact}`;
+  const observed = [
+    `status pages: ${deps.slice(0, 5).map(state).join('; ')}`,
+    `first problem of ${f.service} at ${isoTimeShort(f.firstProblemAt)}`,
+    naming > 0 ? `${naming} error log line${naming > 1 ? 's' : ''} name${naming > 1 ? '' : 's'} ${who}` : '',
+    describeSeries(f),
+    describeErrors(f),
+    describeAlerts(f),
+    f.deployment ? '' : `no deployment in the ${DEPLOYMENT_LOOKBACK_MS / 60_000} min before the first problem`,
+  ].filter(Boolean);
+  const planned = main.impact === 'maintenance';
+  const description =
+    main.provider === null
+      ? `A third-party dependency of ${f.service} is degraded (${main.label}), the likely cause.`
+      : `Third-party dependency ${main.label} ${
+          planned
+            ? `is under planned maintenance (${main.status})`
+            : main.recovered
+              ? `was degraded until ${isoTimeShort(main.at)} (now ${main.status})`
+              : `is degraded (${main.status}, impact ${main.impact})`
+        }, and ${f.service} depends on it: the likely cause.`;
+  return {
+    root_cause: {
+      description,
+      confidence: clamp(confidence, 80),
+      reasoning: `Rule-based analysis (no model). Observed: ${observed.join('; ')}. Hypothesis: ${f.service} fails where it calls ${who}; the evidence is the provider's own status page and the timing, not a traced failing call.`,
+    },
+    recommended_actions: [
+      {
+        action: `Check ${who}'s status page${main.url ? ` (${main.url})` : ''} and follow the incident there; confirm that the failing requests of ${f.service} are the ones that call ${main.provider === null ? 'it' : main.label}`,
+        reasoning: `The provider reports ${main.provider === null ? 'a degradation' : `${main.label} ${main.status}`}; if ${f.service}'s errors are elsewhere, the outage is a coincidence.`,
+        risk: 'low',
+        priority: 1,
+      },
+      {
+        action: `While ${who} is degraded, fail over to a secondary provider or region if ${f.service} has one, or lean on retries with backoff, timeouts and a circuit breaker around calls to ${who}`,
+        reasoning: `A provider's outage cannot be fixed from ${f.service}'s side; limiting how far it spreads can.`,
+        risk: 'medium',
+        priority: 2,
+      },
+    ],
+  };
+}
+
+/** A deployment and a degraded dependency both explain the trouble: each is less certain, the stronger leads, the other is the alternative. */
+const COMPETING_PENALTY = 15;
+
+function competing(deployment: Cause, dependency: Cause): Cause {
+  const lower = (c: Cause) => Math.max(0, c.root_cause.confidence - COMPETING_PENALTY);
+  // On a tie the deployment leads: it is the hypothesis in the service owner's hands, and a rollback tests it fastest.
+  const [lead, other] = lower(dependency) > lower(deployment) ? [dependency, deployment] : [deployment, dependency];
+  const first = other.recommended_actions[0]!;
+  return {
+    root_cause: {
+      ...lead.root_cause,
+      confidence: lower(lead),
+      reasoning: `${lead.root_cause.reasoning} Competing hypothesis (confidence ${lower(other)}): ${other.root_cause.description}`,
+    },
+    recommended_actions: [...lead.recommended_actions, { ...first, priority: lead.recommended_actions.length + 1 }],
   };
 }
 
@@ -342,6 +492,9 @@ function mostFrequent(values: string[]): { message: string; count: number } | nu
 function impactOf(f: Facts): string {
   const metrics = f.series.map((s) => s.metric).join(' ');
   const parts: string[] = [];
+  const providers = providersOf(f.dependencies);
+  if (f.dependencies.length > 0)
+    parts.push(`requests of ${f.service} that need ${providers.length > 0 ? providers.join(', ') : 'the degraded third party'} are probably failing or slow`);
   if (f.errors.any) parts.push(`some requests to ${f.service} are probably failing`);
   if (/latency|duration|response_time|_ms\b|_seconds\b|p9\d/i.test(metrics)) parts.push(`requests to ${f.service} are probably slower than usual`);
   if (/cpu|memory|mem_|heap|queue|saturation|disk|connections/i.test(metrics))

@@ -14,6 +14,17 @@ const anomaly = (at: number, severity: Signal['severity'] = 'critical', consecut
   consecutive,
 });
 
+/** A degraded dependency as the correlate processor makes it from an ExternalStatusChange (see processor.test.ts). */
+const dependency = (at: number, severity: Signal['severity'] = 'high', id = `chg-${at}`, planned = false): Signal => ({
+  id,
+  kind: 'dependency',
+  at,
+  summary: 'Stripe: API major_outage (major)',
+  severity,
+  source: 'dependency:Stripe',
+  planned,
+});
+
 describe('incident correlation', () => {
   it('opens on two signals within the window and names the deployment before the first anomaly', () => {
     const s = emptyServiceState();
@@ -191,5 +202,79 @@ describe('incident correlation', () => {
     expect(applySignal(s, 't', 'api', anomaly(T + MIN))).toEqual([]);
     expect(applySignal(s, 't', 'api', deploy(T))).toEqual([]);
     expect(s.open!.version).toBe(1);
+  });
+});
+
+describe('third-party dependencies as signals', () => {
+  // Each of these fails without the dependency rules: a lone signal never opened an incident (minSignals 2),
+  // an earlier dependency was left off the timeline, and planned work was judged like any other signal.
+  it('a major or critical outage of a dependency opens an incident on its own', () => {
+    const s = emptyServiceState();
+    const [opened] = applySignal(s, 't', 'checkout', dependency(T, 'high'));
+    expect(opened).toMatchObject({ status: 'open', opened_at: T, severity: 'high', signal_count: 1, suspect_deployment: null });
+    expect(opened!.signals[0]!.summary).toContain('Stripe');
+    expect(opened!.incident_id).toBe(incidentId('t', 'checkout', `chg-${T}`));
+    const t = emptyServiceState();
+    expect(applySignal(t, 't', 'checkout', dependency(T, 'critical'))[0]).toMatchObject({ status: 'open', severity: 'critical' });
+  });
+
+  it('a minor degradation opens nothing alone but joins an open incident, naming the provider', () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'checkout', dependency(T, 'medium'))).toEqual([]);
+    expect(applySignal(s, 't', 'checkout', dependency(T + MIN, 'medium', 'chg-again'))).toEqual([]); // the same provider is one source
+    expect(s.open).toBeNull();
+
+    const u = emptyServiceState();
+    applySignal(u, 't', 'checkout', deploy(T));
+    const [opened] = applySignal(u, 't', 'checkout', anomaly(T + MIN));
+    const [joined] = applySignal(u, 't', 'checkout', dependency(T + 2 * MIN, 'medium'));
+    expect(joined).toMatchObject({ incident_id: opened!.incident_id, version: 2, severity: 'critical', signal_count: 3 });
+    expect(joined!.signals.map((x) => x.kind)).toEqual(['deployment', 'anomaly', 'dependency']);
+    expect(joined!.signals.at(-1)!.summary).toMatch(/^Stripe: /);
+  });
+
+  it("a provider's maintenance never opens an incident, whatever its severity, but joins one", () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'checkout', dependency(T, 'critical', 'mnt-1', true))).toEqual([]);
+    expect(applySignal(s, 't', 'checkout', deploy(T + MIN))).toEqual([]); // with a deployment: still two sources of nothing
+    const u = emptyServiceState();
+    applySignal(u, 't', 'checkout', deploy(T));
+    applySignal(u, 't', 'checkout', anomaly(T + MIN));
+    const [joined] = applySignal(u, 't', 'checkout', dependency(T + 2 * MIN, 'medium', 'mnt-2', true));
+    expect(joined!.signals.map((x) => x.id)).toContain('mnt-2');
+  });
+
+  it('a degradation in the look-back before the trouble is on the new incident, like the suspect deployment', () => {
+    const s = emptyServiceState();
+    expect(applySignal(s, 't', 'checkout', dependency(T, 'medium'))).toEqual([]);
+    applySignal(s, 't', 'checkout', anomaly(T + 20 * MIN, 'critical', 2));
+    const [opened] = applySignal(s, 't', 'checkout', { ...anomaly(T + 21 * MIN), source: 'errors' });
+    expect(opened!.signals.map((x) => x.kind)).toEqual(['dependency', 'anomaly', 'anomaly']);
+    expect(opened!.opened_at).toBe(T);
+    // Older than the look-back: not a candidate.
+    const u = emptyServiceState();
+    applySignal(u, 't', 'checkout', dependency(T, 'medium'));
+    applySignal(u, 't', 'checkout', anomaly(T + 40 * MIN, 'critical', 2));
+    const [late] = applySignal(u, 't', 'checkout', { ...anomaly(T + 41 * MIN), source: 'errors' });
+    expect(late!.signals.map((x) => x.kind)).not.toContain('dependency');
+  });
+
+  it('a replayed status change changes nothing, whether it opened the incident or joined it', () => {
+    const s = emptyServiceState();
+    const [opened] = applySignal(s, 't', 'checkout', dependency(T, 'high', 'chg-open'));
+    applySignal(s, 't', 'checkout', dependency(T + MIN, 'medium', 'chg-join'));
+    expect(applySignal(s, 't', 'checkout', dependency(T, 'high', 'chg-open'))).toEqual([]);
+    expect(applySignal(s, 't', 'checkout', dependency(T + MIN, 'medium', 'chg-join'))).toEqual([]);
+    expect(s.open).toMatchObject({ incident_id: opened!.incident_id, version: 2, signal_count: 2 });
+  });
+
+  it('a long incident keeps its dependency changes on the capped timeline', () => {
+    const s = emptyServiceState();
+    applySignal(s, 't', 'checkout', dependency(T, 'high'));
+    for (let i = 1; i < 100; i++) applySignal(s, 't', 'checkout', anomaly(T + i * 1000));
+    applySignal(s, 't', 'checkout', dependency(T + 50_500, 'medium'));
+    for (let i = 100; i < 200; i++) applySignal(s, 't', 'checkout', anomaly(T + i * 1000));
+    expect(s.open!.signals.length).toBeLessThanOrEqual(TIMELINE_LIMIT);
+    expect(s.open!.signals.filter((x) => x.kind === 'dependency').map((x) => x.at)).toEqual([T, T + 50_500]);
   });
 });

@@ -17,6 +17,13 @@ import { moreSevere, scaleRank, type AnomalySeverity } from '../../lib/severity.
  * open incident; after `quietPeriod` without one it resolves; a resolved
  * incident absorbs nothing, and a new one cannot open within `cooldown`.
  * Time is event time: the signals' own timestamps.
+ *
+ * A dependency signal (a third-party status page says something the service
+ * depends on is degraded) is judged like an alert: by its severity, from the
+ * provider's impact. A major or critical outage opens an incident on its own
+ * (see `standsAlone`); a minor one or a planned maintenance only joins one.
+ * One that came in the look-back before the trouble started is put on the
+ * new incident's timeline, like the suspect deployment: it may be the cause.
  */
 export interface CorrelationConfig {
   windowMs: number;
@@ -37,7 +44,8 @@ export const DEFAULT_CORRELATION: CorrelationConfig = {
   openSeverity: 'high',
 };
 
-export type SignalKind = 'anomaly' | 'error_spike' | 'deployment' | 'alert';
+/** `dependency`: a third-party status page reports something the service depends on degraded (schemas/external_status_change.avsc). */
+export type SignalKind = 'anomaly' | 'error_spike' | 'deployment' | 'alert' | 'dependency';
 
 export interface Signal {
   id: string;
@@ -51,6 +59,8 @@ export interface Signal {
   consecutive?: number;
   /** What raised it (a series, a deployment): a run of anomalies from one series is one signal when counting. */
   source?: string;
+  /** Announced work (a provider's scheduled maintenance): it joins an open incident but never opens one. */
+  planned?: boolean;
 }
 
 export interface Incident {
@@ -130,12 +140,15 @@ export function applySignal(state: ServiceState, tenant: string, service: string
   const qualifying = state.recent.filter((r) => r.at > end - cfg.windowMs && counts(r));
   const sources = new Set(qualifying.map((r) => r.source ?? r.id));
   const problems = qualifying.filter((r) => r.kind !== 'deployment');
-  if (inCooldown || sources.size < cfg.minSignals || problems.length === 0) return out;
+  if (inCooldown || problems.length === 0 || (sources.size < cfg.minSignals && !problems.some(standsAlone))) return out;
 
   // Trouble started with the first anomaly of the earliest run, not with the sample that made the run count.
   const firstProblem = problems.map((q) => runStart(state.recent, q)).reduce((a, b) => (b.at < a.at ? b : a));
   const suspect = state.recent.filter((r) => r.kind === 'deployment' && r.at <= firstProblem.at && r.at >= firstProblem.at - cfg.suspectLookbackMs).at(-1);
-  const timeline = state.recent.filter((r) => r === suspect || r.at >= firstProblem.at);
+  // A degraded dependency in the look-back is kept with the suspect deployment: a provider that went down first may be the cause.
+  const timeline = state.recent.filter(
+    (r) => r === suspect || r.at >= firstProblem.at || (r.kind === 'dependency' && r.at >= firstProblem.at - cfg.suspectLookbackMs),
+  );
   const incident: Incident = {
     incident_id: incidentId(tenant, service, firstProblem.id),
     tenant,
@@ -161,27 +174,45 @@ export function applySignal(state: ServiceState, tenant: string, service: string
  * A long incident on a busy service gathers thousands of signals; every
  * version carries the timeline, so it is capped (found by the processors
  * benchmark: versions grew past Kafka's 1 MB message limit and the
- * correlator retried forever). Kept: deployments, the first signals (how it
- * started) and the latest (how it is going).
+ * correlator retried forever). Kept: deployments and dependency changes (few,
+ * and what the analyst names as causes), the first signals (how it started)
+ * and the latest (how it is going).
  */
 export const TIMELINE_LIMIT = 60;
 
 function capTimeline(inc: Incident): void {
   if (inc.signals.length <= TIMELINE_LIMIT) return;
-  const deployments = inc.signals.filter((x) => x.kind === 'deployment');
-  const others = inc.signals.filter((x) => x.kind !== 'deployment');
-  const room = Math.max(0, TIMELINE_LIMIT - deployments.length);
+  const keep = (x: Signal) => x.kind === 'deployment' || x.kind === 'dependency';
+  const kept = inc.signals.filter(keep);
+  const others = inc.signals.filter((x) => !keep(x));
+  const room = Math.max(0, TIMELINE_LIMIT - kept.length);
   const head = others.slice(0, Math.ceil(room / 2));
   const tail = others.slice(others.length - Math.floor(room / 2));
-  inc.signals = [...deployments, ...head, ...tail].sort((a, b) => a.at - b.at);
+  inc.signals = [...kept, ...head, ...tail].sort((a, b) => a.at - b.at);
 }
 
 /** An anomaly counts once it is part of a run (its series' second in a row, or a level shift); other signals always. */
 const sustained = (r: Signal) => r.kind !== 'anomaly' || (r.consecutive ?? 1) >= 2;
 
-/** Anomalies and alerts are judged by their severity (an info alert opens nothing); deployments and error spikes always count. */
+/**
+ * Anomalies, alerts and dependencies are judged by their severity (an info alert, a provider's minor
+ * degradation open nothing); deployments and error spikes always count. Planned work never counts: a
+ * provider's maintenance was announced and is expected; if it hurts the service, the service's own
+ * symptoms open the incident and the maintenance is on its timeline.
+ */
 const isSevere = (r: Signal, cfg: CorrelationConfig) =>
-  (r.kind !== 'anomaly' && r.kind !== 'alert') || scaleRank(r.severity ?? 'medium') >= scaleRank(cfg.openSeverity);
+  !r.planned && ((r.kind !== 'anomaly' && r.kind !== 'alert' && r.kind !== 'dependency') || scaleRank(r.severity ?? 'medium') >= scaleRank(cfg.openSeverity));
+
+/**
+ * A severe dependency signal opens an incident without a second source. `minSignals` is there against
+ * noise: one surprising sample, one flapping series, one alert a tenant's rule may have set too tight.
+ * A provider's own status page declaring a major or critical outage of a component the tenant says the
+ * service depends on is neither noise nor a guess; waiting for the service's own symptoms to cross a
+ * threshold would only delay the page (when the payment provider is down, checkout is). A minor
+ * degradation is not severe under the default `openSeverity` and only joins, as a medium anomaly would
+ * (an `openSeverity` of medium lets it open one, as it does for those).
+ */
+const standsAlone = (r: Signal) => r.kind === 'dependency';
 
 /** The trouble started earlier than thought: re-measure the suspect from there, or pick an earlier one. */
 function moveFirstProblem(inc: Incident, at: number, cfg: CorrelationConfig): void {

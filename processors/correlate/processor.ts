@@ -1,18 +1,19 @@
 import type { Redis } from 'ioredis';
 import { everyInterval, serialQueue } from '../../lib/serial.ts';
-import { alertSignalSeverity } from '../../lib/severity.ts';
+import { alertSignalSeverity, type AnomalySeverity } from '../../lib/severity.ts';
 import type { Publisher } from '../../platform/publisher.ts';
-import { TOPICS, type AlertRecord, type Anomaly, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
+import { TOPICS, type AlertRecord, type Anomaly, type DeploymentEvent, type ExternalStatusChange, type IncidentRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { applySignal, emptyServiceState, resolveIfQuiet, type CorrelationConfig, type Incident, type ServiceState, type Signal } from './incidents.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { correlateConfig } from './config.ts';
 
 /**
- * The correlate processor: anomalies, deployments and firing alerts of a service become
- * incidents. Per-service state lives in Redis and is updated with optimistic
- * locking (WATCH), so two processes that happen to hold a service's anomaly
- * and deployment partitions cannot overwrite each other. WATCH belongs to a
+ * The correlate processor: anomalies, deployments, firing alerts and degraded
+ * third-party dependencies of a service become incidents. Per-service state
+ * lives in Redis and is updated with optimistic locking (WATCH), so two
+ * processes that happen to hold a service's anomaly and deployment
+ * partitions cannot overwrite each other. WATCH belongs to a
  * connection, so this process runs its updates one at a time on a connection
  * of their own (found by the scenario test: two batches of one service, in
  * flight together on a shared connection, lost an update). Incident versions
@@ -32,6 +33,7 @@ export function toSignal(d: Decoded): { tenant: string; service: string; signal:
       signal: { id: a.alert_id, kind: 'alert', at: a.starts_at, summary, severity: alertSignalSeverity(a.severity), source: `alert:${a.fingerprint}` },
     };
   }
+  if (d.topic === TOPICS.externalStatus.topic) return dependencySignal(d.value as ExternalStatusChange);
   if (d.topic === TOPICS.deployments.topic) {
     const e = d.value as DeploymentEvent;
     const summary = `deployed ${e.version} (${e.status})${e.metadata.commit ? ` commit ${e.metadata.commit}` : ''}`;
@@ -58,6 +60,37 @@ export function toSignal(d: Decoded): { tenant: string; service: string; signal:
     },
   };
 }
+
+/**
+ * A third-party status change as a signal for the service that depends on it. Only a change that leaves
+ * the subject degraded is a problem: a recovery is not a new one (like a resolved alert; quiet resolution
+ * handles the incident), and a change no service is mapped to ('' service) has no incident to join. The
+ * change id is stable per change and service, so a replayed or re-polled change is recognised.
+ */
+export function dependencySignal(c: ExternalStatusChange): { tenant: string; service: string; signal: Signal } | null {
+  if (!c.degraded || c.service === '') return null;
+  const subject = c.subject_kind === 'component' ? c.subject_name : c.subject_kind === 'page' ? 'status page' : `${c.subject_kind} "${c.subject_name}"`;
+  return {
+    tenant: c.tenant,
+    service: c.service,
+    signal: {
+      id: c.change_id,
+      kind: 'dependency',
+      at: c.at,
+      summary: `${c.provider}: ${subject} ${c.to_status} (${c.impact})`,
+      severity: DEPENDENCY_SEVERITY.get(c.impact) ?? 'medium',
+      // One provider in trouble shows as its page, components and incident changing together: one source.
+      source: `dependency:${c.provider}`,
+      planned: c.impact === 'maintenance',
+    },
+  };
+}
+
+/** The provider's impact on the detector's grades: a major outage is worth a high anomaly, a critical one a critical one; the rest (and a word not known) medium. */
+const DEPENDENCY_SEVERITY = new Map<string, AnomalySeverity>([
+  ['critical', 'critical'],
+  ['major', 'high'],
+]);
 
 /**
  * Signals close incidents as they arrive (a late signal first resolves an
@@ -123,7 +156,7 @@ export function correlateProcessor(deps: { redis: Redis; publisher: Publisher; c
   return {
     name: 'correlate',
     groupId: deps.groupId,
-    topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic, TOPICS.alerts.topic],
+    topics: [TOPICS.anomalies.topic, TOPICS.deployments.topic, TOPICS.alerts.topic, TOPICS.externalStatus.topic],
     handle,
     close: async () => {
       sweeper.stop();

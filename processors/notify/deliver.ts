@@ -1,7 +1,7 @@
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { backoffDelay } from '../../lib/backoff.ts';
 import { AutopilotError, describeError } from '../../lib/errors.ts';
-import { guardedPost, type PostFn } from './post.ts';
+import { guardedRequest, type PostFn } from '../../tenant-config/guarded-http.ts';
 import { checkOutgoingUrl, type LookupAll } from '../../tenant-config/url-guard.ts';
 
 export interface DeliverOptions {
@@ -57,7 +57,7 @@ export async function deliver(
   const random = opts.random ?? Math.random;
   const maxWaitMs = opts.maxWaitMs ?? 30_000;
   const guard = { allowLoopback: opts.allowLoopback, ...(opts.lookup ? { lookup: opts.lookup } : {}) };
-  const post = opts.fetch ?? guardedPost(guard);
+  const post = opts.fetch ?? guardedRequest(guard);
   const finish = (outcome: DeliveryResult['outcome'], attempts: number, last: Attempt | null): DeliveryResult => ({
     outcome,
     attempts,

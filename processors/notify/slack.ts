@@ -32,6 +32,13 @@ const severityColor = (severity: string) => COLORS[severityRank(severity)]!;
 const severityEmoji = (severity: string) => EMOJI[severityRank(severity)]!;
 
 /** The message for an analyzed incident. */
+/** Where an alert came from, as the message names it (rule_id is the rule's, or the probe job's, id). */
+const ALERT_SOURCES: Record<AlertRecord['source'], (id: string) => string> = {
+  alertmanager: () => 'Alertmanager',
+  rule: (id) => `rule ${id}`,
+  probe: (id) => `probe job ${id}`,
+};
+
 export function slackMessage(analysis: AnalysisRecord, incidentUrl: string): SlackMessage {
   const a = analysis;
   const sev = a.severity.toUpperCase();
@@ -72,7 +79,7 @@ export function slackAlertMessage(alert: AlertRecord): SlackMessage {
   const fields = [
     `*Service*\n${escapeMrkdwn(alert.service)}`,
     `*Severity*\n${escapeMrkdwn(alert.severity)}`,
-    `*Source*\n${alert.source === 'rule' ? `rule ${escapeMrkdwn(alert.rule_id ?? '')}` : 'Alertmanager'}`,
+    `*Source*\n${ALERT_SOURCES[alert.source](escapeMrkdwn(alert.rule_id ?? ''))}`,
     `*Started*\n${slackDate(alert.starts_at)}`,
   ];
   if (!firing && alert.ends_at !== null) fields.push(`*Ended*\n${slackDate(alert.ends_at)}`);

@@ -1,6 +1,10 @@
 import type {
   AgentCall,
   AlertRecord,
+  ExternalStatusChange,
+  ExtractionRecord,
+  JobRun,
+  ScrapedPage,
   AnalysisRecord,
   Anomaly,
   DeploymentEvent,
@@ -357,5 +361,30 @@ export const RAW_TABLES: Record<string, SinkTable> = {
     time: { column: 'started_at', retentionDays: 90 },
     gathered: false,
     rows: oneRow((d) => ({ ...(d.value as AgentCall), ...position(d) })),
+  },
+  // What scheduled jobs did and found (scheduler/).
+  [TOPICS.jobRuns.topic]: {
+    table: 'job_runs',
+    time: { column: 'started_at', retentionDays: 90 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as JobRun), ...position(d) })),
+  },
+  [TOPICS.externalStatus.topic]: {
+    table: 'external_status_changes',
+    time: { column: 'at', retentionDays: 180 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as ExternalStatusChange), ...position(d) })),
+  },
+  [TOPICS.extractions.topic]: {
+    table: 'extractions',
+    time: { column: 'at', retentionDays: 90 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as ExtractionRecord), ...position(d) })),
+  },
+  [TOPICS.scrapedPages.topic]: {
+    table: 'scraped_pages',
+    time: { column: 'fetched_at', retentionDays: 30 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as ScrapedPage), ...position(d) })),
   },
 };

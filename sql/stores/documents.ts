@@ -4,7 +4,7 @@ import { selectRows } from '../rows.ts';
 
 /**
  * Per-tenant configuration documents (alert rules, notification targets,
- * experiments) in ClickHouse: one ReplacingMergeTree(updated_at) row per
+ * experiments, scheduled jobs) in ClickHouse: one ReplacingMergeTree(updated_at) row per
  * change, so the latest row per (tenant, id) is the document and a delete is
  * a row with `deleted`. Every query names the tenant: one tenant's id is
  * another tenant's 404.
@@ -26,7 +26,7 @@ type Row = { id: string; tenant: string; definition: string; status?: string; de
 export class DocumentStore<T> {
   constructor(
     private readonly ch: ClickHouseClient,
-    private readonly table: 'alert_rules' | 'notification_targets' | 'experiments',
+    private readonly table: 'alert_rules' | 'notification_targets' | 'experiments' | 'jobs',
   ) {}
 
   async list(tenant: string): Promise<StoredDocument<T>[]> {

@@ -6,6 +6,8 @@ import type { IncidentDetail, IncidentFilter, IncidentStore, IncidentSummary } f
 import type { NewPromptVersion, PromptStore, PromptVersion } from '../../sql/stores/prompts.ts';
 import type { Experiment } from '../../tenant-config/experiments.ts';
 import type { Rule } from '../../tenant-config/alert-rules.ts';
+import type { Job } from '../../tenant-config/jobs.ts';
+import type { ExternalSubjectState, ExtractionRow, JobResultStore, JobRunRow, RunCounts } from '../../sql/stores/job-results.ts';
 import type { NotificationTarget } from '../../tenant-config/notification-targets.ts';
 
 /**
@@ -225,6 +227,51 @@ export class MemoryAgentPriceStore implements PublicOf<AgentPriceStore> {
 }
 
 /** The five stores in memory, each also returned as itself so a test can seed or inspect it. */
+/** What jobs produced, as rows a test adds (the scheduler and the sink write them for real). Newest first, per tenant. */
+export class MemoryJobResultStore implements PublicOf<JobResultStore> {
+  readonly runRows: (JobRunRow & { tenant: string })[] = [];
+  readonly extractionRows: (ExtractionRow & { tenant: string })[] = [];
+  readonly subjects: (ExternalSubjectState & { tenant: string })[] = [];
+
+  async runs(tenant: string, jobId: string, o: { limit: number; outcome?: string; before?: number }): Promise<JobRunRow[]> {
+    return this.runRows
+      .filter(
+        (r) => r.tenant === tenant && r.job_id === jobId && (!o.outcome || r.outcome === o.outcome) && (o.before === undefined || r.started_at < o.before),
+      )
+      .sort((a, b) => b.started_at - a.started_at)
+      .slice(0, o.limit)
+      .map(({ tenant: _, ...r }) => structuredClone(r));
+  }
+
+  async counts(tenant: string, jobIds?: string[]): Promise<Map<string, RunCounts>> {
+    const out = new Map<string, RunCounts>();
+    for (const r of [...this.runRows].sort((a, b) => a.started_at - b.started_at)) {
+      if (r.tenant !== tenant || (jobIds && !jobIds.includes(r.job_id))) continue;
+      const c = out.get(r.job_id) ?? { total: 0, success: 0, failure: 0, timeout: 0, skipped: 0, last_run_at: null, last_outcome: null };
+      c.total++;
+      c[r.outcome as 'success' | 'failure' | 'timeout' | 'skipped']++;
+      c.last_run_at = r.started_at;
+      c.last_outcome = r.outcome;
+      out.set(r.job_id, c);
+    }
+    return out;
+  }
+
+  async extractions(tenant: string, o: { limit: number; jobId?: string; status?: string; before?: number }): Promise<ExtractionRow[]> {
+    return this.extractionRows
+      .filter(
+        (r) => r.tenant === tenant && (!o.jobId || r.job_id === o.jobId) && (!o.status || r.status === o.status) && (o.before === undefined || r.at < o.before),
+      )
+      .sort((a, b) => b.at - a.at)
+      .slice(0, o.limit)
+      .map(({ tenant: _, ...r }) => structuredClone(r));
+  }
+
+  async externalStatus(tenant: string, provider?: string): Promise<ExternalSubjectState[]> {
+    return this.subjects.filter((s) => s.tenant === tenant && (!provider || s.provider === provider)).map(({ tenant: _, ...s }) => structuredClone(s));
+  }
+}
+
 export function memoryStores() {
   const memory = {
     incidents: new MemoryIncidentStore(),
@@ -233,6 +280,8 @@ export function memoryStores() {
     targets: new MemoryDocumentStore<NotificationTarget>(),
     experiments: new MemoryDocumentStore<Experiment>(),
     agentPrices: new MemoryAgentPriceStore(),
+    jobs: new MemoryDocumentStore<Job>(),
+    jobResults: new MemoryJobResultStore(),
   };
   const stores: GatewayStores = {
     incidents: asStore<IncidentStore>(memory.incidents),
@@ -241,6 +290,8 @@ export function memoryStores() {
     targets: asStore<DocumentStore<NotificationTarget>>(memory.targets),
     experiments: asStore<DocumentStore<Experiment>>(memory.experiments),
     agentPrices: asStore<AgentPriceStore>(memory.agentPrices),
+    jobs: asStore<DocumentStore<Job>>(memory.jobs),
+    jobResults: asStore<JobResultStore>(memory.jobResults),
   };
   return { stores, memory };
 }
