@@ -7,5 +7,5 @@ it('compose/docker-compose.yml is a valid Compose file with every service', () =
   const file = path.resolve(import.meta.dirname, '../compose/docker-compose.yml');
   execFileSync('docker-compose', ['-f', file, 'config', '-q'], { stdio: 'pipe' });
   const services = execFileSync('docker-compose', ['-f', file, 'config', '--services'], { encoding: 'utf8' }).trim().split('\n').sort();
-  expect(services).toEqual(expect.arrayContaining(['clickhouse', 'gateway', 'grafana', 'kafka', 'ollama', 'processors', 'redis', 'registry']));
+  expect(services).toEqual(expect.arrayContaining(['clickhouse', 'gateway', 'grafana', 'kafka', 'ollama', 'processors', 'redis', 'registry', 'scheduler']));
 });

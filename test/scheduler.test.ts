@@ -15,6 +15,7 @@ import { TOPICS, type JobRun } from '../schemas/topics.ts';
 import { DocumentStore } from '../sql/stores/documents.ts';
 import type { Job } from '../tenant-config/jobs.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
+import { startOllamaStandIn, type OllamaStandIn } from './helpers/ollama-stand-in.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
 import { fixture, startStatusSource } from '../scheduler/kinds/status-page/fixtures/status-source.ts';
 
@@ -33,6 +34,17 @@ let p: TestPipeline;
 let target: Server;
 let targetUrl: string;
 let health = 200;
+let ollama: OllamaStandIn;
+/** Every path the target was asked for. */
+const pagesAsked: string[] = [];
+/** A small site for the scrape and extract jobs. */
+const PAGES: Record<string, string> = {
+  '/robots.txt': 'User-agent: *\nDisallow: /private\n',
+  '/shop/': '<html><head><title>Shop</title></head><body><a href="mug">Blue mug</a> <a href="/private/admin">admin</a> <a href="/shop/cup">cup</a></body></html>',
+  '/shop/mug': '<html><head><title>Blue Mug</title></head><body><h1>Blue Mug</h1><p>Price: 12.50 EUR</p><script>var x = 1;</script></body></html>',
+  '/shop/cup': '<html><head><title>Cup</title></head><body><p>A cup.</p></body></html>',
+  '/private/admin': '<html><body>secret</body></html>',
+};
 let consumer: Consumer;
 /** Every run record of this file's tenants, in the order Kafka gave them. */
 const runs: JobRun[] = [];
@@ -82,7 +94,12 @@ async function addScheduler(name: string) {
 
 beforeAll(async () => {
   p = await startTestPipeline('scheduler', { processors: ['sink', 'detect', 'correlate'], env: { NOTIFY_ALLOW_LOOPBACK: 'true' } });
+  ollama = await startOllamaStandIn();
+  CONFIG.llm.host = ollama.url;
   target = createServer((req, res) => {
+    pagesAsked.push(req.url ?? '');
+    const page = PAGES[req.url ?? ''];
+    if (page) return void res.writeHead(200, { 'content-type': req.url === '/robots.txt' ? 'text/plain' : 'text/html' }).end(page);
     res.writeHead(req.url === '/health' ? health : 404).end(health === 200 ? 'ok' : 'down');
   });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
@@ -105,6 +122,7 @@ afterAll(async () => {
     s.redis.disconnect();
   }
   await consumer?.disconnect();
+  await ollama?.close();
   await new Promise<void>((resolve) => (target ? target.close(() => resolve()) : resolve()));
   await p?.stop();
 });
@@ -331,5 +349,68 @@ describe('the scheduler', () => {
     } finally {
       await source.close();
     }
+  });
+
+  it('a scrape job, run by hand: robots.txt honoured, links followed, pages stored with their text', { timeout: 60_000 }, async () => {
+    const created = await api('POST', '/v1/jobs', {
+      name: 'shop crawl',
+      schedule: '0 0 1 1 *', // yearly: this test runs it by hand
+      kind: 'scrape',
+      params: { start_urls: [`${targetUrl}/shop/`], max_depth: 1, rate_per_domain: 10 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const run = await api('POST', `/v1/jobs/${created.body.id}/trigger`);
+    const recorded = await eventually(async () => runs.filter((r) => r.run_id === run.body.run_id), (l) => l.length === 1, 30_000);
+    expect(recorded[0]).toMatchObject({ outcome: 'success', trigger: 'manual', items: 3 });
+    expect(JSON.parse(recorded[0]!.details)).toMatchObject({ pages: 3, skipped_robots: 1 });
+    expect(pagesAsked).not.toContain('/private/admin');
+    const pages = await eventually(
+      () =>
+        p.rows<{ url: string; title: string; text: string; links: string[] }>(
+          `SELECT url, title, text, links FROM scraped_pages FINAL WHERE tenant = {t:String} AND job_id = {j:String} ORDER BY url`,
+          { t: p.tenants.a, j: created.body.id },
+        ),
+      (r) => r.length === 3,
+      30_000,
+    );
+    expect(pages.map((x) => x.url)).toEqual([`${targetUrl}/shop/`, `${targetUrl}/shop/cup`, `${targetUrl}/shop/mug`]);
+    const mug = pages.find((x) => x.url.endsWith('/mug'))!;
+    expect(mug.title).toBe('Blue Mug');
+    expect(mug.text).toContain('Price: 12.50 EUR');
+    expect(mug.text).not.toContain('var x');
+    expect(pages[0]!.links).toEqual(expect.arrayContaining([`${targetUrl}/shop/mug`, `${targetUrl}/shop/cup`, `${targetUrl}/private/admin`]));
+  });
+
+  it('an extract job through the model stores its result with a quality score; a malformed answer is stored as such, with the raw text', { timeout: 60_000 }, async () => {
+    const created = await api('POST', '/v1/jobs', {
+      name: 'mug price',
+      schedule: '0 0 1 1 *',
+      kind: 'extract',
+      params: {
+        url: `${targetUrl}/shop/mug`,
+        schema: { type: 'object', properties: { name: { type: 'string' }, price: { type: 'number' } }, required: ['name', 'price'] },
+        instructions: 'The product on the page and its price.',
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const jobId = created.body.id;
+    const extractions = (n: number) => eventually(async () => (await api('GET', `/v1/extractions?job_id=${jobId}`)).body.items, (items) => items.length >= n, 30_000);
+
+    ollama.script({ kind: 'answer', body: { result: { name: 'Blue Mug', price: 12.5 }, confidence: 0.9 } });
+    await api('POST', `/v1/jobs/${jobId}/trigger`);
+    const [ok] = await extractions(1);
+    expect(ok).toMatchObject({ status: 'ok', result: { name: 'Blue Mug', price: 12.5 }, url: `${targetUrl}/shop/mug`, error: null });
+    expect(ok.quality).toBeGreaterThan(0.8);
+    expect(ok.quality_details).toMatchObject({ schema_valid: 1, required_filled: 1, confidence: 0.9 });
+    // What the model was asked: the page's text, and the job's schema as its format.
+    const asked = ollama.asked().at(-1)!.body!;
+    expect(JSON.stringify(asked.format)).toContain('"price"');
+    expect(JSON.stringify(asked.messages)).toContain('Price: 12.50 EUR');
+
+    ollama.script({ kind: 'text', content: 'The mug costs twelve euros fifty.' });
+    await api('POST', `/v1/jobs/${jobId}/trigger`);
+    const [bad] = await extractions(2);
+    expect(bad).toMatchObject({ status: 'invalid', result: null, raw_answer: 'The mug costs twelve euros fifty.' });
+    expect(bad.error).toBeTruthy();
   });
 });

@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { createApp } from '../../gateway/app.ts';
 import type { TenantEnv } from '../../gateway/middleware/auth.ts';
 import { TenantRateLimiter } from '../../gateway/middleware/rate-limit.ts';
+import type { JobTriggers } from '../../platform/job-triggers.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { createStores, type GatewayStores } from '../../gateway/stores.ts';
 import { gatewayTelemetry } from '../../gateway/telemetry.ts';
@@ -25,6 +26,8 @@ export interface TestAppOptions {
   tenantRate?: number;
   metricsTenantLabels?: boolean;
   allowLoopbackTargets?: boolean;
+  /** Manual job runs (Redis); absent, POST /v1/jobs/{id}/trigger answers 503. */
+  triggers?: JobTriggers;
 }
 
 /** The gateway app from `createApp`, with the two test tenants' keys and no server: call `app.request()`. */
@@ -51,6 +54,7 @@ export function gatewayTestApp(opts: TestAppOptions) {
     clickhouse: opts.clickhouse,
     stores: opts.stores,
     allowLoopbackTargets: opts.allowLoopbackTargets,
+    triggers: opts.triggers,
     log: createLogger('test-gateway', 'silent'),
   });
   return { app, registry, telemetry };
