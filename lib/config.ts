@@ -113,6 +113,15 @@ export function variablesWithPrefix(env: NodeJS.ProcessEnv, prefix: string): Rec
   return Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(prefix)));
 }
 
+/** OLLAMA_HOST, the variable Ollama's own CLI reads: where the analyst and extraction jobs find the model. */
+export function ollamaHost(env: NodeJS.ProcessEnv): string {
+  return z
+    .string()
+    .url()
+    .default('http://localhost:11434')
+    .parse(env.OLLAMA_HOST || undefined);
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }

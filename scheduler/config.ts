@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { variablesWithPrefix } from '../lib/config.ts';
+import { ollamaHost, variablesWithPrefix } from '../lib/config.ts';
 import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 
 /**
@@ -10,7 +10,7 @@ import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
  */
 const schema = z.strictObject({
   /** How often due ticks are looked for: a tick runs at most this late. */
-  SCHEDULER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  SCHEDULER_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(250),
   /** How often jobs are read again from ClickHouse: a new, paused or edited job takes effect within this. */
   SCHEDULER_REFRESH_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** A tick missed while no scheduler ran is caught up if it is at most this old (only the newest missed tick of a job). */
@@ -44,11 +44,7 @@ export function schedulerConfig(env: NodeJS.ProcessEnv = process.env): Scheduler
     concurrency: c.SCHEDULER_CONCURRENCY,
     allowLoopback: allowLoopbackTargets(env),
     llm: {
-      host: z
-        .string()
-        .url()
-        .default('http://localhost:11434')
-        .parse(env.OLLAMA_HOST || undefined),
+      host: ollamaHost(env),
       model: c.SCHEDULER_MODEL,
       timeoutMs: c.SCHEDULER_MODEL_TIMEOUT_MS,
     },

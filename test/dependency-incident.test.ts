@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { statusChange } from './fixtures/status-changes.ts';
 import type { ExternalStatusChange } from '../schemas/topics.ts';
 import { startOllamaStandIn, type OllamaStandIn } from './helpers/ollama-stand-in.ts';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
@@ -29,24 +30,8 @@ afterAll(async () => {
 it('an incident on a service whose provider degraded names the provider', async () => {
   ollama.script({ kind: 'status', code: 500 }); // the rules answer
   const T = Date.now() - 5 * 60_000;
-  const change = (id: string, at: number, over: Partial<ExternalStatusChange>): ExternalStatusChange => ({
-    change_id: `${p.tenants.a}-${id}`,
-    tenant: p.tenants.a,
-    service: 'checkout',
-    job_id: 'job_stripe',
-    provider: 'Stripe',
-    subject_kind: 'component',
-    subject_id: 'api',
-    subject_name: 'API',
-    from_status: 'operational',
-    to_status: 'degraded_performance',
-    degraded: true,
-    impact: 'minor',
-    message: '',
-    url: 'https://status.stripe.com',
-    at,
-    ...over,
-  });
+  const change = (id: string, at: number, over: Partial<ExternalStatusChange>): ExternalStatusChange =>
+    statusChange({ change_id: `${p.tenants.a}-${id}`, tenant: p.tenants.a, job_id: 'job_stripe', subject_id: 'api', at, ...over });
   // One service, one partition: read in this order. Before the fix none of these opened anything
   // (the correlator did not read the topic, and one signal never opened an incident).
   await p.publisher.publish('externalStatus', [

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobTriggers } from '../../platform/job-triggers.ts';
 import type { ExternalSubjectState, ExtractionRow, JobRunRow } from '../../sql/stores/job-results.ts';
 import { expectError, routeTestApp, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
+import { startThrowawayRedis, type ThrowawayRedis } from '../../test/helpers/redis-server.ts';
 
 /**
  * The scheduled-jobs API (gateway/routes/jobs.ts) on in-memory stores: what
@@ -8,8 +10,9 @@ import { expectError, routeTestApp, TEST_TENANTS } from '../../test/helpers/gate
  * jobs or what they produced. Every test here fails on the gateway before
  * jobRoutes was mounted (each route answered 404). The SQL behind runs,
  * extractions and external status is tested on ClickHouse in
- * sql/stores/job-results.test.ts; manual runs over Redis in
- * platform/job-triggers.test.ts.
+ * sql/stores/job-results.test.ts; the queue of manual runs in
+ * platform/job-triggers.test.ts (here only what the route puts in it, on a
+ * redis-server of this file's own: no stack needed).
  */
 
 const token = { Authorization: 'Bearer s3cret-token' };
@@ -160,6 +163,37 @@ const run = (job_id: string, started_at: number, outcome: string): JobRunRow => 
   items: 1,
   details: { status: outcome === 'failure' ? 503 : 200 },
   scheduler: 'scheduler-1',
+});
+
+describe('POST /v1/jobs/{id}/trigger with Redis', () => {
+  let redis: ThrowawayRedis;
+  beforeAll(async () => {
+    redis = await startThrowawayRedis();
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it("asks the schedulers for a run of the tenant's job, 202 with the run's id; another tenant's job is a 404 and asks for nothing", async () => {
+    const triggers = new JobTriggers(redis.client());
+    const t = routeTestApp({ triggers });
+    const job = await created(t);
+    const before = Date.now();
+
+    const res = await t.a('POST', `/v1/jobs/${job.id}/trigger`);
+    expect(res.status).toBe(202);
+    const answer = (await res.json()) as { run_id: string; job_id: string; requested_at: number };
+    expect(answer).toEqual({ run_id: expect.any(String), job_id: job.id, requested_at: expect.any(Number) });
+    expect(answer.requested_at).toBeGreaterThanOrEqual(before);
+    // What a scheduler reads: the run id it will record is the one the API answered with.
+    expect(await new JobTriggers(redis.client()).waiting()).toEqual([
+      { request_id: answer.run_id, tenant: TEST_TENANTS.a, job_id: job.id, requested_at: answer.requested_at },
+    ]);
+
+    await expectError(await t.b('POST', `/v1/jobs/${job.id}/trigger`), 404, 'not_found');
+    await expectError(await t.a('POST', '/v1/jobs/no-such-job/trigger'), 404, 'not_found');
+    expect(await triggers.waiting()).toHaveLength(1);
+  });
 });
 
 describe('/v1/jobs/{id}/runs', () => {

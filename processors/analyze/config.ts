@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { variablesWithPrefix } from '../../lib/config.ts';
+import { ollamaHost, variablesWithPrefix } from '../../lib/config.ts';
 
 /**
  * The analyst's settings: OLLAMA_HOST (the variable Ollama's own CLI reads)
@@ -37,11 +37,7 @@ export interface AnalyzeConfig {
 export function analyzeConfig(env: NodeJS.ProcessEnv = process.env): AnalyzeConfig {
   const c = schema.parse(variablesWithPrefix(env, 'ANALYZE_'));
   return {
-    ollamaHost: z
-      .string()
-      .url()
-      .default('http://localhost:11434')
-      .parse(env.OLLAMA_HOST || undefined),
+    ollamaHost: ollamaHost(env),
     model: c.ANALYZE_MODEL,
     timeoutMs: c.ANALYZE_TIMEOUT_MS,
     retries: c.ANALYZE_RETRIES,

@@ -6,6 +6,7 @@ import { createClickHouse, type ClickHouseClient } from '../../sql/client.ts';
 import { migrate } from '../../sql/migrate.ts';
 import { loadContext, renderContext } from './context.ts';
 import { context, incident, MIN, T } from '../../test/fixtures/analysis.ts';
+import { statusChange } from '../../test/fixtures/status-changes.ts';
 
 // A quote in the tenant proves every value travels as a query parameter.
 const TENANT = "o'brien";
@@ -215,21 +216,7 @@ async function seed(ch: ClickHouseClient): Promise<void> {
     ],
   });
   const status = (subjectId: string, at: number, over: Record<string, unknown>) => ({
-    change_id: `${subjectId}-${at}`,
-    tenant: TENANT,
-    service: 'checkout',
-    job_id: 'job_status',
-    provider: 'Stripe',
-    subject_kind: 'component',
-    subject_id: subjectId,
-    subject_name: 'API',
-    from_status: 'operational',
-    to_status: 'degraded_performance',
-    degraded: true,
-    impact: 'minor',
-    message: '',
-    url: 'https://status.stripe.com',
-    at,
+    ...statusChange({ change_id: `${subjectId}-${at}`, tenant: TENANT, job_id: 'job_status', subject_id: subjectId, at }),
     kafka_partition: 0,
     kafka_offset: offset++,
     ...over,

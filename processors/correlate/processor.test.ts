@@ -1,26 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { TOPICS, type ExternalStatusChange } from '../../schemas/topics.ts';
+import { TOPICS } from '../../schemas/topics.ts';
+import { statusChange } from '../../test/fixtures/status-changes.ts';
 import type { Decoded } from '../runtime/processor.ts';
 import { dependencySignal, toSignal } from './processor.ts';
 
-const change = (over: Partial<ExternalStatusChange> = {}): ExternalStatusChange => ({
-  change_id: 'chg_1',
-  tenant: 't',
-  service: 'checkout',
-  job_id: 'job_1',
-  provider: 'Stripe',
-  subject_kind: 'component',
-  subject_id: 'cmp_api',
-  subject_name: 'API',
-  from_status: 'operational',
-  to_status: 'degraded_performance',
-  degraded: true,
-  impact: 'minor',
-  message: '',
-  url: 'https://status.stripe.com',
-  at: Date.UTC(2026, 11, 2, 12),
-  ...over,
-});
+const change = statusChange;
 
 describe('a third-party status change as a correlation signal', () => {
   // Before the correlator read autopilot.external-status, such a record fell through to the anomaly branch.

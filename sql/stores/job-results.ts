@@ -59,7 +59,7 @@ export interface ExternalSubjectState {
   impact: string;
   message: string;
   url: string;
-  /** When this state was first seen. */
+  /** When the latest change of the subject was seen (its state since then, or an update of it). */
   since: number;
   /** The tenant's services mapped to the subject. */
   services: string[];
