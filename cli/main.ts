@@ -16,6 +16,7 @@ import {
 } from '../compose/local/stack.ts';
 import { runGatewayCluster } from '../gateway/cluster.ts';
 import { createLogger } from '../lib/log.ts';
+import { askCommand } from './ask.ts';
 import { detectCommand } from './detect.ts';
 import { COMPONENTS, runComponents, type Component } from './run.ts';
 import { sqlCommand } from './sql.ts';
@@ -32,6 +33,7 @@ Usage:
   autopilot stack start|stop <service>  one service: kafka | registry | redis (kafka-controller, kafka-1… with --brokers)
   autopilot sql "<SELECT …>" [--json]   read-only query against ClickHouse
   autopilot detect --input FILE [opts]  backtest the detector on a timestamp,value CSV (detect --help)
+  autopilot ask "<question>" [--session ID] [--json]  ask the ops assistant of a running Autopilot
   autopilot help
 
 Configuration is read from the environment; see README.md.`;
@@ -39,8 +41,9 @@ Configuration is read from the environment; see README.md.`;
 const say = (msg: string) => process.stderr.write(`${msg}\n`);
 
 async function main(argv: string[]): Promise<void> {
-  // detect has options of its own, which the strict parse below would reject.
+  // detect and ask have options of their own, which the strict parse below would reject.
   if (argv[0] === 'detect') return detectCommand(argv.slice(1));
+  if (argv[0] === 'ask') return askCommand(argv.slice(1), loadConfig());
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,

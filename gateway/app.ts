@@ -17,6 +17,9 @@ import { experimentRoutes } from './routes/experiments.ts';
 import { promptRoutes } from './routes/prompts.ts';
 import { targetRoutes } from './routes/targets.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { statisticsRoutes } from './routes/statistics.ts';
+import { docsRoutes } from './routes/docs.ts';
+import { assistantRoutes } from './routes/assistant.ts';
 import { incidentRoutes } from './routes/incidents.ts';
 import { ingestRoutes } from './routes/ingest.ts';
 import { lokiRoutes } from './routes/loki.ts';
@@ -47,6 +50,7 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
     }),
   );
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.route('/', docsRoutes());
 
   const limitBody = bodyLimit({
     maxSize: deps.config.maxBodyBytes,
@@ -71,6 +75,8 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', agentPriceRoutes(deps));
   app.route('/', agentStatsRoutes(deps));
   app.route('/', jobRoutes(deps));
+  app.route('/', statisticsRoutes(deps));
+  app.route('/', assistantRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -4,6 +4,7 @@ import type { Config } from '../lib/config.ts';
 import type { HealthCheck } from '../lib/health.ts';
 import type { Logger } from '../lib/log.ts';
 import type { TenantRateLimiter } from './middleware/rate-limit.ts';
+import type { Assistant } from '../assistant/service.ts';
 import type { JobTriggers } from '../platform/job-triggers.ts';
 import type { Publisher } from '../platform/publisher.ts';
 import type { GatewayStores } from './stores.ts';
@@ -11,7 +12,7 @@ import type { GatewayTelemetry } from './telemetry.ts';
 
 /** What the gateway app is built from (app.ts), and what each route file takes: a leaf, so routes never import the app. */
 export interface GatewayDeps {
-  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'> & Partial<Pick<Config, 'metricsTenantLabels'>>;
+  config: Pick<Config, 'apiKeys' | 'adminKey' | 'maxBodyBytes' | 'maxBatch' | 'clickhouseUrl'> & Partial<Pick<Config, 'metricsTenantLabels' | 'selfMonitor'>>;
   publisher: Publisher;
   limiter: TenantRateLimiter;
   telemetry: GatewayTelemetry;
@@ -24,5 +25,7 @@ export interface GatewayDeps {
   allowLoopbackTargets?: boolean;
   /** Manual job runs, for the scheduler to take (Redis); absent, POST /v1/jobs/{id}/trigger answers 503. */
   triggers?: JobTriggers;
+  /** The ops assistant; absent when this process has no ClickHouse. */
+  assistant?: Assistant;
   log: Logger;
 }

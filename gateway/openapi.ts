@@ -10,6 +10,8 @@ import { alertmanagerWebhook } from './protocols/alertmanager.ts';
 import { INPUTS } from './records.ts';
 import { agentEventInput } from './routes/agent-events.ts';
 import { feedbackBody } from './routes/incidents.ts';
+import { MAX_BUCKETS, STATISTICS_DEFINITIONS, TREND_METRICS_DESCRIPTION } from './routes/statistics.ts';
+import { TREND_METRICS } from '../sql/stores/statistics.ts';
 
 /**
  * OpenAPI 3.1 for the public endpoints, with request bodies generated from the
@@ -117,6 +119,7 @@ const stored = (summary: string, answers: Record<number, string>, reads: { body?
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const binary = { type: 'string', format: 'binary' };
 const queryParameter = (name: string, schema: object, description: string, required = false) => ({ name, in: 'query', required, description, schema });
+const STATISTICS_WINDOW = queryParameter('window', { type: 'string', default: '24h' }, "a trailing duration such as '1h', '24h', '7d' (1m to 31d)");
 const crudPaths = (path: string, what: string, schema: string) => ({
   [path]: {
     get: stored(`List the tenant's ${what}s`, { 200: `the ${what}s` }),
@@ -391,6 +394,101 @@ export function openApiDocument(): object {
           },
           { query: [queryParameter('provider', { type: 'string' }, 'only this provider')] },
         ),
+      },
+      '/v1/assistant/sessions': {
+        post: stored(
+          'Start an assistant session (a conversation kept in ClickHouse)',
+          { 201: '{session_id, title, created_at, updated_at}', 400: 'invalid body' },
+          { body: { type: 'object', properties: { title: { type: 'string', maxLength: 200 } }, additionalProperties: false } },
+        ),
+      },
+      '/v1/assistant/sessions/{id}': {
+        get: stored('A session and how many messages it has', {
+          200: '{session_id, title, created_at, updated_at, messages}',
+          404: 'no such session for this tenant',
+        }),
+        delete: stored('Delete a session', { 204: 'deleted', 404: 'no such session for this tenant' }),
+      },
+      '/v1/assistant/sessions/{id}/messages': {
+        get: stored("The session's messages in order: questions, and answers with their trace", { 200: '{items}', 404: 'no such session for this tenant' }),
+        post: stored(
+          'Ask a question. The model plans and calls read-only tools scoped to this tenant (metrics, incidents, anomalies, logs, deployments, alerts, third-party status, GitHub when configured), within budgets of tool calls, rows, bytes and time; without the model, recognised questions get rule-based answers. With Accept: text/event-stream or ?stream=true: server-sent events `step` (each model or tool call as it happens) then `answer` (or `error`).',
+          {
+            200: '{message_id, seq, source: llm|rules|needs_model, model, fallback_reason, summary, findings: [{statement, evidence: [{ref, label}], unsupported}], next_steps, confidence, trace, tool_calls, input_tokens, output_tokens, duration_ms, created_at}',
+            400: 'no question, or over 4000 characters',
+            404: 'no such session for this tenant',
+          },
+          {
+            body: {
+              type: 'object',
+              required: ['question'],
+              properties: { question: { type: 'string', minLength: 1, maxLength: 4000 } },
+              additionalProperties: false,
+            },
+            query: [queryParameter('stream', { type: 'string', enum: ['true', 'false'] }, 'answer as server-sent events')],
+          },
+        ),
+      },
+      '/v1/statistics/overview': {
+        get: {
+          ...stored(
+            "The tenant's activity over a trailing window: rows ingested per kind and per protocol, active series, incidents (open, opened, resolved, MTTA, MTTR), analyses by source, helpful rate, notifications, the assistant's answers",
+            {
+              200: '{window, from, to, ingest: {rows, rows_per_second, by_protocol}, series: {active}, incidents: {open, opened, resolved, mtta_s, acknowledged, mttr_s, time_to_analysis_s, analysed}, analyses: {total, by_source}, feedback: {count, helpful, helpful_rate}, notifications: {total, by_outcome}, assistant: {answers, sessions, by_source, latency_ms: {mean, p50, p95, p99}, tool_calls, input_tokens, output_tokens}}',
+              400: 'bad window',
+            },
+            { query: [STATISTICS_WINDOW] },
+          ),
+          description: STATISTICS_DEFINITIONS,
+        },
+      },
+      '/v1/statistics/trends': {
+        get: {
+          ...stored(
+            'One statistic over time: a point per interval (on multiples of the interval since the epoch; the last one in progress), empty intervals included',
+            {
+              200: '{metric, unit, description, window, interval, from, to, points: [{start, value, count?, groups?}]}: value null where there is nothing to average; count is what a mean, share or percentile is of; groups are the parts of a count',
+              400: `bad metric, window or interval, or more than ${MAX_BUCKETS} intervals in the window`,
+              404: 'ingest_protocols on a server without self-monitoring (AUTOPILOT_SELF_TENANT)',
+            },
+            {
+              query: [
+                queryParameter('metric', { type: 'string', enum: TREND_METRICS }, 'the statistic (below)', true),
+                STATISTICS_WINDOW,
+                queryParameter('interval', { type: 'string', default: '1h' }, "a duration such as '5m', '1h', '1d' (at least 1m)"),
+              ],
+            },
+          ),
+          description: `Metrics:\n\n${TREND_METRICS_DESCRIPTION}\n\nDefinitions as for /v1/statistics/overview.`,
+        },
+      },
+      '/health': {
+        get: {
+          summary: 'Status and version, no key: status ok, or degraded when a dependency does not answer (readiness, with 503, is /health/ready)',
+          responses: { 200: { description: '{status: ok|degraded, version, uptime_s}' } },
+        },
+      },
+      '/health/detailed': {
+        get: {
+          summary:
+            'Each dependency with its latency, the lag of the processors this process runs, memory and event-loop delay; no key, as /health/ready and /metrics already show the same',
+          responses: {
+            200: {
+              description:
+                '{status, version, uptime_s, checks: [{name, ok, latency_ms, error?}], processors: {total_lag, partitions: [{processor, topic, partition, lag, stalled}]} | null (no processors here), memory: {rss_bytes, heap_used_bytes, heap_total_bytes, heap_limit_bytes, external_bytes, array_buffers_bytes}, event_loop_delay_ms: {window_s, mean, p50, p99, max}}',
+            },
+          },
+        },
+      },
+      '/docs': { get: { summary: 'Interactive API docs (Swagger UI) on this document', responses: { 200: { description: 'an HTML page' } } } },
+      '/docs/swagger-ui-dist/swagger-ui.css': {
+        get: {
+          summary: "The docs page's stylesheet, from the swagger-ui-dist package (nothing is fetched from the internet)",
+          responses: { 200: { description: 'text/css' } },
+        },
+      },
+      '/docs/swagger-ui-dist/swagger-ui-bundle.js': {
+        get: { summary: "The docs page's script, from the swagger-ui-dist package", responses: { 200: { description: 'text/javascript' } } },
       },
       '/health/live': { get: { summary: 'Liveness', responses: { 200: { description: 'process is up' } } } },
       '/health/ready': {

@@ -11,6 +11,10 @@ import { createPublisher, type Publisher } from '../platform/publisher.ts';
 import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 import { createStores } from './stores.ts';
 import { JobTriggers } from '../platform/job-triggers.ts';
+import { assistantConfig } from '../assistant/config.ts';
+import { createAssistant } from '../assistant/service.ts';
+import type { ModelCall } from '../lib/model-calls.ts';
+import { selfCallEvent } from '../platform/self-agent-events.ts';
 import { gatewayTelemetry } from './telemetry.ts';
 
 export interface RunningGateway {
@@ -46,6 +50,7 @@ export async function buildGateway(
     // Targets are checked with the notifier's own rule for loopback URLs.
     allowLoopbackTargets: allowLoopbackTargets(env),
     triggers: new JobTriggers(services.redis),
+    assistant: services.clickhouse && createAssistant(services.clickhouse, assistantConfig(env), { onModelCall: assistantTelemetry(config, publisher, log) }),
     log,
   });
   return { app, publisher };
@@ -69,5 +74,23 @@ export async function startGateway(config: Config, services: Services, registry:
       await publisher.close();
       log.info('gateway stopped');
     },
+  };
+}
+
+/** The agent name the assistant's model calls go by in the self tenant's agent telemetry. */
+export const ASSISTANT_AGENT = 'autopilot-assistant';
+
+/**
+ * With AUTOPILOT_SELF_TENANT set, each of the assistant's model calls is an
+ * agent event of the self tenant (as the analyst's are), sent in the
+ * background: telemetry never holds up or fails an answer.
+ */
+function assistantTelemetry(config: Config, publisher: Publisher, log: Logger): ((tenant: string, call: ModelCall) => void) | undefined {
+  const self = config.selfMonitor?.tenant;
+  if (!self) return undefined;
+  return (tenant, call) => {
+    publisher
+      .publish('agentEvents', [selfCallEvent(self, ASSISTANT_AGENT, call, '', { asking_tenant: tenant })])
+      .catch((err) => log.warn({ err: String(err) }, 'assistant telemetry not published'));
   };
 }

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { unavailable } from '../lib/errors.ts';
 import { AgentPriceStore } from '../sql/stores/agent-prices.ts';
+import { AssistantStore } from '../sql/stores/assistant.ts';
 import { DocumentStore } from '../sql/stores/documents.ts';
 import { IncidentStore } from '../sql/stores/incidents.ts';
 import { JobResultStore } from '../sql/stores/job-results.ts';
@@ -20,6 +21,7 @@ export interface GatewayStores {
   agentPrices: AgentPriceStore;
   jobs: DocumentStore<Job>;
   jobResults: JobResultStore;
+  assistant: AssistantStore;
 }
 
 export function createStores(ch: ClickHouseClient): GatewayStores {
@@ -32,6 +34,7 @@ export function createStores(ch: ClickHouseClient): GatewayStores {
     agentPrices: new AgentPriceStore(ch),
     jobs: new DocumentStore(ch, 'jobs'),
     jobResults: new JobResultStore(ch),
+    assistant: new AssistantStore(ch),
   };
 }
 

@@ -6,9 +6,11 @@ import { runReadOnly } from '../sql/read-only.ts';
 import { AutopilotError, badRequest } from '../lib/errors.ts';
 import { checkReadiness, type HealthCheck } from '../lib/health.ts';
 import { withoutTenantLabels } from '../lib/metrics-page.ts';
+import { healthRoutes } from './health-routes.ts';
 
 /**
- * What every long-running component serves besides its work: liveness,
+ * What every long-running component serves besides its work: status and
+ * details (health-routes.ts), liveness,
  * readiness naming the dependency that failed, Prometheus metrics, and (in the
  * process that holds the embedded ClickHouse) a read-only SQL endpoint for
  * `autopilot sql`, behind the admin key.
@@ -22,6 +24,7 @@ export function opsRoutes(opts: {
 }): Hono {
   const app = new Hono();
 
+  app.route('/', healthRoutes(opts));
   app.get('/health/live', (c) => c.json({ status: 'ok' }));
 
   app.get('/health/ready', async (c) => {

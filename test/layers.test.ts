@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
  *
  *   cli/, bench/                    entry points
  *   gateway/, processors/, scheduler/  side by side, never importing each other
+ *   assistant/                      the ops assistant: used by the gateway, built on the shared code below
  *   platform/, tenant-config/       what both use: connections, the producer, ops routes; rules, targets, prompts, experiments
  *   schemas/, sql/                  the contracts: topics and Avro, tables and stores
  *   lib/                            building blocks that import nothing from the project
@@ -25,6 +26,7 @@ const LAYER: Record<string, number> = {
   gateway: 3,
   processors: 3,
   scheduler: 3,
+  assistant: 2.5,
   platform: 2,
   'tenant-config': 2,
   schemas: 1,

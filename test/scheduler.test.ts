@@ -40,7 +40,8 @@ const pagesAsked: string[] = [];
 /** A small site for the scrape and extract jobs. */
 const PAGES: Record<string, string> = {
   '/robots.txt': 'User-agent: *\nDisallow: /private\n',
-  '/shop/': '<html><head><title>Shop</title></head><body><a href="mug">Blue mug</a> <a href="/private/admin">admin</a> <a href="/shop/cup">cup</a></body></html>',
+  '/shop/':
+    '<html><head><title>Shop</title></head><body><a href="mug">Blue mug</a> <a href="/private/admin">admin</a> <a href="/shop/cup">cup</a></body></html>',
   '/shop/mug': '<html><head><title>Blue Mug</title></head><body><h1>Blue Mug</h1><p>Price: 12.50 EUR</p><script>var x = 1;</script></body></html>',
   '/shop/cup': '<html><head><title>Cup</title></head><body><p>A cup.</p></body></html>',
   '/private/admin': '<html><body>secret</body></html>',
@@ -360,7 +361,11 @@ describe('the scheduler', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const run = await api('POST', `/v1/jobs/${created.body.id}/trigger`);
-    const recorded = await eventually(async () => runs.filter((r) => r.run_id === run.body.run_id), (l) => l.length === 1, 30_000);
+    const recorded = await eventually(
+      async () => runs.filter((r) => r.run_id === run.body.run_id),
+      (l) => l.length === 1,
+      30_000,
+    );
     expect(recorded[0]).toMatchObject({ outcome: 'success', trigger: 'manual', items: 3 });
     expect(JSON.parse(recorded[0]!.details)).toMatchObject({ pages: 3, skipped_robots: 1 });
     expect(pagesAsked).not.toContain('/private/admin');
@@ -381,7 +386,9 @@ describe('the scheduler', () => {
     expect(pages[0]!.links).toEqual(expect.arrayContaining([`${targetUrl}/shop/mug`, `${targetUrl}/shop/cup`, `${targetUrl}/private/admin`]));
   });
 
-  it('an extract job through the model stores its result with a quality score; a malformed answer is stored as such, with the raw text', { timeout: 60_000 }, async () => {
+  it('an extract job through the model stores its result with a quality score; a malformed answer is stored as such, with the raw text', {
+    timeout: 60_000,
+  }, async () => {
     const created = await api('POST', '/v1/jobs', {
       name: 'mug price',
       schedule: '0 0 1 1 *',
@@ -394,7 +401,12 @@ describe('the scheduler', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const jobId = created.body.id;
-    const extractions = (n: number) => eventually(async () => (await api('GET', `/v1/extractions?job_id=${jobId}`)).body.items, (items) => items.length >= n, 30_000);
+    const extractions = (n: number) =>
+      eventually(
+        async () => (await api('GET', `/v1/extractions?job_id=${jobId}`)).body.items,
+        (items) => items.length >= n,
+        30_000,
+      );
 
     ollama.script({ kind: 'answer', body: { result: { name: 'Blue Mug', price: 12.5 }, confidence: 0.9 } });
     await api('POST', `/v1/jobs/${jobId}/trigger`);

@@ -1,7 +1,7 @@
 import type { AnalysisRecord, IncidentRecord } from '../../schemas/topics.ts';
 import type { AnalysisAnswer } from './answer.ts';
 import { renderContext, type IncidentContext } from './context.ts';
-import { ModelFailure } from './llm.ts';
+import { ModelFailure } from '../../lib/model-calls.ts';
 import { promptVariables, renderTemplate, type PromptTemplate } from './prompt.ts';
 import { analyzeByRules } from './rules.ts';
 

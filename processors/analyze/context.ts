@@ -3,7 +3,7 @@ import { scaleRank } from '../../lib/severity.ts';
 import { isoTimeShort } from '../../lib/time.ts';
 import { selectRows } from '../../sql/rows.ts';
 import type { IncidentRecord } from '../../schemas/topics.ts';
-import { redact } from './redact.ts';
+import { redact } from '../../lib/redact.ts';
 
 /**
  * What the analyst knows about an incident: the incident itself, and what

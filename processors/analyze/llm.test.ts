@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startOllamaStandIn, type OllamaStandIn } from '../../test/helpers/ollama-stand-in.ts';
 import { ANSWER_JSON_SCHEMA } from './answer.ts';
-import { askModel, ModelFailure, parseAnswer, type AskOptions } from './llm.ts';
+import { ModelFailure } from '../../lib/model-calls.ts';
+import { askModel, parseAnswer, type AskOptions } from './llm.ts';
 import { VALID_ANSWER } from '../../test/fixtures/analysis.ts';
 
 let ollama: OllamaStandIn;

@@ -1,6 +1,8 @@
 import { Ollama, type ChatResponse } from 'ollama';
 import { z } from 'zod';
 import { backOff } from '../../lib/backoff.ts';
+import { classifyModelError, ModelFailure, type ModelCall, type ModelFailureReason } from '../../lib/model-calls.ts';
+
 import { AnalysisAnswer, ANSWER_JSON_SCHEMA } from './answer.ts';
 
 /**
@@ -20,25 +22,6 @@ import { AnalysisAnswer, ANSWER_JSON_SCHEMA } from './answer.ts';
  * retried either: at a low temperature the same prompt gives much the same
  * answer, and the rules answer at once.
  */
-export type ModelFailureReason = 'timeout' | 'unreachable' | 'http_error' | 'invalid_answer';
-
-export class ModelFailure extends Error {
-  readonly reason: ModelFailureReason;
-  readonly retriable: boolean;
-  /** Attempts made, this failure's included. */
-  readonly attempts: number;
-  readonly status?: number;
-
-  constructor(reason: ModelFailureReason, message: string, opts: { retriable?: boolean; attempts?: number; status?: number; cause?: unknown } = {}) {
-    super(message, { cause: opts.cause });
-    this.name = 'ModelFailure';
-    this.reason = reason;
-    this.retriable = opts.retriable ?? false;
-    this.attempts = opts.attempts ?? 1;
-    this.status = opts.status;
-  }
-}
-
 export interface AskOptions {
   host: string;
   model: string;
@@ -54,17 +37,6 @@ export interface AskOptions {
   retryDelayMs?: number;
   /** Told of every attempt, answered or failed: each is one model call (the analyst's own agent telemetry). */
   onCall?: (call: ModelCall) => void;
-}
-
-/** One attempt as a model call: tokens as Ollama counted them (prompt_eval_count, eval_count), 0 when it did not answer. */
-export interface ModelCall {
-  model: string;
-  startedAt: number;
-  durationMs: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** null for an answer; the failure's reason otherwise (an answer that fails validation is still a call that was made). */
-  error: ModelFailureReason | null;
 }
 
 export interface ModelAnswer {
@@ -94,7 +66,7 @@ export async function askModel(opts: AskOptions): Promise<ModelAnswer> {
       report(null);
       return { answer, model, durationMs: Math.round(performance.now() - started), attempts: attempt };
     } catch (err) {
-      const failure = err instanceof ModelFailure ? err : classify(err);
+      const failure = err instanceof ModelFailure ? err : classifyModelError(err);
       report(failure.reason);
       if (!failure.retriable || attempt > opts.retries) {
         throw new ModelFailure(failure.reason, failure.message, {
@@ -169,48 +141,6 @@ export function parseAnswer(response: Pick<ChatResponse, 'message' | 'done_reaso
     throw new ModelFailure('invalid_answer', `the model's answer does not match the schema: ${z.prettifyError(parsed.error).replace(/\n/g, '; ')}`);
   }
   return parsed.data;
-}
-
-/** Errors from the ollama client and from fetch, by what retrying could change. */
-function classify(err: unknown): ModelFailure {
-  const status = (err as { status_code?: unknown }).status_code;
-  if (typeof status === 'number') {
-    const retriable = status >= 500 || status === 429;
-    return new ModelFailure('http_error', `Ollama answered ${status}: ${(err as Error).message}`, { retriable, status, cause: err });
-  }
-  if (err instanceof SyntaxError) {
-    // The HTTP body was not JSON at all: something other than Ollama answered.
-    return new ModelFailure('http_error', `the response is not Ollama's: ${err.message}`, { cause: err });
-  }
-  const code = networkCode(err);
-  if (code || (err instanceof TypeError && /fetch failed/i.test(err.message))) {
-    return new ModelFailure('unreachable', `Ollama cannot be reached${code ? ` (${code})` : ''}: ${(err as Error).message}`, { retriable: true, cause: err });
-  }
-  return new ModelFailure('http_error', `asking the model failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-}
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/** undici puts the socket error in `cause` (sometimes an AggregateError of one per address tried). */
-function networkCode(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    const inner = (e as { errors?: unknown[] }).errors;
-    const found = inner?.map(networkCode).find(Boolean);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 const snippet = (s: string) => (s.length > 200 ? `${JSON.stringify(s.slice(0, 200))}…` : JSON.stringify(s));

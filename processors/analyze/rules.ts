@@ -3,7 +3,7 @@ import { isoTimeShort } from '../../lib/time.ts';
 import type { AnalysisAnswer } from './answer.ts';
 import type { ContextAnomaly, IncidentContext } from './context.ts';
 import { dependencyLabel, DEPLOYMENT_LOOKBACK_MS } from './context.ts';
-import { redact } from './redact.ts';
+import { redact } from '../../lib/redact.ts';
 
 /**
  * The analysis without a model: what a careful on-call engineer would say

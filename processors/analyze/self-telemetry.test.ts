@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VALID_ANSWER } from '../../test/fixtures/analysis.ts';
 import { startOllamaStandIn, type OllamaStandIn } from '../../test/helpers/ollama-stand-in.ts';
-import { askModel, type ModelCall } from './llm.ts';
+import type { ModelCall } from '../../lib/model-calls.ts';
+import { askModel } from './llm.ts';
 import { ANALYST_AGENT, analystCallEvent } from './self-telemetry.ts';
 
 /**

@@ -18,7 +18,9 @@ export type Behaviour =
   /** Waits `ms` before answering with `then` (default: a `{}` content). */
   | { kind: 'slow'; ms: number; then?: Behaviour }
   /** An HTTP error with Ollama's `{"error": ...}` body. */
-  | { kind: 'status'; code: number; error?: string };
+  | { kind: 'status'; code: number; error?: string }
+  /** A chat answer that calls tools (Ollama's `message.tool_calls`), with no content. */
+  | { kind: 'tool_calls'; calls: { name: string; arguments: Record<string, unknown> }[] };
 
 export interface RecordedRequest {
   method: string;
@@ -83,6 +85,8 @@ export async function startOllamaStandIn(opts: { model?: string } = {}): Promise
           return answer(res, path, body, modelName, b.content);
         case 'status':
           return sendJson(res, b.code, { error: b.error ?? `stand-in status ${b.code}` });
+        case 'tool_calls':
+          return answer(res, path, body, modelName, '', b.calls);
         case 'slow': {
           const timer = setTimeout(() => {
             timers.delete(timer);
@@ -118,7 +122,14 @@ export async function startOllamaStandIn(opts: { model?: string } = {}): Promise
 }
 
 /** Ollama's response shapes: `message.content` for chat, `response` for generate; durations in nanoseconds. */
-function answer(res: ServerResponse, path: string, req: Record<string, unknown> | null, model: string, content: string): void {
+function answer(
+  res: ServerResponse,
+  path: string,
+  req: Record<string, unknown> | null,
+  model: string,
+  content: string,
+  toolCalls?: { name: string; arguments: Record<string, unknown> }[],
+): void {
   const common = {
     model: typeof req?.model === 'string' ? req.model : model,
     created_at: new Date().toISOString(),
@@ -131,7 +142,8 @@ function answer(res: ServerResponse, path: string, req: Record<string, unknown> 
     eval_count: 20,
     eval_duration: 700_000,
   };
-  const out = path === '/api/chat' ? { ...common, message: { role: 'assistant', content } } : { ...common, response: content, context: [] };
+  const message = { role: 'assistant', content, ...(toolCalls ? { tool_calls: toolCalls.map((f) => ({ function: f })) } : {}) };
+  const out = path === '/api/chat' ? { ...common, message } : { ...common, response: content, context: [] };
   // Ollama streams unless told not to.
   if (req?.stream === false) return sendJson(res, 200, out);
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });

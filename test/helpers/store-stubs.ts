@@ -7,6 +7,7 @@ import type { NewPromptVersion, PromptStore, PromptVersion } from '../../sql/sto
 import type { Experiment } from '../../tenant-config/experiments.ts';
 import type { Rule } from '../../tenant-config/alert-rules.ts';
 import type { Job } from '../../tenant-config/jobs.ts';
+import type { AssistantSession, AssistantStore, NewMessage, StoredMessage } from '../../sql/stores/assistant.ts';
 import type { ExternalSubjectState, ExtractionRow, JobResultStore, JobRunRow, RunCounts } from '../../sql/stores/job-results.ts';
 import type { NotificationTarget } from '../../tenant-config/notification-targets.ts';
 
@@ -272,6 +273,43 @@ export class MemoryJobResultStore implements PublicOf<JobResultStore> {
   }
 }
 
+/** Sessions and their turns in memory, numbered per session, deleted sessions gone. */
+export class MemoryAssistantStore implements PublicOf<AssistantStore> {
+  private readonly sessions = new Map<string, AssistantSession & { tenant: string; deleted: boolean }>();
+  private readonly turns = new Map<string, StoredMessage[]>();
+
+  async createSession(tenant: string, title: string): Promise<AssistantSession> {
+    const now = Date.now();
+    const session = { session_id: randomUUID(), title, created_at: now, updated_at: now };
+    this.sessions.set(keyOf(tenant, session.session_id), { ...session, tenant, deleted: false });
+    return session;
+  }
+
+  async session(tenant: string, sessionId: string): Promise<AssistantSession | undefined> {
+    const s = this.sessions.get(keyOf(tenant, sessionId));
+    if (!s || s.deleted) return undefined;
+    const { tenant: _, deleted: __, ...session } = s;
+    return session;
+  }
+
+  async deleteSession(tenant: string, session: AssistantSession): Promise<void> {
+    const s = this.sessions.get(keyOf(tenant, session.session_id));
+    if (s) s.deleted = true;
+  }
+
+  async messages(tenant: string, sessionId: string, opts: { last?: number } = {}): Promise<StoredMessage[]> {
+    const all = this.turns.get(keyOf(tenant, sessionId)) ?? [];
+    return structuredClone(all.slice(-(opts.last ?? all.length) || all.length));
+  }
+
+  async appendTurn(tenant: string, session: AssistantSession, turn: NewMessage[]): Promise<StoredMessage[]> {
+    const list = this.turns.get(keyOf(tenant, session.session_id)) ?? [];
+    const stored = turn.map((m, i) => ({ ...structuredClone(m), message_id: randomUUID(), seq: list.length + i + 1, created_at: Date.now() }));
+    this.turns.set(keyOf(tenant, session.session_id), [...list, ...stored]);
+    return structuredClone(stored);
+  }
+}
+
 export function memoryStores() {
   const memory = {
     incidents: new MemoryIncidentStore(),
@@ -282,6 +320,7 @@ export function memoryStores() {
     agentPrices: new MemoryAgentPriceStore(),
     jobs: new MemoryDocumentStore<Job>(),
     jobResults: new MemoryJobResultStore(),
+    assistant: new MemoryAssistantStore(),
   };
   const stores: GatewayStores = {
     incidents: asStore<IncidentStore>(memory.incidents),
@@ -292,6 +331,7 @@ export function memoryStores() {
     agentPrices: asStore<AgentPriceStore>(memory.agentPrices),
     jobs: asStore<DocumentStore<Job>>(memory.jobs),
     jobResults: asStore<JobResultStore>(memory.jobResults),
+    assistant: asStore<AssistantStore>(memory.assistant),
   };
   return { stores, memory };
 }
