@@ -35,7 +35,8 @@ Autopilot is running at ${url}   (Ctrl-C stops it, flushing what it holds)
     curl -s -X POST ${url}/v1/metrics -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\
       -d '{"timestamp": '$(date +%s000)', "metric_name": "http_request_duration_ms", "value": 123, "labels": {"service": "checkout", "environment": "prod"}}'
     npx autopilot sql "SELECT service, metric_name, count() FROM metric_points FINAL GROUP BY ALL"
-  Health: ${url}/health/ready   Metrics: ${url}/metrics   API: ${url}/openapi.json
+    npx autopilot ask "what is wrong with checkout?"
+  Health: ${url}/health/detailed   Metrics: ${url}/metrics   API docs: ${url}/docs
 `);
   });
 }
