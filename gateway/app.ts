@@ -25,6 +25,10 @@ import { ingestRoutes } from './routes/ingest.ts';
 import { lokiRoutes } from './routes/loki.ts';
 import { otlpErrorResponse, otlpRoutes } from './routes/otlp.ts';
 import { remoteWriteRoutes } from './routes/remote-write.ts';
+import { actionRoutes } from './routes/actions.ts';
+import { remediationPolicyRoutes } from './routes/remediation-policies.ts';
+import { proposalRoutes } from './routes/proposals.ts';
+import { slackInteractionRoutes } from './routes/slack-interactions.ts';
 
 /** The gateway as a Hono app built from its dependencies; tests call `app.request()` on it with no server. */
 export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
@@ -60,6 +64,8 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   });
   const tenantOf = bearerTenant(deps.config.apiKeys);
   for (const path of ['/v1/*', '/api/v1/write', '/loki/api/v1/push', '/otlp/*']) app.use(path, limitBody, tenantOf);
+  // Slack holds no API key: its requests are checked by their signature (routes/slack-interactions.ts).
+  app.use('/slack/*', limitBody);
 
   app.route('/', ingestRoutes(deps));
   app.route('/', agentEventRoutes(deps));
@@ -77,6 +83,10 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', jobRoutes(deps));
   app.route('/', statisticsRoutes(deps));
   app.route('/', assistantRoutes(deps));
+  app.route('/', actionRoutes(deps));
+  app.route('/', remediationPolicyRoutes(deps));
+  app.route('/', proposalRoutes(deps));
+  app.route('/', slackInteractionRoutes(deps));
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -6,7 +6,10 @@ import type { Logger } from '../lib/log.ts';
 import type { TenantRateLimiter } from './middleware/rate-limit.ts';
 import type { Assistant } from '../assistant/service.ts';
 import type { JobTriggers } from '../platform/job-triggers.ts';
+import type { Proposals } from '../platform/proposals.ts';
 import type { Publisher } from '../platform/publisher.ts';
+import type { SecretBox } from '../lib/secrets.ts';
+import type { SlackReplays } from './slack-signature.ts';
 import type { GatewayStores } from './stores.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
@@ -25,6 +28,12 @@ export interface GatewayDeps {
   allowLoopbackTargets?: boolean;
   /** Manual job runs, for the scheduler to take (Redis); absent, POST /v1/jobs/{id}/trigger answers 503. */
   triggers?: JobTriggers;
+  /** Remediation proposals' state (Redis) and the audit; absent, approvals and configuration changes answer 503. */
+  proposals?: Proposals;
+  /** Slack signatures already used (Redis), so a replayed interaction is refused; absent, Slack interactions answer 503. */
+  slackReplays?: SlackReplays;
+  /** AUTOPILOT_SECRET_KEY: seals the secrets of actions and settings; absent, configuring a secret is refused. */
+  secretBox?: SecretBox;
   /** The ops assistant; absent when this process has no ClickHouse. */
   assistant?: Assistant;
   log: Logger;

@@ -12,6 +12,11 @@ import { agentEventInput } from './routes/agent-events.ts';
 import { feedbackBody } from './routes/incidents.ts';
 import { MAX_BUCKETS, STATISTICS_DEFINITIONS, TREND_METRICS_DESCRIPTION } from './routes/statistics.ts';
 import { TREND_METRICS } from '../sql/stores/statistics.ts';
+import { actionInputSchema } from '../tenant-config/actions.ts';
+import { policySchema, settingsSchema } from '../tenant-config/remediation-policies.ts';
+import { decisionBody } from './routes/proposals.ts';
+/** Remediation writes need ClickHouse, Redis (proposals) and Kafka (the audit). */
+const REMEDIATION_UNAVAILABLE = 'ClickHouse, Redis or Kafka (the audit) unavailable; nothing changed; retry after Retry-After';
 
 /**
  * OpenAPI 3.1 for the public endpoints, with request bodies generated from the
@@ -138,6 +143,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: object }> =
   name: { description: 'the prompt name', schema: jsonSchema(promptNameSchema) },
   version: { description: 'a version number of the prompt', schema: { type: 'integer', minimum: 1 } },
   tag: { description: 'a tag name (production, candidate, …)', schema: jsonSchema(tagNameSchema) },
+  tenant: { description: 'the tenant the Slack app answers for (as in AUTOPILOT_API_KEYS)', schema: { type: 'string' } },
   model: { description: 'a model name as calls name it (gpt-4o-mini, claude-sonnet-4, llama3.1); percent-encode a /', schema: jsonSchema(modelNameSchema) },
 };
 
@@ -428,6 +434,137 @@ export function openApiDocument(): object {
             query: [queryParameter('stream', { type: 'string', enum: ['true', 'false'] }, 'answer as server-sent events')],
           },
         ),
+      },
+      // Remediation (gateway/routes/actions.ts, remediation-policies.ts, proposals.ts, slack-interactions.ts).
+      '/v1/actions': {
+        get: stored('Remediation actions (webhook, github_workflow, kubernetes, docker); secrets shown as "***"', {
+          200: '{items}',
+          503: REMEDIATION_UNAVAILABLE,
+        }),
+        post: stored(
+          'Create an action: URLs pass the SSRF guard, secrets (token, signing_secret) are stored encrypted with AUTOPILOT_SECRET_KEY and never shown; audited',
+          { 201: 'created (secrets as "***")', 400: 'invalid, or a secret with no AUTOPILOT_SECRET_KEY; nothing saved', 503: REMEDIATION_UNAVAILABLE },
+          { body: jsonSchema(actionInputSchema) },
+        ),
+      },
+      '/v1/actions/{id}': {
+        get: stored('One action', { 200: 'the action', 404: 'no such id for this tenant' }),
+        put: stored(
+          'Replace an action; a secret left out (or sent as "***") keeps the stored one; audited',
+          { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant', 503: REMEDIATION_UNAVAILABLE },
+          { body: jsonSchema(actionInputSchema) },
+        ),
+        delete: stored('Delete an action; audited', {
+          204: 'deleted',
+          404: 'no such id for this tenant',
+          409: 'a policy uses it (details.policies names them)',
+          503: REMEDIATION_UNAVAILABLE,
+        }),
+      },
+      '/v1/remediation-policies': {
+        get: stored('Remediation policies: when to propose which action, in which mode', { 200: '{items}' }),
+        post: stored(
+          'Create a policy: its action must exist, auto only with a low-risk action, every {{placeholder}} of the action an incident fact or one of variables; audited',
+          { 201: 'created', 400: 'invalid (details name the field); nothing saved', 503: REMEDIATION_UNAVAILABLE },
+          { body: jsonSchema(policySchema) },
+        ),
+      },
+      '/v1/remediation-policies/{id}': {
+        get: stored('One policy', { 200: 'the policy', 404: 'no such id for this tenant' }),
+        put: stored(
+          'Replace a policy (checked as on create); audited',
+          { 200: 'replaced', 400: 'invalid; nothing saved', 404: 'no such id for this tenant', 503: REMEDIATION_UNAVAILABLE },
+          { body: jsonSchema(policySchema) },
+        ),
+        delete: stored('Delete a policy; audited', { 204: 'deleted', 404: 'no such id for this tenant', 503: REMEDIATION_UNAVAILABLE }),
+      },
+      '/v1/remediation-settings': {
+        get: stored('Who may approve, and the Slack app for approval buttons (signing secret shown as "***")', {
+          200: '{approvers, slack_target_id?, slack_signing_secret?: "***", updated_at}',
+        }),
+        put: stored(
+          'Replace the settings: approvers (names for API approvals, slack:<user id> for Slack; none: anyone with the key), the Slack signing secret (encrypted, write-only, kept when left out), slack_target_id (a Slack notification target); audited',
+          {
+            200: 'saved',
+            400: 'invalid, an unknown or non-Slack target, or a secret with no AUTOPILOT_SECRET_KEY; nothing saved',
+            503: REMEDIATION_UNAVAILABLE,
+          },
+          { body: jsonSchema(settingsSchema) },
+        ),
+      },
+      '/v1/proposals': {
+        get: stored(
+          'Remediation proposals, newest first, with their live status',
+          { 200: '{items: [proposal]}', 400: 'bad query' },
+          {
+            query: [
+              queryParameter(
+                'status',
+                { type: 'string' },
+                'only this status (proposed, approved, rejected, expired, executing, succeeded, failed, blocked, effective, ineffective)',
+              ),
+              queryParameter('service', { type: 'string' }, 'only this service'),
+              queryParameter('incident_id', { type: 'string' }, 'only the proposals for this incident'),
+              queryParameter('limit', { type: 'integer', minimum: 1, maximum: 500, default: 50 }, 'page size'),
+              queryParameter('before', { type: 'integer' }, 'proposals created before this epoch ms (the last item of the previous page)'),
+            ],
+          },
+        ),
+      },
+      '/v1/proposals/{id}': {
+        get: stored('One proposal: its action, variables, status, decision and execution', { 200: 'the proposal', 404: 'no such proposal for this tenant' }),
+      },
+      ...Object.fromEntries(
+        (['approve', 'reject'] as const).map((verb) => [
+          `/v1/proposals/{id}/${verb}`,
+          {
+            post: stored(
+              `${verb === 'approve' ? 'Approve a proposal: the executor runs it once' : 'Reject a proposal'} (decided_by api:<approver>); audited`,
+              {
+                200: 'the proposal, decided',
+                403: "approver is not one of the tenant's approvers (or missing while it names some)",
+                404: 'no such proposal for this tenant',
+                409: `no longer waiting for a decision (approved, rejected, expired…; details.status)${verb === 'approve' ? ', or a suggestion, which is never run' : ''}`,
+                503: REMEDIATION_UNAVAILABLE,
+              },
+              { body: jsonSchema(decisionBody) },
+            ),
+          },
+        ]),
+      ),
+      '/v1/audit': {
+        get: stored(
+          'The remediation audit, newest first: proposals, approvals, rejections, expiries, executions and outcomes, configuration changes; who and when',
+          { 200: '{items: [{event_id, at, actor, event, subject_kind, subject_id, service, details}]}', 400: 'bad query' },
+          {
+            query: [
+              queryParameter('since', { type: 'string' }, 'at or after: epoch ms or ISO 8601 with a zone'),
+              queryParameter('subject_id', { type: 'string' }, 'only events about this proposal, action, policy or settings'),
+              queryParameter('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }, 'page size'),
+            ],
+          },
+        ),
+      },
+      '/slack/interactions/{tenant}': {
+        post: {
+          summary:
+            "Slack interactivity Request URL for proposals' Approve / Reject buttons. No API key: verified by X-Slack-Signature under the tenant's signing secret, X-Slack-Request-Timestamp within 5 minutes, a signature used once",
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: { type: 'object', required: ['payload'], properties: { payload: { type: 'string', description: 'block_actions JSON' } } },
+              },
+            },
+          },
+          responses: {
+            200: { description: '{replace_original, text}: what happened (or why nothing changed: not an approver, already decided)' },
+            400: errorResponse('signed, but not a proposal button'),
+            401: errorResponse('bad or missing signature, stale timestamp, replayed signature, or no signing secret configured; nothing changed'),
+            413: errorResponse('body over AUTOPILOT_MAX_BODY_BYTES'),
+            503: errorResponse('Redis or ClickHouse unavailable; nothing changed'),
+          },
+        },
       },
       '/v1/statistics/overview': {
         get: {

@@ -11,6 +11,9 @@ import { createPublisher, type Publisher } from '../platform/publisher.ts';
 import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 import { createStores } from './stores.ts';
 import { JobTriggers } from '../platform/job-triggers.ts';
+import { Proposals } from '../platform/proposals.ts';
+import { SecretBox } from '../lib/secrets.ts';
+import { SlackReplays } from './slack-signature.ts';
 import { assistantConfig } from '../assistant/config.ts';
 import { createAssistant } from '../assistant/service.ts';
 import type { ModelCall } from '../lib/model-calls.ts';
@@ -31,6 +34,8 @@ export async function buildGateway(
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ app: Hono<TenantEnv>; publisher: Publisher }> {
+  // Read first: a key of the wrong size stops the start before anything is connected.
+  const secretBox = SecretBox.fromEnv(env);
   const telemetry = gatewayTelemetry(registry);
   const publisher = await createPublisher(services.kafka, services.catalog, log, {
     onProduced: (kind, count, seconds) => {
@@ -50,6 +55,10 @@ export async function buildGateway(
     // Targets are checked with the notifier's own rule for loopback URLs.
     allowLoopbackTargets: allowLoopbackTargets(env),
     triggers: new JobTriggers(services.redis),
+    // Approvals publish the proposal's new version and its audit event through this gateway's producer.
+    proposals: new Proposals(services.redis, publisher),
+    slackReplays: new SlackReplays(services.redis),
+    secretBox,
     assistant: services.clickhouse && createAssistant(services.clickhouse, assistantConfig(env), { onModelCall: assistantTelemetry(config, publisher, log) }),
     log,
   });

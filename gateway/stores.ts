@@ -6,6 +6,9 @@ import { DocumentStore } from '../sql/stores/documents.ts';
 import { IncidentStore } from '../sql/stores/incidents.ts';
 import { JobResultStore } from '../sql/stores/job-results.ts';
 import { PromptStore } from '../sql/stores/prompts.ts';
+import { ProposalStore } from '../sql/stores/proposals.ts';
+import type { Action } from '../tenant-config/actions.ts';
+import type { Policy, RemediationSettings } from '../tenant-config/remediation-policies.ts';
 import type { Experiment } from '../tenant-config/experiments.ts';
 import type { Rule } from '../tenant-config/alert-rules.ts';
 import type { Job } from '../tenant-config/jobs.ts';
@@ -22,6 +25,11 @@ export interface GatewayStores {
   jobs: DocumentStore<Job>;
   jobResults: JobResultStore;
   assistant: AssistantStore;
+  actions: DocumentStore<Action>;
+  policies: DocumentStore<Policy>;
+  /** One document per tenant, id `settings` (REMEDIATION_SETTINGS_ID). */
+  remediationSettings: DocumentStore<RemediationSettings>;
+  proposals: ProposalStore;
 }
 
 export function createStores(ch: ClickHouseClient): GatewayStores {
@@ -35,6 +43,10 @@ export function createStores(ch: ClickHouseClient): GatewayStores {
     jobs: new DocumentStore(ch, 'jobs'),
     jobResults: new JobResultStore(ch),
     assistant: new AssistantStore(ch),
+    actions: new DocumentStore(ch, 'actions'),
+    policies: new DocumentStore(ch, 'remediation_policies'),
+    remediationSettings: new DocumentStore(ch, 'remediation_settings'),
+    proposals: new ProposalStore(ch),
   };
 }
 

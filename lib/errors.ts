@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'unauthorized',
   'forbidden',
   'not_found',
+  'conflict', // the request no longer fits the state (a proposal already decided, an action a policy still uses)
   'payload_too_large',
   'unsupported_media_type', // a Content-Type or Content-Encoding the endpoint does not read
   'rate_limited',
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

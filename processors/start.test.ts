@@ -12,6 +12,8 @@ const PREFIXES: Record<(typeof PROCESSOR_NAMES)[number], string[]> = {
   alert: ['ALERT_'],
   correlate: ['CORRELATE_'],
   analyze: ['ANALYZE_'],
+  remediate: ['REMEDIATE_'],
+  execute: ['EXECUTE_'],
   notify: ['NOTIFY_'],
 };
 
@@ -26,7 +28,7 @@ describe('processors: one shape', () => {
       expect(files, name).toEqual(expect.arrayContaining(['config.ts', 'processor.ts']));
     }
     expect(PROCESSOR_NAMES[0]).toBe('sink');
-    expect(NEEDS_CLICKHOUSE).toEqual(['sink', 'agents', 'rollup', 'alert', 'analyze', 'notify']);
+    expect(NEEDS_CLICKHOUSE).toEqual(['sink', 'agents', 'rollup', 'alert', 'analyze', 'remediate', 'execute', 'notify']);
   });
 
   it.each(PROCESSORS.map((p) => [p.name, p] as const))('%s: its config has defaults and refuses an unknown variable', (name, factory) => {

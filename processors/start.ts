@@ -8,7 +8,9 @@ import { analyze } from './analyze/processor.ts';
 import { correlate } from './correlate/processor.ts';
 import { detect } from './detect/processor.ts';
 import { errorRate } from './error-rate/processor.ts';
+import { execute } from './execute/processor.ts';
 import { notify } from './notify/processor.ts';
+import { remediate } from './remediate/processor.ts';
 import { rollup } from './rollup/processor.ts';
 import { runtimeConfig } from './runtime/config.ts';
 import { buildProcessor, type ProcessorFactory } from './runtime/factory.ts';
@@ -17,7 +19,7 @@ import { processorTelemetry } from './runtime/telemetry.ts';
 import { sink } from './sink/processor.ts';
 
 /** Every processor, downstream first; `autopilot run <name>` knows each by its name. */
-export const PROCESSORS = [sink, agents, rollup, detect, errorRate, alert, correlate, analyze, notify] as const;
+export const PROCESSORS = [sink, agents, rollup, detect, errorRate, alert, correlate, analyze, remediate, execute, notify] as const;
 export type ProcessorName = (typeof PROCESSORS)[number]['name'];
 export const PROCESSOR_NAMES: readonly ProcessorName[] = PROCESSORS.map((p) => p.name);
 

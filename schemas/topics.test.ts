@@ -95,6 +95,29 @@ const EXTRACTION = {
   at: T0,
 };
 
+const PROPOSAL = {
+  proposal_id: 'prop-1',
+  version: 1,
+  tenant: 'acme',
+  service: 'checkout',
+  trigger: 'incident' as const,
+  subject_id: 'inc-1',
+  policy_id: 'pol-1',
+  policy_name: 'roll back a suspect deployment',
+  action_id: 'act-1',
+  action_name: 'rollback',
+  action_kind: 'github_workflow',
+  risk: 'medium',
+  mode: 'approve' as const,
+  dry_run: false,
+  variables: { service: 'checkout', suspect_version: 'v2.4.0' },
+  status: 'proposed' as const,
+  created_at: T0,
+  updated_at: T0,
+  expires_at: T0 + 1_800_000,
+  verify_within_ms: 900_000,
+};
+
 const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   metrics: [{ tenant: 'acme', timestamp: T0, metric_name: 'http_request_duration_seconds', value: 0.25, labels }],
   metricBatches: [
@@ -429,6 +452,60 @@ const SAMPLES: { [K in RecordKind]: RecordOf<K>[] } = {
   extractions: [
     { ...EXTRACTION, model: 'llama3.1:8b', result: '{"price":"9.99"}', quality: 0.9, raw_answer: '{"result":{"price":"9.99"},"confidence":0.8}', error: null },
     { ...EXTRACTION, extraction_id: 'ext-2', model: null, status: 'model_unavailable', result: null, quality: null, raw_answer: null, error: 'ECONNREFUSED' },
+  ],
+  proposals: [
+    { ...PROPOSAL, incident_id: null, reason: null, decided_by: null, decided_at: null, comment: null, execution: null },
+    {
+      ...PROPOSAL,
+      version: 4,
+      status: 'succeeded',
+      incident_id: 'inc-1',
+      reason: 'dry run',
+      decided_by: 'api:alice',
+      decided_at: T0 + 60_000,
+      comment: 'go',
+      execution: {
+        started_at: T0 + 61_000,
+        ended_at: T0 + 62_000,
+        request: 'POST https://api.github.com/…',
+        status_code: 204,
+        response_excerpt: '',
+        duration_ms: 812,
+        error: null,
+      },
+    },
+    {
+      ...PROPOSAL,
+      version: 4,
+      status: 'failed',
+      incident_id: 'inc-1',
+      reason: 'connect ECONNREFUSED',
+      decided_by: 'slack:U123',
+      decided_at: T0 + 60_000,
+      comment: null,
+      execution: {
+        started_at: T0 + 61_000,
+        ended_at: T0 + 62_000,
+        request: 'PATCH …',
+        status_code: null,
+        response_excerpt: '',
+        duration_ms: 3,
+        error: 'connect ECONNREFUSED',
+      },
+    },
+  ],
+  audit: [
+    {
+      event_id: 'ev-1',
+      tenant: 'acme',
+      at: T0,
+      actor: 'api:alice',
+      event: 'approved',
+      subject_kind: 'proposal',
+      subject_id: 'prop-1',
+      service: 'checkout',
+      details: '{"comment":"go"}',
+    },
   ],
   scrapedPages: [
     {

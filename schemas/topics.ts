@@ -366,6 +366,60 @@ export interface ScrapedPage {
   fetched_at: number;
 }
 
+export type ProposalStatus = 'proposed' | 'approved' | 'rejected' | 'expired' | 'executing' | 'succeeded' | 'failed' | 'blocked' | 'effective' | 'ineffective';
+
+/** A remediation proposal, one record per version (schemas/proposal.avsc). */
+export interface ProposalRecord {
+  proposal_id: string;
+  version: number;
+  tenant: string;
+  service: string;
+  trigger: 'incident' | 'alert' | 'analysis';
+  subject_id: string;
+  incident_id: string | null;
+  policy_id: string;
+  policy_name: string;
+  action_id: string;
+  action_name: string;
+  action_kind: string;
+  risk: string;
+  mode: 'suggest' | 'approve' | 'auto';
+  dry_run: boolean;
+  variables: Record<string, string>;
+  status: ProposalStatus;
+  reason: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+  verify_within_ms: number;
+  decided_by: string | null;
+  decided_at: number | null;
+  comment: string | null;
+  execution: {
+    started_at: number;
+    ended_at: number;
+    request: string;
+    status_code: number | null;
+    response_excerpt: string;
+    duration_ms: number;
+    error: string | null;
+  } | null;
+}
+
+/** One remediation event, append-only (schemas/audit_event.avsc). */
+export interface AuditEvent {
+  event_id: string;
+  tenant: string;
+  at: number;
+  actor: string;
+  event: string;
+  subject_kind: 'proposal' | 'action' | 'policy' | 'settings';
+  subject_id: string;
+  service: string;
+  /** JSON text. */
+  details: string;
+}
+
 export interface TopicSpec<T> {
   topic: string;
   /** Avro schema as JSON text, straight from the .avsc file. */
@@ -452,6 +506,9 @@ export const TOPICS = {
   externalStatus: { topic: 'autopilot.external-status', schema: avsc('./external_status_change.avsc'), key: serviceKey } as TopicSpec<ExternalStatusChange>,
   extractions: { topic: 'autopilot.extractions', schema: avsc('./extraction.avsc'), key: jobKey } as TopicSpec<ExtractionRecord>,
   scrapedPages: { topic: 'autopilot.scraped-pages', schema: avsc('./scraped_page.avsc'), key: jobKey } as TopicSpec<ScrapedPage>,
+  // Remediation: proposals by service (a service's proposals share a partition, as its incidents do); the audit by tenant.
+  proposals: { topic: 'autopilot.proposals', schema: avsc('./proposal.avsc'), key: serviceKey } as TopicSpec<ProposalRecord>,
+  audit: { topic: 'autopilot.audit', schema: avsc('./audit_event.avsc'), key: (e) => e.tenant } as TopicSpec<AuditEvent>,
 };
 
 /**

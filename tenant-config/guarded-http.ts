@@ -10,7 +10,7 @@ export interface GuardedResponse {
   text(): Promise<string>;
 }
 export interface GuardedInit {
-  method: 'GET' | 'HEAD' | 'POST';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH';
   headers: Record<string, string>;
   body?: string;
   signal: AbortSignal;

@@ -5,6 +5,7 @@ import type { GatewayDeps } from '../deps.ts';
 import { parseWith, readBody } from '../body.ts';
 import type { TenantEnv } from '../middleware/auth.ts';
 import { requireStores } from '../stores.ts';
+import { listProposals } from './proposals.ts';
 
 /**
  * The incidents people read and judge: list, one with its timeline and
@@ -26,7 +27,7 @@ export const feedbackBody = z.strictObject({
 
 const cursorShape = z.strictObject({ opened_at: z.number().int(), incident_id: z.string() });
 
-export function incidentRoutes(deps: Pick<GatewayDeps, 'stores'>): Hono<TenantEnv> {
+export function incidentRoutes(deps: Pick<GatewayDeps, 'stores' | 'proposals'>): Hono<TenantEnv> {
   const app = new Hono<TenantEnv>();
 
   app.get('/v1/incidents', async (c) => {
@@ -39,9 +40,14 @@ export function incidentRoutes(deps: Pick<GatewayDeps, 'stores'>): Hono<TenantEn
   });
 
   app.get('/v1/incidents/:id', async (c) => {
-    const incident = await requireStores(deps.stores).incidents.get(c.get('tenant'), c.req.param('id'));
+    const stores = requireStores(deps.stores);
+    const tenant = c.get('tenant');
+    const incident = await stores.incidents.get(tenant, c.req.param('id'));
     if (!incident) throw new AutopilotError('not_found', `no incident ${c.req.param('id')}`);
-    return c.json(incident);
+    // The remediation proposed for it, so the analysis's recommended actions lead to something to approve (GET /v1/proposals/{id}).
+    const proposed = await listProposals(stores, deps.proposals, tenant, { incident_id: incident.incident_id, limit: 100 });
+    const proposals = proposed.map((p) => ({ proposal_id: p.proposal_id, action_id: p.action_id, action_name: p.action_name, mode: p.mode, status: p.status }));
+    return c.json({ ...incident, proposals });
   });
 
   app.post('/v1/incidents/:id/feedback', async (c) => {

@@ -4,7 +4,7 @@ import { allowLoopbackSetting } from '../../tenant-config/url-guard.ts';
 
 /** Notification settings from NOTIFY_* variables; unknown ones are refused. The gateway reads NOTIFY_ALLOW_LOOPBACK too (allowLoopbackTargets), to validate targets. */
 const schema = z.strictObject({
-  /** One notification per tenant, service and reason within this. */
+  /** One notification per tenant, service and reason within this (a remediation proposal's versions are not held back). */
   NOTIFY_COOLDOWN_SECONDS: z.coerce.number().min(0).default(300),
   NOTIFY_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
   NOTIFY_RETRIES: z.coerce.number().int().min(0).max(10).default(3),

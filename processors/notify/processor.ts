@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import type { Publisher } from '../../platform/publisher.ts';
-import { DocumentStore } from '../../sql/stores/documents.ts';
-import { TOPICS, type AlertRecord, type AnalysisRecord, type NotificationDelivery } from '../../schemas/topics.ts';
+import { DocumentStore, type StoredDocument } from '../../sql/stores/documents.ts';
+import { TOPICS, type AlertRecord, type AnalysisRecord, type NotificationDelivery, type ProposalRecord } from '../../schemas/topics.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { notifyConfig, type NotifyConfig } from './config.ts';
 import { Cooldown } from './cooldown.ts';
@@ -13,6 +13,10 @@ import { slackAlertMessage, slackMessage } from './slack.ts';
 import { wantsSeverity, type NotificationTarget } from '../../tenant-config/notification-targets.ts';
 import { ruleAlertNoticeSeverity } from '../../lib/severity.ts';
 import { alertPayload, incidentAnalyzedPayload } from './webhook.ts';
+import type { RemediationSettings } from '../../tenant-config/remediation-policies.ts';
+import { slackProposalMessage } from './proposal-slack.ts';
+import { proposalPayload } from './proposal-webhook.ts';
+import { proposalNews, proposalTargets } from './proposals.ts';
 import { defineProcessor } from '../runtime/factory.ts';
 import { notifyTelemetry } from './telemetry.ts';
 
@@ -20,7 +24,10 @@ import { notifyTelemetry } from './telemetry.ts';
  * The notify processor: each analysed incident, and each alert an Autopilot
  * rule fires or resolves, goes to the tenant's targets (Slack incoming
  * webhooks, JSON webhooks). One notification per tenant, service and reason
- * within the cooldown, whichever process sends it (Redis SET NX). Every
+ * within the cooldown, whichever process sends it (Redis SET NX). So does
+ * each version of a remediation proposal that people must hear about
+ * (proposals.ts: a request for approval with Approve / Reject buttons, a
+ * suggestion, an outcome), once per version and outside the cooldown. Every
  * delivery, suppressed ones included, is published to
  * `autopilot.notifications` and lands in ClickHouse. Alertmanager's own
  * alerts are not sent on: Alertmanager already notified about them.
@@ -35,9 +42,17 @@ interface Notice {
   service: string;
   reason: string;
   subject_id: string;
-  /** The record this notice comes from (analysis id, alert id): the same after a replay, another for another record. */
+  /** The record this notice comes from (analysis id, alert id, proposal id and version): the same after a replay, another for another record. */
   notice_id: string;
-  severity: string;
+  /**
+   * Whether the cooldown on (tenant, service, reason) applies. Not to a
+   * proposal: each of its versions is news on its own (a request for a
+   * decision, then what came of it, within minutes), and a decision
+   * request held back would be a proposal nobody can approve.
+   */
+  cooldown: boolean;
+  /** Which of the tenant's targets get it. */
+  choose: (targets: StoredDocument<NotificationTarget>[]) => StoredDocument<NotificationTarget>[];
   slack: () => unknown;
   webhook: () => unknown;
 }
@@ -46,6 +61,8 @@ export function notifyProcessor(deps: {
   redis: Redis;
   publisher: Publisher;
   targets: DocumentStore<NotificationTarget>;
+  /** The tenant's remediation settings (one document): where proposals go. */
+  remediationSettings: Pick<DocumentStore<RemediationSettings>, 'list'>;
   config: NotifyConfig;
   outcomes: Counter<'outcome' | 'target_kind' | 'reason'>;
   groupId: string;
@@ -54,7 +71,29 @@ export function notifyProcessor(deps: {
   const finished = new FinishedDeliveries(deps.redis, deps.groupId);
   const incidentUrl = (id: string) => `${deps.config.publicUrl}/v1/incidents/${encodeURIComponent(id)}`;
 
-  const toNotice = (d: Decoded): Notice | null => {
+  const bySeverity = (severity: string) => (targets: StoredDocument<NotificationTarget>[]) =>
+    targets.filter((t) => t.definition.enabled && wantsSeverity(t.definition, severity));
+
+  const proposalNotice = async (p: ProposalRecord): Promise<Notice | null> => {
+    if (proposalNews(p) === null) return null;
+    const settings = (await deps.remediationSettings.list(p.tenant))[0]?.definition;
+    const url = p.incident_id === null ? null : incidentUrl(p.incident_id);
+    const id = `${p.proposal_id}:${p.version}`;
+    return {
+      tenant: p.tenant,
+      service: p.service,
+      reason: `proposal_${p.status}`,
+      subject_id: id,
+      notice_id: id,
+      cooldown: false,
+      choose: (targets) => proposalTargets(targets, settings, p.variables.severity),
+      slack: () => slackProposalMessage(p, url),
+      webhook: () => proposalPayload(p, { publicUrl: deps.config.publicUrl, incidentUrl: url }),
+    };
+  };
+
+  const toNotice = async (d: Decoded): Promise<Notice | null> => {
+    if (d.topic === TOPICS.proposals.topic) return proposalNotice(d.value as ProposalRecord);
     if (d.topic === TOPICS.analyses.topic) {
       const a = d.value as AnalysisRecord;
       return {
@@ -63,7 +102,8 @@ export function notifyProcessor(deps: {
         reason: 'incident',
         subject_id: a.incident_id,
         notice_id: a.analysis_id,
-        severity: a.severity,
+        cooldown: true,
+        choose: bySeverity(a.severity),
         slack: () => slackMessage(a, incidentUrl(a.incident_id)),
         webhook: () => incidentAnalyzedPayload(a, incidentUrl(a.incident_id)),
       };
@@ -76,14 +116,15 @@ export function notifyProcessor(deps: {
       reason: `alert_${alert.status}:${alert.alert_name}`,
       subject_id: alert.alert_id,
       notice_id: alert.alert_id,
-      severity: ruleAlertNoticeSeverity(alert.severity),
+      cooldown: true,
+      choose: bySeverity(ruleAlertNoticeSeverity(alert.severity)),
       slack: () => slackAlertMessage(alert),
       webhook: () => alertPayload(alert),
     };
   };
 
   const notify = async (n: Notice): Promise<NotificationDelivery[]> => {
-    const targets = (await deps.targets.list(n.tenant)).filter((t) => t.definition.enabled && wantsSeverity(t.definition, n.severity));
+    const targets = n.choose(await deps.targets.list(n.tenant));
     if (targets.length === 0) return [];
     const at = Date.now();
     const rows = targets.map(({ id, definition }) => ({
@@ -107,7 +148,7 @@ export function notifyProcessor(deps: {
       rows.map((r) => r.base.target_id),
     );
     if (done.every((d) => d !== null)) return done as NotificationDelivery[];
-    const mayNotify = await cooldown.claim(n.tenant, n.service, n.reason, n.notice_id, deps.config.cooldownMs);
+    const mayNotify = !n.cooldown || (await cooldown.claim(n.tenant, n.service, n.reason, n.notice_id, deps.config.cooldownMs));
     return Promise.all(
       rows.map(async ({ target, base }, i): Promise<NotificationDelivery> => {
         if (done[i]) return done[i]!;
@@ -132,7 +173,7 @@ export function notifyProcessor(deps: {
   const handle = async (batch: Decoded[]) => {
     const deliveries: NotificationDelivery[] = [];
     for (const d of batch) {
-      const notice = toNotice(d);
+      const notice = await toNotice(d);
       if (notice) deliveries.push(...(await notify(notice)));
     }
     await deps.publisher.publish('notifications', deliveries);
@@ -140,7 +181,7 @@ export function notifyProcessor(deps: {
     return { rejected: [] };
   };
 
-  return { name: 'notify', groupId: deps.groupId, topics: [TOPICS.analyses.topic, TOPICS.alerts.topic], handle };
+  return { name: 'notify', groupId: deps.groupId, topics: [TOPICS.analyses.topic, TOPICS.alerts.topic, TOPICS.proposals.topic], handle };
 }
 
 function deliveryIdOf(n: Notice, targetId: string): string {
@@ -156,6 +197,7 @@ export const notify = defineProcessor({
       redis: s.redis,
       publisher: s.publisher,
       targets: new DocumentStore(s.clickhouse(), 'notification_targets'),
+      remediationSettings: new DocumentStore<RemediationSettings>(s.clickhouse(), 'remediation_settings'),
       config,
       outcomes: notifyTelemetry(s.registry).outcomes,
       groupId: s.groupId,

@@ -8,7 +8,20 @@ import { isoTimeSeconds } from '../../lib/time.ts';
  * whose Block Kit blocks carry the content. Slack refuses a message past
  * its limits, so every text is cut to fit.
  */
-export const SLACK_LIMITS = { text: 3000, header: 150, blocks: 50, buttonText: 75, url: 3000, contextElements: 10, listItems: 15 } as const;
+export const SLACK_LIMITS = {
+  text: 3000,
+  header: 150,
+  blocks: 50,
+  buttonText: 75,
+  buttonValue: 2000,
+  url: 3000,
+  contextElements: 10,
+  listItems: 15,
+  fields: 10,
+  confirmTitle: 100,
+  confirmText: 300,
+  confirmButton: 30,
+} as const;
 
 export interface SlackMessage {
   text: string;
@@ -21,7 +34,29 @@ export type SlackBlock =
   | { type: 'section'; fields: SlackText[] }
   | { type: 'context'; elements: SlackText[] }
   | { type: 'divider' }
-  | { type: 'actions'; elements: { type: 'button'; text: { type: 'plain_text'; text: string }; url: string; style?: 'primary' | 'danger' }[] };
+  | { type: 'actions'; elements: SlackButton[] };
+
+/**
+ * A link button (`url`), or an interactive one (`action_id` and `value`,
+ * sent to the Slack app's interactivity endpoint when clicked), with an
+ * optional confirmation dialog before it fires.
+ */
+export interface SlackButton {
+  type: 'button';
+  text: { type: 'plain_text'; text: string; emoji?: boolean };
+  url?: string;
+  action_id?: string;
+  value?: string;
+  style?: 'primary' | 'danger';
+  confirm?: SlackConfirm;
+}
+export interface SlackConfirm {
+  title: { type: 'plain_text'; text: string };
+  text: { type: 'plain_text'; text: string };
+  confirm: { type: 'plain_text'; text: string };
+  deny: { type: 'plain_text'; text: string };
+  style?: 'primary' | 'danger';
+}
 
 /** By rank: low, medium, high, critical; then anything unknown. */
 const COLORS = ['#2F80ED', '#F2C744', '#E8590C', '#B00020', '#8A8F98'];
@@ -31,7 +66,6 @@ const RESOLVED_COLOR = '#2EB67D';
 const severityColor = (severity: string) => COLORS[severityRank(severity)]!;
 const severityEmoji = (severity: string) => EMOJI[severityRank(severity)]!;
 
-/** The message for an analyzed incident. */
 /** Where an alert came from, as the message names it (rule_id is the rule's, or the probe job's, id). */
 const ALERT_SOURCES: Record<AlertRecord['source'], (id: string) => string> = {
   alertmanager: () => 'Alertmanager',
@@ -39,6 +73,7 @@ const ALERT_SOURCES: Record<AlertRecord['source'], (id: string) => string> = {
   probe: (id) => `probe job ${id}`,
 };
 
+/** The message for an analyzed incident. */
 export function slackMessage(analysis: AnalysisRecord, incidentUrl: string): SlackMessage {
   const a = analysis;
   const sev = a.severity.toUpperCase();
@@ -131,7 +166,7 @@ function actionLine(a: AnalysisRecord['recommended_actions'][number]): string {
  * date), at most `listItems` of them and within the text limit, then how
  * many were left out.
  */
-function listItems(title: string, lines: string[]): string {
+export function listItems(title: string, lines: string[]): string {
   let text = title;
   let shown = 0;
   for (const line of lines) {
@@ -143,10 +178,10 @@ function listItems(title: string, lines: string[]): string {
   return shown < lines.length ? `${text}\n…and ${lines.length - shown} more` : text;
 }
 
-const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
-const section = (text: string): SlackBlock => ({ type: 'section', text: mrkdwn(cut(text, SLACK_LIMITS.text)) });
-const header = (text: string): SlackBlock => ({ type: 'header', text: { type: 'plain_text', text: cut(text, SLACK_LIMITS.header), emoji: true } });
-const context = (texts: string[]): SlackBlock => ({
+export const mrkdwn = (text: string): SlackText => ({ type: 'mrkdwn', text });
+export const section = (text: string): SlackBlock => ({ type: 'section', text: mrkdwn(cut(text, SLACK_LIMITS.text)) });
+export const header = (text: string): SlackBlock => ({ type: 'header', text: { type: 'plain_text', text: cut(text, SLACK_LIMITS.header), emoji: true } });
+export const context = (texts: string[]): SlackBlock => ({
   type: 'context',
   elements: texts.slice(0, SLACK_LIMITS.contextElements).map((t) => mrkdwn(cut(t, SLACK_LIMITS.text))),
 });
@@ -178,7 +213,7 @@ export function cut(text: string, max: number): string {
 }
 
 /** Slack shows the date in the reader's time zone; the fallback is UTC. */
-function slackDate(ms: number): string {
+export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time_secs}|${isoTimeSeconds(ms)}>`;
 }
 

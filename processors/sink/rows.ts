@@ -1,7 +1,9 @@
 import type {
   AgentCall,
   AlertRecord,
+  AuditEvent,
   ExternalStatusChange,
+  ProposalRecord,
   ExtractionRecord,
   JobRun,
   ScrapedPage,
@@ -380,6 +382,22 @@ export const RAW_TABLES: Record<string, SinkTable> = {
     time: { column: 'at', retentionDays: 90 },
     gathered: false,
     rows: oneRow((d) => ({ ...(d.value as ExtractionRecord), ...position(d) })),
+  },
+  // Remediation: every version of a proposal (proposals FINAL keeps the latest), and the audit.
+  [TOPICS.proposals.topic]: {
+    table: 'proposals',
+    time: { column: 'created_at', retentionDays: 400 },
+    gathered: false,
+    rows: oneRow((d) => {
+      const p = d.value as ProposalRecord;
+      return { ...p, execution: p.execution && JSON.stringify(p.execution), ...position(d) };
+    }),
+  },
+  [TOPICS.audit.topic]: {
+    table: 'audit_events',
+    time: { column: 'at', retentionDays: 400 },
+    gathered: false,
+    rows: oneRow((d) => ({ ...(d.value as AuditEvent), ...position(d) })),
   },
   [TOPICS.scrapedPages.topic]: {
     table: 'scraped_pages',

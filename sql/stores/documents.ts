@@ -26,7 +26,7 @@ type Row = { id: string; tenant: string; definition: string; status?: string; de
 export class DocumentStore<T> {
   constructor(
     private readonly ch: ClickHouseClient,
-    private readonly table: 'alert_rules' | 'notification_targets' | 'experiments' | 'jobs',
+    private readonly table: 'alert_rules' | 'notification_targets' | 'experiments' | 'jobs' | 'actions' | 'remediation_policies' | 'remediation_settings',
   ) {}
 
   async list(tenant: string): Promise<StoredDocument<T>[]> {

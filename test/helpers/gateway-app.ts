@@ -5,7 +5,11 @@ import { expect } from 'vitest';
 import { createApp } from '../../gateway/app.ts';
 import type { TenantEnv } from '../../gateway/middleware/auth.ts';
 import { TenantRateLimiter } from '../../gateway/middleware/rate-limit.ts';
+import type { Redis } from 'ioredis';
 import type { JobTriggers } from '../../platform/job-triggers.ts';
+import { Proposals } from '../../platform/proposals.ts';
+import type { SecretBox } from '../../lib/secrets.ts';
+import { SlackReplays } from '../../gateway/slack-signature.ts';
 import type { Publisher } from '../../platform/publisher.ts';
 import { createStores, type GatewayStores } from '../../gateway/stores.ts';
 import { gatewayTelemetry } from '../../gateway/telemetry.ts';
@@ -28,6 +32,11 @@ export interface TestAppOptions {
   allowLoopbackTargets?: boolean;
   /** Manual job runs (Redis); absent, POST /v1/jobs/{id}/trigger answers 503. */
   triggers?: JobTriggers;
+  /** Remediation state (Redis); absent, approvals and remediation configuration answer 503. */
+  proposals?: Proposals;
+  slackReplays?: SlackReplays;
+  /** AUTOPILOT_SECRET_KEY's box; absent, configuring a secret is refused. */
+  secretBox?: SecretBox;
 }
 
 /** The gateway app from `createApp`, with the two test tenants' keys and no server: call `app.request()`. */
@@ -55,6 +64,9 @@ export function gatewayTestApp(opts: TestAppOptions) {
     stores: opts.stores,
     allowLoopbackTargets: opts.allowLoopbackTargets,
     triggers: opts.triggers,
+    proposals: opts.proposals,
+    slackReplays: opts.slackReplays,
+    secretBox: opts.secretBox,
     log: createLogger('test-gateway', 'silent'),
   });
   return { app, registry, telemetry };
@@ -85,11 +97,27 @@ export function refusalTestApp(opts: Omit<TestAppOptions, 'publisher' | 'stores'
  * keeps what reached "Kafka" (or fails as Kafka down does) and in-memory
  * stores (test/helpers/store-stubs.ts), with a client per test tenant.
  */
-export function routeTestApp(opts: Omit<TestAppOptions, 'publisher' | 'stores' | 'clickhouse'> & { withStores?: boolean } = {}) {
+export function routeTestApp(
+  opts: Omit<TestAppOptions, 'publisher' | 'stores' | 'clickhouse' | 'proposals' | 'slackReplays'> & {
+    withStores?: boolean;
+    /** A Redis of the test's own: remediation's Proposals and Slack replay checks on it, publishing through the stub. */
+    redis?: Redis;
+  } = {},
+) {
   const publisher = stubPublisher();
   const { stores, memory } = memoryStores();
-  const built = gatewayTestApp({ ...opts, publisher, stores: opts.withStores === false ? undefined : stores });
-  return { ...built, publisher, memory, a: client(built.app, TEST_KEYS.a), b: client(built.app, TEST_KEYS.b), anonymous: client(built.app, undefined) };
+  const proposals = opts.redis && new Proposals(opts.redis, publisher);
+  const slackReplays = opts.redis && new SlackReplays(opts.redis);
+  const built = gatewayTestApp({ ...opts, publisher, proposals, slackReplays, stores: opts.withStores === false ? undefined : stores });
+  return {
+    ...built,
+    publisher,
+    memory,
+    proposals,
+    a: client(built.app, TEST_KEYS.a),
+    b: client(built.app, TEST_KEYS.b),
+    anonymous: client(built.app, undefined),
+  };
 }
 
 /**

@@ -10,6 +10,10 @@ import type { Job } from '../../tenant-config/jobs.ts';
 import type { AssistantSession, AssistantStore, NewMessage, StoredMessage } from '../../sql/stores/assistant.ts';
 import type { ExternalSubjectState, ExtractionRow, JobResultStore, JobRunRow, RunCounts } from '../../sql/stores/job-results.ts';
 import type { NotificationTarget } from '../../tenant-config/notification-targets.ts';
+import type { AuditEntry, ProposalFilter, ProposalStore } from '../../sql/stores/proposals.ts';
+import type { AuditEvent, ProposalRecord } from '../../schemas/topics.ts';
+import type { Action } from '../../tenant-config/actions.ts';
+import type { Policy, RemediationSettings } from '../../tenant-config/remediation-policies.ts';
 
 /**
  * In-memory stand-ins for the ClickHouse stores (sql/stores/), so the CRUD
@@ -310,6 +314,51 @@ export class MemoryAssistantStore implements PublicOf<AssistantStore> {
   }
 }
 
+/**
+ * Proposals and the audit as the sink would have written them: every
+ * version kept, the highest per proposal read (`proposals FINAL`), an
+ * event id once. Tests feed it what the stub publisher received (`sink`).
+ */
+export class MemoryProposalStore implements PublicOf<ProposalStore> {
+  private readonly versions: ProposalRecord[] = [];
+  private readonly events = new Map<string, AuditEvent>();
+
+  /** Records as they arrived on the topics. */
+  sink(o: { proposals?: ProposalRecord[]; audit?: AuditEvent[] }): void {
+    this.versions.push(...structuredClone(o.proposals ?? []));
+    for (const e of o.audit ?? []) this.events.set(keyOf(e.tenant, e.event_id), structuredClone(e));
+  }
+
+  async list(tenant: string, f: ProposalFilter): Promise<ProposalRecord[]> {
+    return this.latest()
+      .filter((p) => p.tenant === tenant && (f.status === undefined || p.status === f.status) && (f.service === undefined || p.service === f.service))
+      .filter((p) => (f.incident_id === undefined || p.incident_id === f.incident_id) && (f.before === undefined || p.created_at < f.before))
+      .sort((a, b) => b.created_at - a.created_at || (a.proposal_id < b.proposal_id ? 1 : a.proposal_id > b.proposal_id ? -1 : 0))
+      .slice(0, f.limit);
+  }
+
+  async get(tenant: string, id: string): Promise<ProposalRecord | undefined> {
+    return this.latest().find((p) => p.tenant === tenant && p.proposal_id === id);
+  }
+
+  async audit(tenant: string, f: { since?: number; subject_id?: string; limit: number }): Promise<AuditEntry[]> {
+    return [...this.events.values()]
+      .filter((e) => e.tenant === tenant && (f.since === undefined || e.at >= f.since) && (f.subject_id === undefined || e.subject_id === f.subject_id))
+      .sort((a, b) => b.at - a.at || (a.event_id < b.event_id ? 1 : a.event_id > b.event_id ? -1 : 0))
+      .slice(0, f.limit)
+      .map(({ tenant: _, details, ...e }) => ({ ...structuredClone(e), details: JSON.parse(details) as unknown }));
+  }
+
+  private latest(): ProposalRecord[] {
+    const byId = new Map<string, ProposalRecord>();
+    for (const p of this.versions) {
+      const k = keyOf(p.tenant, p.proposal_id);
+      if ((byId.get(k)?.version ?? 0) < p.version) byId.set(k, p);
+    }
+    return [...byId.values()].map((p) => structuredClone(p));
+  }
+}
+
 export function memoryStores() {
   const memory = {
     incidents: new MemoryIncidentStore(),
@@ -321,6 +370,10 @@ export function memoryStores() {
     jobs: new MemoryDocumentStore<Job>(),
     jobResults: new MemoryJobResultStore(),
     assistant: new MemoryAssistantStore(),
+    actions: new MemoryDocumentStore<Action>(),
+    policies: new MemoryDocumentStore<Policy>(),
+    remediationSettings: new MemoryDocumentStore<RemediationSettings>(),
+    proposals: new MemoryProposalStore(),
   };
   const stores: GatewayStores = {
     incidents: asStore<IncidentStore>(memory.incidents),
@@ -332,6 +385,10 @@ export function memoryStores() {
     jobs: asStore<DocumentStore<Job>>(memory.jobs),
     jobResults: asStore<JobResultStore>(memory.jobResults),
     assistant: asStore<AssistantStore>(memory.assistant),
+    actions: asStore<DocumentStore<Action>>(memory.actions),
+    policies: asStore<DocumentStore<Policy>>(memory.policies),
+    remediationSettings: asStore<DocumentStore<RemediationSettings>>(memory.remediationSettings),
+    proposals: asStore<ProposalStore>(memory.proposals),
   };
   return { stores, memory };
 }
