@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
@@ -251,6 +252,8 @@ describe('supervised remediation', () => {
       const res = await api('POST', '/v1/remediation-policies', { name, on: 'alert', match: { alert_name: alert }, action_id: action, mode: 'auto' });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
     }
+    // A saved policy applies within REMEDIATE_REFRESH_SECONDS (as an alert rule does): an alert handled sooner may not see it.
+    await sleep(1500);
     const alert = (name: string, service: string, i: number) => ({
       status: 'firing',
       labels: { alertname: name, service, severity: 'critical', instance: `i${i}` },

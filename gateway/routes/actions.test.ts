@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { secretContext } from '../../tenant-config/actions.ts';
 import { expectError, routeTestApp, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
-import { testSecretBox, throwawayRedisPerFile } from '../../test/helpers/remediation.ts';
+import { testSecretBox } from '../../test/helpers/remediation.ts';
+import { throwawayRedisPerFile } from '../../test/helpers/redis-server.ts';
 
 /**
  * /v1/actions: CRUD, secrets never shown back in any form and kept when a

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { ProposalRecord } from '../../schemas/topics.ts';
 import { expectError, routeTestApp, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
-import { proposalRecord, sinkPublished, throwawayRedisPerFile } from '../../test/helpers/remediation.ts';
+import { proposalRecord, sinkPublished } from '../../test/helpers/remediation.ts';
+import { throwawayRedisPerFile } from '../../test/helpers/redis-server.ts';
 
 /**
  * Proposals through the API on a real Redis (platform/proposals.ts decides)

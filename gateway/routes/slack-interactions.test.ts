@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectError, routeTestApp, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
-import { proposalRecord, testSecretBox, throwawayRedisPerFile } from '../../test/helpers/remediation.ts';
+import { proposalRecord, testSecretBox } from '../../test/helpers/remediation.ts';
+import { throwawayRedisPerFile } from '../../test/helpers/redis-server.ts';
 import { slackSignature } from '../slack-signature.ts';
 
 /**

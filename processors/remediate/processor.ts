@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { describeError } from '../../lib/errors.ts';
 import { everyInterval } from '../../lib/serial.ts';
 import { Proposals } from '../../platform/proposals.ts';
-import { TOPICS, type AlertRecord, type AnalysisRecord, type IncidentRecord } from '../../schemas/topics.ts';
+import { TOPICS, type AlertRecord, type AnalysisRecord, type DeploymentEvent, type IncidentRecord } from '../../schemas/topics.ts';
 import { DocumentStore, type StoredDocument } from '../../sql/stores/documents.ts';
 import type { Action } from '../../tenant-config/actions.ts';
 import type { Policy } from '../../tenant-config/remediation-policies.ts';
@@ -10,7 +10,7 @@ import { defineProcessor } from '../runtime/factory.ts';
 import type { Decoded, ProcessorSpec } from '../runtime/processor.ts';
 import { remediateConfig } from './config.ts';
 import { alertOccasion, analysisOccasion, incidentOccasion, matches, proposalFor, type Occasion } from './match.ts';
-import { incidentSuspect, previousVersion } from './versions.ts';
+import { DeploymentHistory, incidentSuspect, previousVersion } from './versions.ts';
 
 /**
  * The remediate processor: incidents, firing alerts and analyses are matched
@@ -28,6 +28,7 @@ import { incidentSuspect, previousVersion } from './versions.ts';
  */
 export function remediateProcessor(deps: {
   proposals: Proposals;
+  deployments: DeploymentHistory;
   ch: ClickHouseClient;
   policies: () => Promise<StoredDocument<Policy>[]>;
   actions: () => Promise<StoredDocument<Action>[]>;
@@ -57,7 +58,7 @@ export function remediateProcessor(deps: {
         );
         continue;
       }
-      const proposal = proposalFor(o, policy, action, await previousVersion(deps.ch, o.tenant, o.service, o.suspect_version), Date.now());
+      const proposal = proposalFor(o, policy, action, await previousVersion(deps.ch, o.tenant, o.service, o.suspect_version, deps.deployments), Date.now());
       if (!(await deps.proposals.propose(proposal, `policy:${policy.id}`))) continue; // proposed before (a replay, an update)
       if (proposal.mode !== 'auto') continue;
       // Saved as auto for a low-risk action; if the action has since become riskier, a person decides.
@@ -87,7 +88,9 @@ export function remediateProcessor(deps: {
 
   const handle = async (batch: Decoded[]) => {
     for (const d of batch) {
-      if (d.topic === TOPICS.incidents.topic) {
+      if (d.topic === TOPICS.deployments.topic) {
+        await deps.deployments.record(d.value as DeploymentEvent);
+      } else if (d.topic === TOPICS.incidents.topic) {
         const i = d.value as IncidentRecord;
         if (i.status === 'open') await propose(incidentOccasion(i));
         else await verify(i);
@@ -119,7 +122,7 @@ export function remediateProcessor(deps: {
   return {
     name: 'remediate',
     groupId: deps.groupId,
-    topics: [TOPICS.incidents.topic, TOPICS.alerts.topic, TOPICS.analyses.topic],
+    topics: [TOPICS.deployments.topic, TOPICS.incidents.topic, TOPICS.alerts.topic, TOPICS.analyses.topic],
     handle,
     close: async () => sweeper.stop(),
   };
@@ -135,6 +138,7 @@ export const remediate = defineProcessor({
     const actions = new DocumentStore<Action>(ch, 'actions');
     return remediateProcessor({
       proposals: new Proposals(s.redis, s.publisher),
+      deployments: new DeploymentHistory(s.redis),
       ch,
       policies: () => policies.all(),
       actions: () => actions.all(),

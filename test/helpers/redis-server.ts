@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,4 +58,19 @@ export async function startThrowawayRedis(): Promise<ThrowawayRedis> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A redis-server of the test file's own, started before its tests, flushed before each, stopped after. */
+export function throwawayRedisPerFile(): () => ThrowawayRedis {
+  let redis: ThrowawayRedis;
+  beforeAll(async () => {
+    redis = await startThrowawayRedis();
+  }, 30_000);
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  beforeEach(async () => {
+    await redis.client().flushdb();
+  });
+  return () => redis;
 }

@@ -1,30 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { SecretBox } from '../../lib/secrets.ts';
 import type { ProposalRecord } from '../../schemas/topics.ts';
-import { startThrowawayRedis, type ThrowawayRedis } from './redis-server.ts';
 import type { routeTestApp } from './gateway-app.ts';
 
 /**
- * What the remediation route tests share: a redis-server of the file's own
- * (proposals' state and Slack's used signatures, flushed before each test),
- * a secret box with a fresh key, a proposal as the remediate processor
- * would make one, and the sink's part (what reached the stub publisher put
- * into the memory ClickHouse stand-in).
+ * What the remediation route tests share: a secret box with a fresh key, a
+ * proposal as the remediate processor would make one, and the sink's part
+ * (what reached the stub publisher put into the memory ClickHouse stand-in).
+ * Their redis-server is redis-server.ts's throwawayRedisPerFile.
  */
-export function throwawayRedisPerFile(): () => ThrowawayRedis {
-  let redis: ThrowawayRedis;
-  beforeAll(async () => {
-    redis = await startThrowawayRedis();
-  }, 30_000);
-  afterAll(async () => {
-    await redis?.stop();
-  });
-  beforeEach(async () => {
-    await redis.client().flushdb();
-  });
-  return () => redis;
-}
 
 export const testSecretBox = () => SecretBox.fromKey(randomBytes(32));
 
