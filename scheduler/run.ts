@@ -70,8 +70,7 @@ export async function runJob(r: RunRequest, deps: RunDeps): Promise<JobRun> {
   let error: string | null = null;
   let result: JobResult = { items: 0, details: {} };
   try {
-    const runner = RUNNERS[def.kind] as JobRunner<typeof def.kind> | undefined;
-    if (!runner) throw new Error(`no runner for job kind ${def.kind}`);
+    const runner = RUNNERS[def.kind] as JobRunner<typeof def.kind>;
     result = await untilAbortedPlus(runner(def as never, ctx), signal, WIND_DOWN_MS);
   } catch (err) {
     outcome = timedOut.aborted ? 'timeout' : 'failure';

@@ -45,8 +45,7 @@ export function assistantRoutes(deps: Pick<GatewayDeps, 'stores' | 'assistant'>)
   app.get('/v1/assistant/sessions/:id', async (c) => {
     const tenant = c.get('tenant');
     const session = await found(tenant, c.req.param('id'));
-    const messages = await store().messages(tenant, session.session_id);
-    return c.json({ ...session, messages: messages.length });
+    return c.json({ ...session, messages: await store().messageCount(tenant, session.session_id) });
   });
 
   app.delete('/v1/assistant/sessions/:id', async (c) => {

@@ -75,8 +75,8 @@ export function remediateProcessor(deps: {
     for (const id of await deps.proposals.forIncident(i.tenant, i.incident_id)) {
       const p = await deps.proposals.get(i.tenant, id);
       if (p?.status !== 'succeeded' || !p.execution || i.resolved_at === null) continue;
-      const within = i.resolved_at <= p.execution.ended_at + p.verify_within_ms;
       if (i.resolved_at < p.execution.started_at) continue; // resolved before the action: says nothing about it
+      const within = i.resolved_at <= p.execution.ended_at + p.verify_within_ms;
       await deps.proposals.transition(i.tenant, id, within ? 'effective' : 'ineffective', {
         actor: 'system',
         patch: {

@@ -61,6 +61,15 @@ export class AssistantStore {
     await this.writeSession(tenant, { ...session, updated_at: Math.max(Date.now(), session.updated_at + 1) }, true);
   }
 
+  async messageCount(tenant: string, sessionId: string): Promise<number> {
+    const [row] = await selectRows<{ n: string }>(
+      this.ch,
+      'SELECT count() AS n FROM assistant_messages FINAL WHERE tenant = {tenant:String} AND session_id = {id:String}',
+      { tenant, id: sessionId },
+    );
+    return Number(row?.n ?? 0);
+  }
+
   /** The session's messages in order; `last` keeps only the newest that many (the model's history). */
   async messages(tenant: string, sessionId: string, opts: { last?: number } = {}): Promise<StoredMessage[]> {
     const rows = await selectRows<Omit<StoredMessage, 'answer' | 'trace'> & { answer: string; trace: string }>(

@@ -301,6 +301,10 @@ export class MemoryAssistantStore implements PublicOf<AssistantStore> {
     if (s) s.deleted = true;
   }
 
+  async messageCount(tenant: string, sessionId: string): Promise<number> {
+    return (this.turns.get(keyOf(tenant, sessionId)) ?? []).length;
+  }
+
   async messages(tenant: string, sessionId: string, opts: { last?: number } = {}): Promise<StoredMessage[]> {
     const all = this.turns.get(keyOf(tenant, sessionId)) ?? [];
     return structuredClone(all.slice(-(opts.last ?? all.length) || all.length));

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { type ChatResponse, Ollama } from 'ollama';
 import { z } from 'zod';
 import { describeError } from '../../../lib/errors.ts';
+import { classifyModelError } from '../../../lib/model-calls.ts';
 import type { Extraction } from '../../../tenant-config/jobs.ts';
 import type { JobContext } from '../../context.ts';
 import { capChars } from '../page-text.ts';
@@ -146,7 +147,7 @@ async function ask(model: string, prompt: string, format: JsonSchema, ctx: Pick<
     ]);
   } catch (err) {
     if (signal.aborted) throw new Error(stopReason(ctx, model), { cause: err });
-    throw new Error(unavailableReason(err, ctx.llm.host), { cause: err });
+    throw new Error(`${classifyModelError(err).message} (at ${ctx.llm.host})`, { cause: err });
   } finally {
     clearTimeout(timer);
     signal.removeEventListener('abort', fail);
@@ -155,17 +156,6 @@ async function ask(model: string, prompt: string, format: JsonSchema, ctx: Pick<
 
 const stopReason = (ctx: Pick<JobContext, 'llm' | 'signal'>, model: string) =>
   ctx.signal.aborted ? `the run was stopped before model ${model} answered` : `model ${model} did not answer within ${ctx.llm.timeoutMs} ms`;
-
-/** The ollama client's HTTP errors carry status_code; fetch's network errors hide the socket's code in `cause`. */
-function unavailableReason(err: unknown, host: string): string {
-  const status = (err as { status_code?: unknown }).status_code;
-  if (typeof status === 'number') return `Ollama answered ${status}: ${describeError(err)}`;
-  let code: unknown;
-  for (let e: unknown = err, depth = 0; e && depth < 4 && code === undefined; e = (e as { cause?: unknown }).cause, depth++) {
-    code = (e as { code?: unknown }).code;
-  }
-  return `Ollama cannot be reached at ${host}${typeof code === 'string' ? ` (${code})` : ''}: ${describeError(err)}`;
-}
 
 /** The answer as JSON; a ```json fence, which models without `format` support like to add, is taken off. */
 function parseJson(raw: string): { ok: true; value: unknown } | { ok: false } {
