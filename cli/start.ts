@@ -30,6 +30,7 @@ export async function startAll(env: NodeJS.ProcessEnv = process.env): Promise<vo
     const key = apiKey ?? '<a key from AUTOPILOT_API_KEYS>';
     say(`
 Autopilot is running at ${url}   (Ctrl-C stops it, flushing what it holds)
+  Console: open ${url}/ in a browser and sign in with the API key
   API key (tenant "dev"): ${key}
   Try:
     curl -s -X POST ${url}/v1/metrics -H 'authorization: Bearer ${key}' -H 'content-type: application/json' \\

@@ -18,6 +18,8 @@ import { promptRoutes } from './routes/prompts.ts';
 import { targetRoutes } from './routes/targets.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { statisticsRoutes } from './routes/statistics.ts';
+import { serviceRoutes } from './routes/services.ts';
+import { liveRoutes } from './routes/live.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { assistantRoutes } from './routes/assistant.ts';
 import { incidentRoutes } from './routes/incidents.ts';
@@ -29,6 +31,7 @@ import { actionRoutes } from './routes/actions.ts';
 import { remediationPolicyRoutes } from './routes/remediation-policies.ts';
 import { proposalRoutes } from './routes/proposals.ts';
 import { slackInteractionRoutes } from './routes/slack-interactions.ts';
+import { consoleRoutes } from './routes/console.ts';
 
 /** The gateway as a Hono app built from its dependencies; tests call `app.request()` on it with no server. */
 export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
@@ -82,11 +85,14 @@ export function createApp(deps: GatewayDeps): Hono<TenantEnv> {
   app.route('/', agentStatsRoutes(deps));
   app.route('/', jobRoutes(deps));
   app.route('/', statisticsRoutes(deps));
+  app.route('/', serviceRoutes(deps));
+  app.route('/', liveRoutes(deps));
   app.route('/', assistantRoutes(deps));
   app.route('/', actionRoutes(deps));
   app.route('/', remediationPolicyRoutes(deps));
   app.route('/', proposalRoutes(deps));
   app.route('/', slackInteractionRoutes(deps));
+  app.route('/', consoleRoutes());
 
   app.notFound((c) => errorResponse(c, new AutopilotError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
 

@@ -10,6 +10,7 @@ import type { Proposals } from '../platform/proposals.ts';
 import type { Publisher } from '../platform/publisher.ts';
 import type { SecretBox } from '../lib/secrets.ts';
 import type { SlackReplays } from './slack-signature.ts';
+import type { LiveFeed } from './live-feed.ts';
 import type { GatewayStores } from './stores.ts';
 import type { GatewayTelemetry } from './telemetry.ts';
 
@@ -36,5 +37,7 @@ export interface GatewayDeps {
   secretBox?: SecretBox;
   /** The ops assistant; absent when this process has no ClickHouse. */
   assistant?: Assistant;
+  /** The console's live updates (GET /v1/live), polled from ClickHouse; absent when this process has none. */
+  live?: LiveFeed;
   log: Logger;
 }

@@ -125,6 +125,14 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const binary = { type: 'string', format: 'binary' };
 const queryParameter = (name: string, schema: object, description: string, required = false) => ({ name, in: 'query', required, description, schema });
 const STATISTICS_WINDOW = queryParameter('window', { type: 'string', default: '24h' }, "a trailing duration such as '1h', '24h', '7d' (1m to 31d)");
+const SERVICE_SERIES =
+  "{t, p50, p95, p99, throughput, error_rate} (arrays, one item per bucket, null where the bucket had nothing: t the bucket starts; p50/p95/p99 the latency_metric's percentiles, merged from the rollups' sketches as the service_latency view merges them; throughput its samples per second; error_rate the share 0..1 of log lines at error or fatal)";
+const SERVICE_SPAN =
+  'Times are epoch ms, [from, to) in buckets of step ms on multiples of the step: a minute for spans up to 2 h, else the fewest whole minutes giving at most 120 buckets.';
+const LIVE_EVENTS = `a stream that starts with \`retry: 3000\` and has a comment line every 15 s while quiet. Events:
+- \`event: incident\`: data is the incident as an item of GET /v1/incidents, each time a new version of it is written (opened, a new signal, resolved…), once per (incident_id, version).
+- \`event: analysis\`: data is {incident_id, analysis_id, source, root_cause, root_cause_confidence, created_at}, once per analysis.
+Changes visible before the request are not sent: subscribe, then load the current state.`;
 const crudPaths = (path: string, what: string, schema: string) => ({
   [path]: {
     get: stored(`List the tenant's ${what}s`, { 200: `the ${what}s` }),
@@ -142,6 +150,7 @@ const PATH_PARAMETERS: Record<string, { description: string; schema: object }> =
   id: { description: 'the id this API gave out', schema: { type: 'string' } },
   name: { description: 'the prompt name', schema: jsonSchema(promptNameSchema) },
   version: { description: 'a version number of the prompt', schema: { type: 'integer', minimum: 1 } },
+  service: { description: 'a service name, as its data names it', schema: { type: 'string', minLength: 1, maxLength: 256 } },
   tag: { description: 'a tag name (production, candidate, …)', schema: jsonSchema(tagNameSchema) },
   tenant: { description: 'the tenant the Slack app answers for (as in AUTOPILOT_API_KEYS)', schema: { type: 'string' } },
   model: { description: 'a model name as calls name it (gpt-4o-mini, claude-sonnet-4, llama3.1); percent-encode a /', schema: jsonSchema(modelNameSchema) },
@@ -566,6 +575,44 @@ export function openApiDocument(): object {
           },
         },
       },
+      '/v1/services': {
+        get: stored(
+          "The tenant's services over the last minutes: each with rollups, log lines or deployments in the span, or an open incident; open incidents first (worst severity first), then by name",
+          {
+            200: `{from, to, step, services: [{service, latency_metric, open_incidents, worst_open_severity, last_deployment: {version, status, at} | null, series: ${SERVICE_SERIES}}]}. ${SERVICE_SPAN} Here to is now rounded up to the step, and the span the fewest steps covering the minutes asked.`,
+            400: 'minutes out of 5..1440, or an unknown parameter',
+          },
+          {
+            query: [
+              queryParameter('minutes', { type: 'integer', minimum: 5, maximum: 1440, default: 60 }, 'how far back'),
+              queryParameter('q', { type: 'string', maxLength: 256 }, 'only services whose name contains this (any case)'),
+            ],
+          },
+        ),
+      },
+      '/v1/services/{service}/series': {
+        get: stored(
+          "One service's series over [from, to), and its deployments in it; a service with no data has every bucket null",
+          {
+            200: `{service, latency_metric, from, to, step, series: ${SERVICE_SERIES}, deployments: [{version, status, at}]}. ${SERVICE_SPAN} Here from is rounded down to the step and to up.`,
+            400: 'from or to missing or not epoch ms, from not before to, or a span over 7 days',
+          },
+          {
+            query: [
+              queryParameter('from', { type: 'integer', minimum: 0 }, 'start, epoch ms', true),
+              queryParameter('to', { type: 'integer', minimum: 0 }, 'end (exclusive), epoch ms; at most 7 days after from', true),
+              queryParameter(
+                'metric',
+                { type: 'string', maxLength: 256 },
+                'the latency metric to chart (default: the busiest one named like duration or latency)',
+              ),
+            ],
+          },
+        ),
+      },
+      '/v1/live': {
+        get: stored("The tenant's changes as server-sent events (text/event-stream), from the moment of the request", { 200: LIVE_EVENTS }),
+      },
       '/v1/statistics/overview': {
         get: {
           ...stored(
@@ -617,6 +664,19 @@ export function openApiDocument(): object {
           },
         },
       },
+      '/': {
+        get: {
+          summary: 'The browser console (sign in with an API key); its files are public, every datum comes from /v1 with the key',
+          responses: { 200: { description: 'an HTML page' } },
+        },
+      },
+      '/console/*': {
+        get: {
+          summary: "The console's scripts, stylesheet and uPlot, from this server only (nothing is fetched from the internet)",
+          responses: { 200: { description: 'text/javascript or text/css' }, 304: { description: 'unchanged since the ETag sent' } },
+        },
+      },
+      '/v1/me': { get: op('Which tenant the API key belongs to (the console shows it after sign-in)', { 200: '{tenant}' }) },
       '/docs': { get: { summary: 'Interactive API docs (Swagger UI) on this document', responses: { 200: { description: 'an HTML page' } } } },
       '/docs/swagger-ui-dist/swagger-ui.css': {
         get: {

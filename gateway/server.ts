@@ -10,6 +10,9 @@ import { TenantRateLimiter } from './middleware/rate-limit.ts';
 import { createPublisher, type Publisher } from '../platform/publisher.ts';
 import { allowLoopbackTargets } from '../tenant-config/url-guard.ts';
 import { createStores } from './stores.ts';
+import { LiveFeed } from './live-feed.ts';
+import { readOnlyClickHouse } from '../sql/client.ts';
+import { IncidentChanges } from '../sql/stores/incidents.ts';
 import { JobTriggers } from '../platform/job-triggers.ts';
 import { Proposals } from '../platform/proposals.ts';
 import { SecretBox } from '../lib/secrets.ts';
@@ -33,7 +36,7 @@ export async function buildGateway(
   registry: Registry,
   log: Logger,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ app: Hono<TenantEnv>; publisher: Publisher }> {
+): Promise<{ app: Hono<TenantEnv>; publisher: Publisher; live?: LiveFeed }> {
   // Read first: a key of the wrong size stops the start before anything is connected.
   const secretBox = SecretBox.fromEnv(env);
   const telemetry = gatewayTelemetry(registry);
@@ -43,6 +46,9 @@ export async function buildGateway(
       telemetry.produceSeconds.observe({ kind }, seconds);
     },
   });
+  const ch = services.clickhouse;
+  // One poller for the process, on the read-only twin so it never queues behind the sink's inserts; stop it before ClickHouse closes.
+  const live = ch && new LiveFeed(async () => new IncidentChanges(await readOnlyClickHouse(ch)), { pollMs: config.consoleLivePollMs, log });
   const app = createApp({
     config,
     publisher,
@@ -60,14 +66,15 @@ export async function buildGateway(
     slackReplays: new SlackReplays(services.redis),
     secretBox,
     assistant: services.clickhouse && createAssistant(services.clickhouse, assistantConfig(env), { onModelCall: assistantTelemetry(config, publisher, log) }),
+    live,
     log,
   });
-  return { app, publisher };
+  return { app, publisher, live };
 }
 
 export async function startGateway(config: Config, services: Services, registry: Registry, log: Logger): Promise<RunningGateway> {
   if (config.apiKeys.size === 0) throw new Error('no API keys: set AUTOPILOT_API_KEYS=tenant:key[,tenant:key…]');
-  const { app, publisher } = await buildGateway(config, services, registry, log);
+  const { app, publisher, live } = await buildGateway(config, services, registry, log);
   const server: ServerType = await new Promise((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: '0.0.0.0' }, () => resolve(s));
   });
@@ -79,7 +86,10 @@ export async function startGateway(config: Config, services: Services, registry:
   return {
     url,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live streams never end by themselves: ending them lets the server finish closing.
+      await live?.stop();
+      await closed;
       await publisher.close();
       log.info('gateway stopped');
     },

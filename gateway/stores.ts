@@ -50,8 +50,12 @@ export function createStores(ch: ClickHouseClient): GatewayStores {
   };
 }
 
-/** The stores, or a 503 that says why: the embedded engine belongs to the processors' process. */
-export function requireStores(stores: GatewayStores | undefined): GatewayStores {
+/**
+ * The stores (or anything else this process has only with ClickHouse: the
+ * client, the live feed), or a 503 that says why: the embedded engine belongs
+ * to the processors' process.
+ */
+export function requireStores<T = GatewayStores>(stores: T | undefined): T {
   if (!stores) throw unavailable('this endpoint reads ClickHouse: run the gateway with the processors (npm start) or set CLICKHOUSE_URL', undefined, 30);
   return stores;
 }

@@ -84,6 +84,8 @@ const envSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** How often the gateway reads ClickHouse for the console's live updates (GET /v1/live), while someone watches. */
+  CONSOLE_LIVE_POLL_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
 });
 
 export type Config = {
@@ -106,6 +108,7 @@ export type Config = {
   gatewayWorkers: number;
   selfMonitor?: { tenant: string; intervalMs: number };
   metricsTenantLabels: boolean;
+  consoleLivePollMs: number;
 };
 
 /** The variables a component owns (ROLLUP_*, DETECT_* …), for a strict schema that refuses unknown ones. */
@@ -164,5 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayWorkers: e.GATEWAY_WORKERS ?? availableParallelism(),
     selfMonitor: e.AUTOPILOT_SELF_TENANT ? { tenant: e.AUTOPILOT_SELF_TENANT, intervalMs: e.AUTOPILOT_SELF_INTERVAL_SECONDS * 1000 } : undefined,
     metricsTenantLabels: e.AUTOPILOT_METRICS_TENANT_LABELS,
+    consoleLivePollMs: e.CONSOLE_LIVE_POLL_MS,
   };
 }

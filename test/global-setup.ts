@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { TestProject } from 'vitest/node';
-import { ensureDebianTool } from '../compose/local/apt.ts';
+import { ensureDebianPackage, ensureDebianTool } from '../compose/local/apt.ts';
 import { stackConfigFromEnv, stackDown, stackUp, stackUrls } from '../compose/local/stack.ts';
 import { TEST_STACK_ENV } from './helpers/stack-env.ts';
 
@@ -8,6 +8,8 @@ import { TEST_STACK_ENV } from './helpers/stack-env.ts';
 export interface DebianTools {
   prometheus: string;
   alertmanager: string;
+  /** The headless browser the console's tests drive (puppeteer-core; no browser download). */
+  chromium: string;
 }
 
 declare module 'vitest' {
@@ -29,12 +31,15 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   const cfg = stackConfigFromEnv(TEST_STACK_ENV);
   const say = (msg: string) => process.stderr.write(`[stack] ${msg}\n`);
   // Real clients the tests drive, before anything starts (an apt failure leaves nothing running):
-  // docker-compose validates the compose file offline; Prometheus remote-writes, Alertmanager posts webhooks.
+  // docker-compose validates the compose file offline; Prometheus remote-writes, Alertmanager posts webhooks;
+  // chromium opens the console (with a font, or its screenshots show empty boxes for text).
   await ensureDebianTool('docker-compose', 'docker-compose', say);
   project.provide('debianTools', {
     prometheus: await ensureDebianTool('prometheus', 'prometheus', say),
     alertmanager: await ensureDebianTool('prometheus-alertmanager', 'prometheus-alertmanager', say),
+    chromium: await ensureDebianTool('chromium', 'chromium', say),
   });
+  await ensureDebianPackage('fonts-liberation', say);
   await stackDown(cfg);
   await rm(TEST_STACK_ENV.AUTOPILOT_DATA_DIR, { recursive: true, force: true });
   await stackUp(cfg, say);

@@ -13,20 +13,38 @@ export async function ensureDebianTool(bin: string, pkg: string, progress: (msg:
   const hint = `install ${pkg} (apt-get install ${pkg})`;
   if (!(opts.root ?? isRoot())) throw new Error(`${bin} was not found: ${hint}`);
 
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   progress(`${bin} not found; installing ${pkg} with apt-get`);
-  const install = () => runCommand('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env });
-  let result = await install();
-  if (result.code !== 0) {
-    // A fresh machine often has no package lists yet.
-    await runCommand('apt-get', ['update'], { env });
-    result = await install();
-  }
-  if (result.code !== 0) throw new Error(`apt-get install ${pkg} failed (${result.code}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
+  await aptInstall(pkg);
   await stopPackageServices(pkg, progress);
   const installed = await findOnPath(bin);
   if (!installed) throw new Error(`${pkg} installed but ${bin} is still not on PATH: ${hint}`);
   return installed;
+}
+
+/**
+ * Installs Debian's `pkg` when dpkg does not have it and we are root; for
+ * what has no binary to look for (fonts for the headless browser's
+ * screenshots). Without root, an error that says what to install.
+ */
+export async function ensureDebianPackage(pkg: string, progress: (msg: string) => void = () => {}): Promise<void> {
+  // dpkg-query's own format syntax (${Status}), not a JavaScript template.
+  const status = await runCommand('dpkg-query', ['-W', '-f=$' + '{Status}', pkg]);
+  if (status.code === 0 && status.output.includes('install ok installed')) return;
+  if (!isRoot()) throw new Error(`${pkg} is not installed: apt-get install ${pkg}`);
+  progress(`installing ${pkg} with apt-get`);
+  await aptInstall(pkg);
+}
+
+/** apt-get install, with an `apt-get update` first when the package lists are missing (a fresh machine). */
+async function aptInstall(pkg: string): Promise<void> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => runCommand('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env });
+  let result = await install();
+  if (result.code !== 0) {
+    await runCommand('apt-get', ['update'], { env });
+    result = await install();
+  }
+  if (result.code !== 0) throw new Error(`apt-get install ${pkg} failed (${result.code}):\n${result.output.trim().split('\n').slice(-15).join('\n')}`);
 }
 
 /**

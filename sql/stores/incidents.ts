@@ -36,6 +36,16 @@ export interface IncidentDetail extends IncidentSummary {
   feedback: { count: number; helpful: number };
 }
 
+/** An analysis as the console's live feed announces it (GET /v1/live). */
+export interface AnalysisNotice {
+  incident_id: string;
+  analysis_id: string;
+  source: string;
+  root_cause: string;
+  root_cause_confidence: number;
+  created_at: number;
+}
+
 const SUMMARY_COLUMNS = `incident_id, service, status, severity, version,
   toUnixTimestamp64Milli(opened_at) AS opened_at, toUnixTimestamp64Milli(updated_at) AS updated_at,
   toUnixTimestamp64Milli(resolved_at) AS resolved_at, signal_count,
@@ -124,6 +134,41 @@ export class IncidentStore {
 
   private rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     return selectRows<T>(this.ch, query, params);
+  }
+}
+
+/**
+ * What changed in every tenant's incidents and analyses since a moment: what
+ * the console's live feed (gateway/live-feed.ts) polls and fans out by
+ * tenant. A class of its own: the incidents API never reads across tenants.
+ */
+export class IncidentChanges {
+  constructor(private readonly ch: ClickHouseClient) {}
+
+  /**
+   * Every version of any tenant's incidents written (inserted: written_at)
+   * after `after`, epoch ms, oldest first. Not FINAL: each version is news,
+   * and a row written twice comes twice (the feed dedupes).
+   */
+  async versionsWrittenAfter(after: number): Promise<{ tenant: string; written_at: number; incident: IncidentSummary }[]> {
+    const rows = await selectRows<SummaryRow & { tenant: string; written_at: string }>(
+      this.ch,
+      `SELECT tenant, toUnixTimestamp64Milli(written_at) AS written_at, ${SUMMARY_COLUMNS}
+         FROM incidents WHERE incidents.written_at > fromUnixTimestamp64Milli({after:Int64}) ORDER BY written_at, incident_id, version`,
+      { after },
+    );
+    return rows.map((r) => ({ tenant: r.tenant, written_at: Number(r.written_at), incident: toSummary(r) }));
+  }
+
+  /** Any tenant's analyses created after `after`, epoch ms, oldest first (analyses record no insert time). */
+  async analysesCreatedAfter(after: number): Promise<{ tenant: string; analysis: AnalysisNotice }[]> {
+    const rows = await selectRows<Omit<AnalysisNotice, 'created_at'> & { tenant: string; created_at: string }>(
+      this.ch,
+      `SELECT tenant, incident_id, analysis_id, source, root_cause, root_cause_confidence, toUnixTimestamp64Milli(created_at) AS created_at
+         FROM analyses WHERE analyses.created_at > fromUnixTimestamp64Milli({after:Int64}) ORDER BY created_at, analysis_id`,
+      { after },
+    );
+    return rows.map(({ tenant, ...a }) => ({ tenant, analysis: { ...a, created_at: Number(a.created_at) } }));
   }
 }
 

@@ -58,7 +58,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
         env: { ...process.env, ...opts.env },
       })
     : undefined;
-  const { app, publisher } = await buildGateway(config, services, registry, log, { ...process.env, ...opts.env });
+  const { app, publisher, live } = await buildGateway(config, services, registry, log, { ...process.env, ...opts.env });
   const self = config.selfMonitor && startSelfMonitor({ registry, publisher, log, ...config.selfMonitor });
 
   return {
@@ -81,6 +81,7 @@ export async function startTestPipeline(name: string, opts: { processors: Proces
     },
     async stop() {
       self?.stop();
+      await live?.stop();
       await publisher.close();
       await processors?.stop();
       await services.close();

@@ -1,0 +1,165 @@
+/**
+ * Console benchmark: how long the first page takes in a real browser with
+ * 50 services, from navigation start to the services page drawn (every card
+ * on screen with its three charts), as a person opening the console sees it.
+ *
+ *   npm run bench:console [-- --json] [--loads 20] [--services 50]
+ *
+ * In one process: an embedded ClickHouse in a fresh temporary folder, seeded
+ * as the sink and processors would have written it for two tenants (per
+ * service: two hours of 1-minute latency rollups with their sketches, logs
+ * with errors, two deployments; an open incident for every fifth), the
+ * gateway app on a loopback port, and Debian's chromium (headless, through
+ * puppeteer-core). Each load is a new tab (sessionStorage signed in before
+ * the page's scripts run); the first load has an empty HTTP cache, the
+ * others revalidate (304). Also timed: GET /v1/services alone, in the page's
+ * fetch. Aim (issue 17): under 1 s.
+ */
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { ensureDebianTool } from '../compose/local/apt.ts';
+import { createApp } from '../gateway/app.ts';
+import { LiveFeed } from '../gateway/live-feed.ts';
+import { TenantRateLimiter } from '../gateway/middleware/rate-limit.ts';
+import { createStores } from '../gateway/stores.ts';
+import { gatewayTelemetry } from '../gateway/telemetry.ts';
+import { createLogger } from '../lib/log.ts';
+import { IncidentChanges } from '../sql/stores/incidents.ts';
+import { launchBrowser } from '../test/helpers/browser.ts';
+import { HOUR, insertDeployments, insertIncidents, insertLogs, insertRollups, MIN, openClickHouse } from '../test/helpers/assistant-data.ts';
+import { listen } from '../test/helpers/pipeline.ts';
+import { stubPublisher } from '../test/helpers/publisher-stub.ts';
+import { percentile } from './load.ts';
+
+const { values: opts } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    loads: { type: 'string', default: '20' },
+    services: { type: 'string', default: '50' },
+  },
+});
+const LOADS = Number(opts.loads);
+const SERVICES = Number(opts.services);
+const say = (m: string) => process.stderr.write(`${m}\n`);
+
+const ch = await openClickHouse('bench-console');
+const now = Date.now();
+const services = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+say(`seeding ${SERVICES} services × 2 tenants…`);
+for (const tenant of ['bench', 'other']) {
+  for (const [i, service] of services.entries()) {
+    const windows = Array.from({ length: 120 }, (_, w) => ({
+      start: Math.floor((now - 2 * HOUR) / MIN) * MIN + w * MIN,
+      values: Array.from({ length: 20 }, (_, k) => 100 + ((w * 7 + k * 13 + i) % 40) + (w > 100 && i % 5 === 0 ? 1000 : 0)),
+    }));
+    await insertRollups(ch, tenant, service, 'http_request_duration_ms', windows);
+    await insertDeployments(ch, tenant, [
+      { service, version: `v1.${i}.0`, at: now - 3 * HOUR },
+      { service, version: `v1.${i}.1`, at: now - 20 * MIN },
+    ]);
+    await insertLogs(
+      ch,
+      tenant,
+      Array.from({ length: 120 }, (_, k) => ({
+        service,
+        level: k % 10 === 0 ? 'error' : 'info',
+        at: now - k * 30_000,
+        message: `GET /pay ${k % 10 === 0 ? 500 : 200}`,
+      })),
+    );
+    if (i % 5 === 0) {
+      await insertIncidents(ch, tenant, [
+        {
+          id: `${tenant}-${service}-inc`,
+          service,
+          status: 'open',
+          severity: 'critical',
+          opened_at: now - 19 * MIN,
+          signals: [{ id: `${tenant}-${service}-a`, kind: 'anomaly', at: now - 18 * MIN, summary: 'latency up', severity: 'critical' }],
+          suspect: { id: 'dep', version: `v1.${i}.1`, minutes_before: 1 },
+        },
+      ]);
+    }
+  }
+}
+
+const registry = new Registry();
+const stores = createStores(ch);
+const live = new LiveFeed(async () => new IncidentChanges(ch), { pollMs: 1000, log: createLogger('bench-console-live', 'warn') });
+const app = createApp({
+  config: { apiKeys: new Map([['bench-key', 'bench']]), adminKey: 'bench-admin-key', maxBodyBytes: 1 << 20, maxBatch: 1000, clickhouseUrl: undefined },
+  publisher: stubPublisher(),
+  limiter: new TenantRateLimiter(0),
+  telemetry: gatewayTelemetry(registry),
+  registry,
+  checks: [],
+  clickhouse: ch,
+  stores,
+  live,
+  log: createLogger('bench-console', 'warn'),
+});
+const server = await listen(app);
+const chromium = await ensureDebianTool('chromium', 'chromium', say);
+const browser = await launchBrowser(chromium);
+
+interface Load {
+  /** Navigation start → every on-screen card drawn, ms. */
+  ready: number;
+  /** The page's GET /v1/services, request start → response end, ms. */
+  api: number;
+  cards: number;
+}
+
+async function load(): Promise<Load> {
+  const w = await browser.open('about:blank');
+  await w.page.evaluateOnNewDocument(() => {
+    sessionStorage.setItem('autopilot.apiKey', 'bench-key');
+    sessionStorage.setItem('autopilot.tenant', 'bench');
+  });
+  await w.page.goto(`${server.url}/#/services`, { waitUntil: 'domcontentloaded' });
+  await w.page.waitForFunction(
+    () => {
+      if (document.querySelector('main')?.getAttribute('data-ready') !== 'services') return false;
+      const onScreen = [...document.querySelectorAll('article.card')].filter((c) => c.getBoundingClientRect().top < innerHeight);
+      return onScreen.length > 0 && onScreen.every((c) => c.querySelectorAll('canvas').length === 3);
+    },
+    { polling: 'raf', timeout: 30_000 },
+  );
+  const result = await w.page.evaluate(() => {
+    const api = performance.getEntriesByType('resource').find((e) => e.name.includes('/v1/services')) as PerformanceResourceTiming;
+    return { ready: performance.now(), api: api.responseEnd - api.requestStart, cards: document.querySelectorAll('article.card').length };
+  });
+  if (w.problems.length) throw new Error(`the page reported problems: ${w.problems.join('; ')}`);
+  await w.page.close();
+  return result;
+}
+
+say(`${LOADS} loads of the services page…`);
+const loads: Load[] = [];
+for (let i = 0; i < LOADS; i++) loads.push(await load());
+const [cold, ...warm] = loads;
+const readyTimes = warm.map((l) => l.ready).sort((a, b) => a - b);
+const apiTimes = loads.map((l) => l.api).sort((a, b) => a - b);
+const figures = {
+  services: loads[0]!.cards,
+  cold_ready_ms: Math.round(cold!.ready),
+  warm_ready_p50_ms: Math.round(percentile(readyTimes, 0.5)),
+  warm_ready_p95_ms: Math.round(percentile(readyTimes, 0.95)),
+  warm_ready_max_ms: Math.round(readyTimes.at(-1)!),
+  api_p50_ms: Math.round(percentile(apiTimes, 0.5)),
+  api_p95_ms: Math.round(percentile(apiTimes, 0.95)),
+};
+
+await browser.close();
+await live.stop();
+await server.close();
+await ch.close();
+
+if (opts.json) console.log(JSON.stringify(figures));
+else {
+  console.log(`services page, ${figures.services} services, ${LOADS} loads (first with an empty cache), navigation start → cards on screen drawn:`);
+  console.log(`  first load          ${figures.cold_ready_ms} ms`);
+  console.log(`  later loads   p50   ${figures.warm_ready_p50_ms} ms   p95 ${figures.warm_ready_p95_ms} ms   max ${figures.warm_ready_max_ms} ms`);
+  console.log(`  GET /v1/services    p50 ${figures.api_p50_ms} ms   p95 ${figures.api_p95_ms} ms`);
+  console.log(`  aim: under 1000 ms → ${Math.max(figures.cold_ready_ms, figures.warm_ready_p95_ms) < 1000 ? 'met' : 'missed'}`);
+}

@@ -1,0 +1,287 @@
+import type { Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchBrowser, screenshot, toFront, type TestBrowser, type WatchedPage } from './helpers/browser.ts';
+import { eventually, listen, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
+import { gaussian, seededRandom } from './helpers/random.ts';
+
+/**
+ * The console in Debian's chromium, on the real pipeline behind a real port:
+ * sign in, watch the product brief's scenario (a deployment, then slow
+ * checkout and ERROR logs) become an incident that appears on the open
+ * incidents page without a reload, open it (timeline with the deployment
+ * line drawn on the canvas), say the analysis helped and find that stored,
+ * edit an alert rule. A second tab signed in with the other tenant's key,
+ * open the whole time, sees none of it. Each page is screenshotted to
+ * test-results/console/.
+ */
+let p: TestPipeline;
+let gateway: Awaited<ReturnType<typeof listen>>;
+let browser: TestBrowser;
+const MIN = 60_000;
+const DEPLOYMENT_RGB = [0x6d, 0x28, 0xd9]; // console/charts.js COLORS.deployment
+
+beforeAll(async () => {
+  p = await startTestPipeline('console', {
+    processors: ['sink', 'rollup', 'detect', 'error-rate', 'correlate', 'analyze'],
+    // Nothing listens there: the analyst falls back to its rules at once.
+    env: { OLLAMA_HOST: 'http://127.0.0.1:9', CONSOLE_LIVE_POLL_MS: '500' },
+  });
+  gateway = await listen(p.app);
+  browser = await launchBrowser(inject('debianTools').chromium);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await gateway?.close();
+  await p?.stop();
+});
+
+async function playScenario(key: string, service: string, T: number, version: string): Promise<void> {
+  const r = seededRandom(11);
+  const point = (at: number, value: number) => ({ timestamp: at, metric_name: 'http_request_duration_ms', value, labels: { service } });
+  const steady = Array.from({ length: 180 }, (_, i) => point(T - 30 * MIN + i * 10_000, 100 + 5 * gaussian(r)));
+  expect((await p.post('/v1/metrics', steady, key)).status).toBe(202);
+  expect((await p.post('/v1/deployments', { timestamp: T, service, version, status: 'succeeded' }, key)).status).toBe(202);
+  const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
+  expect((await p.post('/v1/metrics', slow, key)).status).toBe(202);
+  const logs = [
+    ...Array.from({ length: 90 }, (_, i) => ({ timestamp: T - 30 * MIN + i * 20_000, level: 'info', message: 'GET /cart 200', service })),
+    ...Array.from({ length: 20 }, (_, i) => ({ timestamp: T + 15_000 + i * 2000, level: 'error', message: `upstream timeout (${i})`, service })),
+    { timestamp: T + 3 * MIN, level: 'info', message: 'GET /cart 200', service },
+  ];
+  expect((await p.post('/v1/logs', logs, key)).status).toBe(202);
+}
+
+async function signIn(key: string): Promise<WatchedPage> {
+  const w = await browser.open(gateway.url);
+  await w.page.waitForSelector('#api-key');
+  await w.page.type('#api-key', key);
+  await w.page.click('button[type=submit]');
+  await w.page.waitForSelector('main[data-ready="services"]');
+  return w;
+}
+
+const ready = (page: Page, name: string) => page.waitForSelector(`main[data-ready="${name}"]`, { timeout: 30_000 });
+
+async function go(page: Page, hash: string, name: string): Promise<void> {
+  await toFront(page);
+  await page.evaluate((h) => {
+    location.hash = h;
+  }, hash);
+  await ready(page, name);
+}
+
+/** What the chart's draw hook says it drew (console/charts.js), once it says so. */
+async function drawn(page: Page, selector: string, kind: string): Promise<{ kind: string; x: number; label?: string }[]> {
+  await page.waitForFunction(
+    (sel, k) => JSON.parse(document.querySelector(sel)?.getAttribute('data-drawn') ?? '[]').some((d: { kind: string }) => d.kind === k),
+    { timeout: 60_000 },
+    selector,
+    kind,
+  );
+  return page.$eval(selector, (el) => JSON.parse(el.getAttribute('data-drawn')!));
+}
+
+/** How many pixels of the column at CSS x (±1) in the chart's canvas are the deployment colour. */
+async function deploymentPixels(page: Page, selector: string, x: number): Promise<number> {
+  return page.$eval(
+    `${selector} canvas`,
+    (canvas, cssX, rgb) => {
+      const c = canvas as HTMLCanvasElement;
+      const ratio = c.width / c.getBoundingClientRect().width;
+      const data = c.getContext('2d')!.getImageData(Math.round((cssX as number) * ratio) - 1, 0, 3, c.height).data;
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = rgb as number[];
+        if (Math.abs(data[i]! - r!) < 40 && Math.abs(data[i + 1]! - g!) < 40 && Math.abs(data[i + 2]! - b!) < 40 && data[i + 3]! > 100) n++;
+      }
+      return n;
+    },
+    x,
+    DEPLOYMENT_RGB,
+  );
+}
+
+describe('the console', () => {
+  let a: WatchedPage;
+  let b: WatchedPage;
+  let incidentId: string;
+
+  it('refuses a key it does not know and signs in with a good one', { timeout: 60_000 }, async () => {
+    const w = await browser.open(gateway.url);
+    await w.page.waitForSelector('#api-key');
+    await screenshot(w.page, 'sign-in');
+    await w.page.type('#api-key', 'not-a-key');
+    await w.page.click('button[type=submit]');
+    await w.page.waitForSelector('.sign-in [role=alert]');
+    expect(await w.page.$eval('.sign-in [role=alert]', (e) => e.textContent)).toContain('not accepted');
+    expect(await w.page.evaluate(() => sessionStorage.length)).toBe(0);
+    await w.page.close();
+
+    a = await signIn(p.keys.a);
+    b = await signIn(p.keys.b);
+    expect(await a.page.$eval('.tenant', (e) => e.textContent)).toContain(p.tenants.a);
+    // The key is in this tab's sessionStorage only: nothing persistent holds it.
+    expect(await a.page.evaluate(() => localStorage.length)).toBe(0);
+    expect(await a.page.evaluate(() => document.cookie)).toBe('');
+  });
+
+  it('shows the scenario incident as it opens, without a reload', { timeout: 180_000 }, async () => {
+    await go(a.page, '#/incidents?status=open', 'incidents');
+    await go(b.page, '#/incidents', 'incidents');
+    await a.page.waitForFunction(() => document.querySelector('.live')?.getAttribute('data-state') === 'open', { timeout: 30_000 });
+    expect(await a.page.$$('tr[data-incident]')).toHaveLength(0);
+    // A page load would lose this.
+    await a.page.evaluate(() => {
+      (window as unknown as { stayed: boolean }).stayed = true;
+    });
+
+    await playScenario(p.keys.a, 'checkout', Date.now() - 5 * MIN, 'v2.4.0');
+
+    const row = await a.page.waitForSelector('tr[data-incident]', { timeout: 120_000 });
+    incidentId = (await row!.evaluate((r) => r.getAttribute('data-incident')))!;
+    expect(await a.page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+    expect(await row!.evaluate((r) => r.textContent)).toContain('checkout');
+    // The suspect deployment is known once the correlator has all three signals; the row follows live.
+    await a.page.waitForFunction(() => document.querySelector('tr[data-incident]')?.textContent?.includes('v2.4.0'), { timeout: 60_000 });
+    await screenshot(a.page, 'incidents');
+  });
+
+  it('opens the incident: timeline with the deployment line, analysis, feedback stored', { timeout: 120_000 }, async () => {
+    await toFront(a.page);
+    await a.page.click(`tr[data-incident="${incidentId}"] a`);
+    await ready(a.page, 'incident');
+    expect(await a.page.$eval('h1', (e) => e.textContent)).toContain('checkout');
+
+    const marks = await drawn(a.page, '#timeline', 'deployment');
+    const deployment = marks.find((m) => m.kind === 'deployment')!;
+    expect(deployment.label).toContain('v2.4.0');
+    expect(marks.some((m) => m.kind === 'anomaly')).toBe(true);
+    // The line is on the canvas where the chart says it is, and not at the chart's left edge.
+    expect(await deploymentPixels(a.page, '#timeline', deployment.x)).toBeGreaterThan(40);
+    expect(await deploymentPixels(a.page, '#timeline', marks.find((m) => m.kind === 'anomaly')!.x - 30)).toBe(0);
+
+    // The analyst (on its rules: no model here) answers; the page picks the analysis up live.
+    await a.page.waitForFunction(() => document.querySelector('#analysis-title')?.parentElement?.textContent?.includes('Was this analysis helpful?'), {
+      timeout: 60_000,
+    });
+    expect(await a.page.$eval('#analysis-title', (e) => e.parentElement!.textContent)).toMatch(/Rules/);
+    await a.page.type('#feedback-comment', 'pointed at the right deploy');
+    const [helpful] = await a.page.$$('xpath/.//button[contains(., "Helpful") and not(contains(., "Not"))]');
+    await helpful!.click();
+    await a.page.waitForSelector('.notice');
+    const stored = await eventually(
+      () =>
+        p.rows<{ helpful: boolean; comment: string }>(
+          'SELECT helpful, comment FROM incident_feedback WHERE tenant = {t:String} AND incident_id = {id:String}',
+          {
+            t: p.tenants.a,
+            id: incidentId,
+          },
+        ),
+      (rows) => rows.length > 0,
+    );
+    expect(stored).toEqual([{ helpful: true, comment: 'pointed at the right deploy' }]);
+    await screenshot(a.page, 'incident');
+  });
+
+  it('shows services with their charts and the deployment, and filters them', { timeout: 60_000 }, async () => {
+    // What the three charts draw from, once the sink has written the scenario's logs (the incident can come first):
+    // its slow minutes, its ERROR burst, its traffic.
+    type Overview = { services: { service: string; series: Record<string, (number | null)[]> }[] };
+    const checkout = async () => {
+      const res = await p.app.request('/v1/services?minutes=60', { headers: { authorization: `Bearer ${p.keys.a}` } });
+      return ((await res.json()) as Overview).services.find((s) => s.service === 'checkout')!.series;
+    };
+    const peak = (values: (number | null)[]) => Math.max(...values.filter((v) => v !== null));
+    const series = await eventually(checkout, (s) => peak(s.error_rate!) > 0.5 && peak(s.p99!) > 1000);
+    expect(series.throughput!.filter((v) => v !== null).length).toBeGreaterThan(20);
+
+    await go(a.page, '#/services', 'services');
+    await a.page.waitForSelector('article[data-service="checkout"] .chart canvas');
+    const marks = await drawn(a.page, 'article[data-service="checkout"] .chart', 'deployment');
+    expect(marks[0]!.label).toBe('v2.4.0');
+    const card = await a.page.$eval('article[data-service="checkout"]', (e) => e.textContent);
+    expect(card).toMatch(/1 open/);
+    expect(card).toMatch(/Latency · p99 1\.\d+ s/);
+    expect(card).toMatch(/Error rate · \d+ %/);
+    await screenshot(a.page, 'services');
+    await a.page.type('#service-search', 'no-such-service');
+    await a.page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('No service matches.'));
+    expect(await a.page.$$('article[data-service]')).toHaveLength(0);
+  });
+
+  it('edits an alert rule, and shows what the API refused', { timeout: 60_000 }, async () => {
+    const rule = {
+      name: 'checkout p99',
+      kind: 'threshold',
+      service: 'checkout',
+      metric: 'http_request_duration_ms',
+      field: 'p99',
+      op: 'gt',
+      value: 800,
+      for: '1m',
+    };
+    const created = await p.post('/v1/alert-rules', rule);
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+
+    await go(a.page, '#/config/rules', 'config');
+    await a.page.click(`tr[data-id="${id}"] button`);
+    await a.page.waitForSelector('#document-json');
+    const edit = async (change: (rule: Record<string, unknown>) => void) => {
+      const current = JSON.parse(await a.page.$eval('#document-json', (el) => (el as HTMLTextAreaElement).value));
+      change(current);
+      await a.page.$eval('#document-json', (el, text) => ((el as HTMLTextAreaElement).value = text), JSON.stringify(current, null, 2));
+      await a.page.click('form button[type=submit]');
+    };
+    await edit((r) => {
+      r.op = 'sideways';
+    });
+    await a.page.waitForSelector('form [role=alert]');
+    expect(await a.page.$eval('form [role=alert]', (e) => e.textContent)).toMatch(/op/);
+    await edit((r) => {
+      r.op = 'gt';
+      r.value = 1200;
+    });
+    await a.page.waitForSelector(`tr[data-id="${id}"]`);
+    expect(await a.page.$eval(`tr[data-id="${id}"]`, (e) => e.textContent)).toContain('1200');
+    await screenshot(a.page, 'config-rules');
+    const saved = await p.app.request(`/v1/alert-rules/${id}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(await saved.json()).toMatchObject({ value: 1200, op: 'gt' });
+  });
+
+  it('shows another tenant none of it, live or by link', { timeout: 60_000 }, async () => {
+    // Open since before the scenario, on the same live stream.
+    expect(await b.page.$$('tr[data-incident]')).toHaveLength(0);
+    await go(b.page, `#/incidents/${incidentId}`, 'incident');
+    expect(await b.page.$eval('main', (e) => e.textContent)).toContain(`No incident ${incidentId} for this tenant`);
+    await go(b.page, '#/services', 'services');
+    expect(await b.page.$$('article[data-service]')).toHaveLength(0);
+    await go(b.page, '#/config/rules', 'config');
+    expect(await b.page.$$('tr[data-id]')).toHaveLength(0);
+  });
+
+  it('answers in the assistant chat', { timeout: 60_000 }, async () => {
+    await go(a.page, '#/assistant', 'assistant');
+    await a.page.type('#question', 'What is wrong with checkout?');
+    await a.page.click('form button[type=submit]');
+    await a.page.waitForFunction(
+      () => document.querySelectorAll('.chat .turn').length >= 2 && !document.querySelector('.chat')?.textContent?.includes('Thinking'),
+      {
+        timeout: 45_000,
+      },
+    );
+    expect(await a.page.$eval('.chat', (e) => e.textContent)).toMatch(/checkout/);
+    // Its findings cite the incident, linked to the incident's page.
+    expect(await a.page.$$eval('.chat a.evidence', (links) => links.map((l) => l.getAttribute('href')))).toContain(`#/incidents/${incidentId}`);
+    await screenshot(a.page, 'assistant');
+  });
+
+  it('loaded nothing from elsewhere and hit no script error or CSP violation', () => {
+    for (const w of [a, b]) {
+      expect(w.problems).toEqual([]);
+      expect(w.requests.filter((u) => !u.startsWith(gateway.url) && !u.startsWith('data:'))).toEqual([]);
+    }
+  });
+});
