@@ -12,7 +12,8 @@ import { signInPage } from './pages/sign-in.js';
  * `(main, params, ctx) => cleanup?`: it fills `main`, listens to `ctx.live`
  * for what it shows, and returns what to undo when the person leaves.
  * One live connection per signed-in tab feeds every page (`ctx.live`, an
- * EventTarget of `incident` and `analysis` events).
+ * EventTarget of `incident`, `analysis` and `proposal` events, and `resync`
+ * after a reconnection, when what a page shows may have missed changes).
  */
 
 const ROUTES = [
@@ -35,12 +36,16 @@ function startLive() {
   if (stopLive) return;
   const indicator = document.querySelector('.live');
   const words = { connecting: 'Connecting…', open: 'Live', retrying: 'Reconnecting…', closed: 'Offline' };
+  let dropped = false;
   stopLive = subscribe(
     '/v1/live',
     (event, data) => live.dispatchEvent(new CustomEvent(event, { detail: data })),
     (state) => {
       indicator.dataset.state = state;
       indicator.textContent = words[state];
+      // Changes made while the connection was down were not sent: the page reloads what it shows.
+      if (state === 'open' && dropped) live.dispatchEvent(new Event('resync'));
+      if (state === 'retrying') dropped = true;
     },
   );
 }
@@ -89,7 +94,8 @@ function render() {
   } catch (err) {
     replace(main, errorText(err));
   }
-  main.focus({ preventScroll: true });
+  // Keyboard and screen-reader users start at the new page, unless the page put focus where it belongs (a form's first field).
+  if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
 }
 
 document.querySelector('.sign-out').addEventListener('click', signOut);

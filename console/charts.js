@@ -101,6 +101,8 @@ function drawOverlays(u, container, markers, signals) {
     ctx.setLineDash([]);
     ctx.fillStyle = COLORS.deployment;
     ctx.font = `${11 * ratio}px sans-serif`;
+    ctx.textAlign = 'left'; // uPlot leaves its axes' alignment on the context
+    ctx.textBaseline = 'alphabetic';
     ctx.fillText(m.label, Math.min(x + 4 * ratio, left + width - 60 * ratio), top + height - 6 * ratio);
     drawn.push({ kind: 'deployment', label: m.label, at: m.at, x: x / ratio });
   }

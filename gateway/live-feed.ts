@@ -1,6 +1,6 @@
 import { unavailable } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import type { AnalysisNotice, IncidentChanges, IncidentSummary } from '../sql/stores/incidents.ts';
+import type { AnalysisNotice, IncidentChanges, IncidentSummary, ProposalNotice } from '../sql/stores/incidents.ts';
 
 /**
  * The console's live updates (GET /v1/live): one poller per gateway process
@@ -8,13 +8,15 @@ import type { AnalysisNotice, IncidentChanges, IncidentSummary } from '../sql/st
  * to the subscribers of each tenant.
  *
  * It polls only while someone subscribes. A change is news once: an incident
- * version per (incident_id, version), an analysis per analysis_id. Reads look
- * back an overlap before the latest time seen, because a row can become
- * visible after rows written later than it (concurrent inserts); what the
- * overlap brings back again is recognised and dropped, and forgotten once no
- * read can return it. Incidents are read by insert time (written_at), so a
- * few seconds cover it; analyses record no insert time, only when they were
- * made, so their overlap covers the pipeline's lag to the table too.
+ * version per (incident_id, version), an analysis per analysis_id, a
+ * proposal version per (proposal_id, version). Reads look back an overlap
+ * before the latest time seen, because a row can become visible after rows
+ * written later than it (concurrent inserts); what the overlap brings back
+ * again is recognised and dropped, and forgotten once no read can return it.
+ * Incidents are read by insert time (written_at), so a few seconds cover it;
+ * analyses and proposals record no insert time, only when they were made or
+ * changed (created_at, updated_at), so their overlap covers the pipeline's
+ * lag to the table too.
  *
  * When polling starts, the first read only learns what is already there,
  * and a subscription is handed out once that read is done: a subscriber
@@ -22,10 +24,13 @@ import type { AnalysisNotice, IncidentChanges, IncidentSummary } from '../sql/st
  * GET /v1/live: after the response's headers), so a console that loads the
  * current state then misses nothing in between.
  */
-export type LiveEvent = { event: 'incident'; data: IncidentSummary } | { event: 'analysis'; data: AnalysisNotice };
+export type LiveEvent =
+  | { event: 'incident'; data: IncidentSummary }
+  | { event: 'analysis'; data: AnalysisNotice }
+  | { event: 'proposal'; data: ProposalNotice };
 
 /** What the feed polls: `IncidentChanges` on ClickHouse. */
-export type ChangeSource = Pick<IncidentChanges, 'versionsWrittenAfter' | 'analysesCreatedAfter'>;
+export type ChangeSource = Pick<IncidentChanges, 'versionsWrittenAfter' | 'analysesCreatedAfter' | 'proposalsUpdatedAfter'>;
 
 export interface LiveFeedOptions {
   /** CONSOLE_LIVE_POLL_MS. */
@@ -37,8 +42,8 @@ export interface LiveFeedOptions {
 
 /** Concurrent inserts become visible within this of each other. */
 const INCIDENT_OVERLAP_MS = 5_000;
-/** An analysis reaches its table within this of being made (Kafka, then the sink's next batch). */
-const ANALYSIS_OVERLAP_MS = 5 * 60_000;
+/** An analysis, or a proposal's version, reaches its table within this of being made (Kafka, then the sink's next batch). */
+const SINK_LAG_OVERLAP_MS = 5 * 60_000;
 /** Events waiting for a subscriber that does not read: past this it is dropped, and its browser reconnects and reloads. */
 const MAX_QUEUED = 1_000;
 
@@ -111,7 +116,8 @@ export class LiveFeed {
     const now = Date.now();
     const state: PollState = {
       incidents: new Tail(INCIDENT_OVERLAP_MS, now),
-      analyses: new Tail(ANALYSIS_OVERLAP_MS, now),
+      analyses: new Tail(SINK_LAG_OVERLAP_MS, now),
+      proposals: new Tail(SINK_LAG_OVERLAP_MS, now),
       primed: deferred(),
       failing: false,
     };
@@ -138,10 +144,12 @@ export class LiveFeed {
   private async poll(state: PollState): Promise<void> {
     let incidents: Awaited<ReturnType<ChangeSource['versionsWrittenAfter']>>;
     let analyses: Awaited<ReturnType<ChangeSource['analysesCreatedAfter']>>;
+    let proposals: Awaited<ReturnType<ChangeSource['proposalsUpdatedAfter']>>;
     try {
       const source = await this.source();
       incidents = await source.versionsWrittenAfter(state.incidents.after);
       analyses = await source.analysesCreatedAfter(state.analyses.after);
+      proposals = await source.proposalsUpdatedAfter(state.proposals.after);
     } catch (err) {
       // Once per outage, not once a second; the next poll tries again.
       if (!state.failing) this.opts.log.warn({ err: String(err) }, 'live feed: ClickHouse read failed; retrying');
@@ -164,8 +172,13 @@ export class LiveFeed {
       const fresh = state.analyses.fresh(`${r.tenant}\u0000${r.analysis.analysis_id}`, r.analysis.created_at);
       if (fresh && state.primed.done) this.publish(r.tenant, { event: 'analysis', data: r.analysis });
     }
+    for (const r of proposals) {
+      const fresh = state.proposals.fresh(`${r.tenant}\u0000${r.proposal.proposal_id}\u0000${r.proposal.version}`, r.proposal.updated_at);
+      if (fresh && state.primed.done) this.publish(r.tenant, { event: 'proposal', data: r.proposal });
+    }
     state.incidents.prune();
     state.analyses.prune();
+    state.proposals.prune();
     state.primed.resolve();
   }
 
@@ -177,6 +190,7 @@ export class LiveFeed {
 interface PollState {
   incidents: Tail;
   analyses: Tail;
+  proposals: Tail;
   /** The first read, which only learns what is there: subscriptions are handed out once it is done. */
   primed: Deferred;
   failing: boolean;

@@ -132,6 +132,7 @@ const SERVICE_SPAN =
 const LIVE_EVENTS = `a stream that starts with \`retry: 3000\` and has a comment line every 15 s while quiet. Events:
 - \`event: incident\`: data is the incident as an item of GET /v1/incidents, each time a new version of it is written (opened, a new signal, resolved…), once per (incident_id, version).
 - \`event: analysis\`: data is {incident_id, analysis_id, source, root_cause, root_cause_confidence, created_at}, once per analysis.
+- \`event: proposal\`: data is {proposal_id, incident_id, service, action_id, action_name, mode, status, version, updated_at} (the fields of GET /v1/incidents/{id}'s proposals items, and what places the version; incident_id null when an alert triggered it), each time a new version of a remediation proposal is written (proposed, then approved, rejected or expired; blocked or executing; succeeded or failed; effective or ineffective), once per (proposal_id, version).
 Changes visible before the request are not sent: subscribe, then load the current state.`;
 const crudPaths = (path: string, what: string, schema: string) => ({
   [path]: {

@@ -1,30 +1,41 @@
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchBrowser, screenshot, toFront, type TestBrowser, type WatchedPage } from './helpers/browser.ts';
 import { eventually, listen, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
+import { startRecorder, type Recorder } from './helpers/recorder.ts';
 
 /**
  * The console in Debian's chromium, on the real pipeline behind a real port:
  * sign in, watch the product brief's scenario (a deployment, then slow
- * checkout and ERROR logs) become an incident that appears on the open
- * incidents page without a reload, open it (timeline with the deployment
- * line drawn on the canvas), say the analysis helped and find that stored,
- * edit an alert rule. A second tab signed in with the other tenant's key,
+ * checkout and ERROR logs, and the payment provider's status page going
+ * degraded) become an incident that appears on the open incidents page
+ * without a reload, open it (timeline with the deployment line drawn on the
+ * canvas, the provider's status), say the analysis helped and find that
+ * stored, approve the rollback a policy proposed, edit an alert rule. A second tab signed in with the other tenant's key,
  * open the whole time, sees none of it. Each page is screenshotted to
  * test-results/console/.
  */
 let p: TestPipeline;
 let gateway: Awaited<ReturnType<typeof listen>>;
 let browser: TestBrowser;
+let github: Recorder;
 const MIN = 60_000;
 const DEPLOYMENT_RGB = [0x6d, 0x28, 0xd9]; // console/charts.js COLORS.deployment
 
 beforeAll(async () => {
+  github = await startRecorder(); // where the rollback would be dispatched; nothing executes here (no execute processor)
   p = await startTestPipeline('console', {
-    processors: ['sink', 'rollup', 'detect', 'error-rate', 'correlate', 'analyze'],
-    // Nothing listens there: the analyst falls back to its rules at once.
-    env: { OLLAMA_HOST: 'http://127.0.0.1:9', CONSOLE_LIVE_POLL_MS: '500' },
+    processors: ['sink', 'rollup', 'detect', 'error-rate', 'correlate', 'analyze', 'remediate'],
+    env: {
+      // Nothing listens there: the analyst falls back to its rules at once.
+      OLLAMA_HOST: 'http://127.0.0.1:9',
+      CONSOLE_LIVE_POLL_MS: '500',
+      AUTOPILOT_SECRET_KEY: randomBytes(32).toString('base64'),
+      NOTIFY_ALLOW_LOOPBACK: 'true',
+      REMEDIATE_REFRESH_SECONDS: '0.5',
+    },
   });
   gateway = await listen(p.app);
   browser = await launchBrowser(inject('debianTools').chromium);
@@ -34,12 +45,14 @@ afterAll(async () => {
   await browser?.close();
   await gateway?.close();
   await p?.stop();
+  await github?.close();
 });
 
 async function playScenario(key: string, service: string, T: number, version: string): Promise<void> {
   const r = seededRandom(11);
   const point = (at: number, value: number) => ({ timestamp: at, metric_name: 'http_request_duration_ms', value, labels: { service } });
   const steady = Array.from({ length: 180 }, (_, i) => point(T - 30 * MIN + i * 10_000, 100 + 5 * gaussian(r)));
+  expect((await p.post('/v1/deployments', { timestamp: T - 60 * MIN, service, version: 'v2.3.9', status: 'succeeded' }, key)).status).toBe(202);
   expect((await p.post('/v1/metrics', steady, key)).status).toBe(202);
   expect((await p.post('/v1/deployments', { timestamp: T, service, version, status: 'succeeded' }, key)).status).toBe(202);
   const slow = Array.from({ length: 12 }, (_, i) => point(T + (i + 1) * 10_000, 1500 + 50 * gaussian(r)));
@@ -50,13 +63,63 @@ async function playScenario(key: string, service: string, T: number, version: st
     { timestamp: T + 3 * MIN, level: 'info', message: 'GET /cart 200', service },
   ];
   expect((await p.post('/v1/logs', logs, key)).status).toBe(202);
+  // The payment provider's status page, as the scheduler's status_page job reports a change (scheduler/kinds/status-page).
+  await p.publisher.publish('externalStatus', [
+    {
+      change_id: randomUUID(),
+      tenant: p.tenants.a,
+      service,
+      job_id: 'stripe-status',
+      provider: 'Stripe',
+      subject_kind: 'component',
+      subject_id: 'api',
+      subject_name: 'Payments API',
+      from_status: 'operational',
+      to_status: 'degraded_performance',
+      degraded: true,
+      impact: 'minor',
+      message: 'Elevated error rates',
+      url: 'https://status.stripe.com',
+      at: T + 20_000,
+    },
+  ]);
 }
 
+/** Rollback on a suspect deployment, to approve by hand: what a newcomer sets up first (README, Supervised remediation). */
+async function rollbackPolicy(): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await p.post(path, body);
+    expect(res.status, await res.clone().text()).toBe(201);
+    return (await res.json()) as { id: string };
+  };
+  const action = await post('/v1/actions', {
+    name: 'rollback',
+    kind: 'github_workflow',
+    risk: 'medium',
+    api_url: github.url,
+    repo: 'acme/shop',
+    workflow: 'rollback.yml',
+    ref: 'main',
+    inputs: { service: '{{service}}', version: '{{previous_version}}' },
+    token: 'ghp_console_test_token',
+  });
+  await post('/v1/remediation-policies', {
+    name: 'roll back a suspect deployment',
+    on: 'incident',
+    match: { services: ['checkout'], suspect_deployment: true },
+    action_id: action.id,
+    mode: 'approve',
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000)); // remediate reads policies every 0.5 s
+}
+
+/** Signs in by keyboard alone: the key field has focus on arrival, Enter submits. */
 async function signIn(key: string): Promise<WatchedPage> {
   const w = await browser.open(gateway.url);
   await w.page.waitForSelector('#api-key');
-  await w.page.type('#api-key', key);
-  await w.page.click('button[type=submit]');
+  expect(await w.page.evaluate(() => document.activeElement?.id)).toBe('api-key');
+  await w.page.keyboard.type(key);
+  await w.page.keyboard.press('Enter');
   await w.page.waitForSelector('main[data-ready="services"]');
   return w;
 }
@@ -71,6 +134,27 @@ async function go(page: Page, hash: string, name: string): Promise<void> {
   await ready(page, name);
 }
 
+/**
+ * Controls a screen reader could not name: inputs, selects and textareas
+ * without a label, buttons and links without text or aria-label, charts
+ * without a text alternative. Checked on every page the test visits.
+ */
+async function unnamed(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const missing: string[] = [];
+    for (const el of document.querySelectorAll<HTMLInputElement>('input, select, textarea')) {
+      if (!el.labels?.length && !el.getAttribute('aria-label')) missing.push(`${el.tagName.toLowerCase()}#${el.id}`);
+    }
+    for (const el of document.querySelectorAll('button, a[href]')) {
+      if (!(el.getAttribute('aria-label') || el.textContent?.trim())) missing.push(el.outerHTML.slice(0, 80));
+    }
+    for (const el of document.querySelectorAll('.chart')) {
+      if (el.getAttribute('role') !== 'img' || !el.getAttribute('aria-label')) missing.push(`chart ${el.outerHTML.slice(0, 60)}`);
+    }
+    return missing;
+  });
+}
+
 /** What the chart's draw hook says it drew (console/charts.js), once it says so. */
 async function drawn(page: Page, selector: string, kind: string): Promise<{ kind: string; x: number; label?: string }[]> {
   await page.waitForFunction(
@@ -82,7 +166,7 @@ async function drawn(page: Page, selector: string, kind: string): Promise<{ kind
   return page.$eval(selector, (el) => JSON.parse(el.getAttribute('data-drawn')!));
 }
 
-/** How many pixels of the column at CSS x (±1) in the chart's canvas are the deployment colour. */
+/** How many pixels of the column at CSS x (±1) in the chart's canvas are the deployment colour, exactly (antialiased blends of the other lines are not). */
 async function deploymentPixels(page: Page, selector: string, x: number): Promise<number> {
   return page.$eval(
     `${selector} canvas`,
@@ -93,7 +177,7 @@ async function deploymentPixels(page: Page, selector: string, x: number): Promis
       let n = 0;
       for (let i = 0; i < data.length; i += 4) {
         const [r, g, b] = rgb as number[];
-        if (Math.abs(data[i]! - r!) < 40 && Math.abs(data[i + 1]! - g!) < 40 && Math.abs(data[i + 2]! - b!) < 40 && data[i + 3]! > 100) n++;
+        if (Math.abs(data[i]! - r!) < 12 && Math.abs(data[i + 1]! - g!) < 12 && Math.abs(data[i + 2]! - b!) < 12 && data[i + 3]! > 200) n++;
       }
       return n;
     },
@@ -110,6 +194,7 @@ describe('the console', () => {
   it('refuses a key it does not know and signs in with a good one', { timeout: 60_000 }, async () => {
     const w = await browser.open(gateway.url);
     await w.page.waitForSelector('#api-key');
+    expect(await unnamed(w.page)).toEqual([]);
     await screenshot(w.page, 'sign-in');
     await w.page.type('#api-key', 'not-a-key');
     await w.page.click('button[type=submit]');
@@ -136,6 +221,7 @@ describe('the console', () => {
       (window as unknown as { stayed: boolean }).stayed = true;
     });
 
+    await rollbackPolicy();
     await playScenario(p.keys.a, 'checkout', Date.now() - 5 * MIN, 'v2.4.0');
 
     const row = await a.page.waitForSelector('tr[data-incident]', { timeout: 120_000 });
@@ -144,6 +230,7 @@ describe('the console', () => {
     expect(await row!.evaluate((r) => r.textContent)).toContain('checkout');
     // The suspect deployment is known once the correlator has all three signals; the row follows live.
     await a.page.waitForFunction(() => document.querySelector('tr[data-incident]')?.textContent?.includes('v2.4.0'), { timeout: 60_000 });
+    expect(await unnamed(a.page)).toEqual([]);
     await screenshot(a.page, 'incidents');
   });
 
@@ -159,7 +246,7 @@ describe('the console', () => {
     expect(marks.some((m) => m.kind === 'anomaly')).toBe(true);
     // The line is on the canvas where the chart says it is, and not at the chart's left edge.
     expect(await deploymentPixels(a.page, '#timeline', deployment.x)).toBeGreaterThan(40);
-    expect(await deploymentPixels(a.page, '#timeline', marks.find((m) => m.kind === 'anomaly')!.x - 30)).toBe(0);
+    expect(await deploymentPixels(a.page, '#timeline', deployment.x - 60), JSON.stringify(marks)).toBe(0);
 
     // The analyst (on its rules: no model here) answers; the page picks the analysis up live.
     await a.page.waitForFunction(() => document.querySelector('#analysis-title')?.parentElement?.textContent?.includes('Was this analysis helpful?'), {
@@ -182,7 +269,28 @@ describe('the console', () => {
       (rows) => rows.length > 0,
     );
     expect(stored).toEqual([{ helpful: true, comment: 'pointed at the right deploy' }]);
+
+    // The provider's trouble: a signal in the timeline's lane and its status beside the analysis.
+    await drawn(a.page, '#timeline', 'dependency');
+    await a.page.waitForFunction(() => document.querySelector('#external-title')?.parentElement?.textContent?.includes('Payments API'), { timeout: 30_000 });
+    expect(await a.page.$eval('#external-title', (e) => e.parentElement!.textContent)).toMatch(
+      /Stripe\s*degraded.*Payments API: degraded_performance \(minor\)/s,
+    );
+
+    // The policy's proposal shows up on the page as remediate makes it; approved here, as alice.
+    const proposal = await a.page.waitForSelector('.proposal[data-proposal]', { timeout: 60_000 });
+    const proposalId = (await proposal!.evaluate((e) => e.getAttribute('data-proposal')))!;
+    await a.page.type('#approver', 'alice');
+    expect(await unnamed(a.page)).toEqual([]);
     await screenshot(a.page, 'incident');
+    await a.page.click(`.proposal[data-proposal="${proposalId}"] button.primary`);
+    await a.page.waitForFunction(
+      (id) => document.querySelector(`.proposal[data-proposal="${id}"] .badge`)?.textContent === 'approved',
+      { timeout: 30_000 },
+      proposalId,
+    );
+    const decided = await p.app.request(`/v1/proposals/${proposalId}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(await decided.json()).toMatchObject({ status: 'approved', decided_by: 'api:alice', incident_id: incidentId });
   });
 
   it('shows services with their charts and the deployment, and filters them', { timeout: 60_000 }, async () => {
@@ -205,6 +313,7 @@ describe('the console', () => {
     expect(card).toMatch(/1 open/);
     expect(card).toMatch(/Latency · p99 1\.\d+ s/);
     expect(card).toMatch(/Error rate · \d+ %/);
+    expect(await unnamed(a.page)).toEqual([]);
     await screenshot(a.page, 'services');
     await a.page.type('#service-search', 'no-such-service');
     await a.page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('No service matches.'));
@@ -246,6 +355,7 @@ describe('the console', () => {
     });
     await a.page.waitForSelector(`tr[data-id="${id}"]`);
     expect(await a.page.$eval(`tr[data-id="${id}"]`, (e) => e.textContent)).toContain('1200');
+    expect(await unnamed(a.page)).toEqual([]);
     await screenshot(a.page, 'config-rules');
     const saved = await p.app.request(`/v1/alert-rules/${id}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(await saved.json()).toMatchObject({ value: 1200, op: 'gt' });
@@ -275,6 +385,7 @@ describe('the console', () => {
     expect(await a.page.$eval('.chat', (e) => e.textContent)).toMatch(/checkout/);
     // Its findings cite the incident, linked to the incident's page.
     expect(await a.page.$$eval('.chat a.evidence', (links) => links.map((l) => l.getAttribute('href')))).toContain(`#/incidents/${incidentId}`);
+    expect(await unnamed(a.page)).toEqual([]);
     await screenshot(a.page, 'assistant');
   });
 

@@ -11,8 +11,9 @@ import { ago, clock, dateTime } from '../format.js';
  * live connection: a new version of the incident or a new analysis of it
  * redraws it.
  */
-const BEFORE_MS = 30 * 60_000;
-const AFTER_MS = 10 * 60_000;
+const MIN_PAD_MS = 10 * 60_000;
+const MAX_SPAN_MS = 7 * 86_400_000; // what GET /v1/services/{service}/series allows
+const APPROVER = 'autopilot.approver';
 const KINDS = [
   ['anomaly', 'Anomaly'],
   ['error_spike', 'Error spike'],
@@ -28,8 +29,7 @@ export function incidentPage(main, [rawId], ctx) {
   async function load() {
     try {
       const incident = await api(`/v1/incidents/${encodeURIComponent(id)}`);
-      const from = incident.opened_at - BEFORE_MS;
-      const to = Math.min(Math.max(incident.resolved_at ?? incident.updated_at, Date.now()) + AFTER_MS, from + 7 * 86_400_000);
+      const { from, to } = timelineSpan(incident);
       const [series, external] = await Promise.all([
         api(`/v1/services/${encodeURIComponent(incident.service)}/series?from=${from}&to=${to}`),
         api('/v1/external-status').catch(() => ({ providers: [] })),
@@ -105,24 +105,35 @@ export function incidentPage(main, [rawId], ctx) {
     });
   }
 
+  /** A change to this incident, its analysis or one of its proposals (or a reconnection) redraws the page, once for a burst. */
   const reload = (e) => {
-    const incidentId = e.detail.incident_id;
-    if (incidentId !== id) return;
+    if (e.type !== 'resync' && e.detail.incident_id !== id) return;
     clearTimeout(loading);
     loading = setTimeout(load, 300);
   };
-  ctx.live.addEventListener('incident', reload);
-  ctx.live.addEventListener('analysis', reload);
+  const LIVE = ['incident', 'analysis', 'proposal', 'resync'];
+  for (const event of LIVE) ctx.live.addEventListener(event, reload);
 
   delete main.dataset.ready;
   replace(main, h('p', { class: 'muted' }, 'Loading the incident…'));
   load();
   return () => {
     clearTimeout(loading);
-    ctx.live.removeEventListener('incident', reload);
-    ctx.live.removeEventListener('analysis', reload);
+    for (const event of LIVE) ctx.live.removeEventListener(event, reload);
     chart?.destroy();
   };
+}
+
+/**
+ * The incident with room around it: as much again before it opened as it
+ * lasted (10 minutes at least), so the baseline it broke from shows, and
+ * half that after its last change, up to now.
+ */
+function timelineSpan(incident) {
+  const last = Math.max(incident.resolved_at ?? incident.updated_at, ...incident.signals.map((s) => s.at));
+  const pad = Math.max(MIN_PAD_MS, last - incident.opened_at);
+  const to = Math.min(last + pad / 2, Math.max(Date.now(), last + 60_000));
+  return { from: Math.max(incident.opened_at - pad, to - MAX_SPAN_MS), to };
 }
 
 const fact = (term, value) => [h('dt', {}, term), h('dd', {}, value)];
@@ -241,11 +252,16 @@ function proposalsPanel(incident, reload) {
     panel.append(h('p', { class: 'muted' }, 'No action proposed. Remediation policies propose one when an incident matches.'));
     return panel;
   }
+  // Who decides: required when the tenant names its approvers (remediation settings), kept for this tab.
+  const approver = h('input', { id: 'approver', autocomplete: 'username', value: sessionStorage.getItem(APPROVER) ?? '' });
+  approver.addEventListener('change', () => sessionStorage.setItem(APPROVER, approver.value.trim()));
+  if (incident.proposals.some((p) => p.status === 'proposed')) panel.append(h('p', {}, h('label', { for: 'approver' }, 'Deciding as', approver)));
   for (const p of incident.proposals) {
     const said = h('div', { 'aria-live': 'polite' });
     const decide = async (verb) => {
       try {
-        await api(`/v1/proposals/${encodeURIComponent(p.proposal_id)}/${verb}`, { method: 'POST', body: {} });
+        const body = approver.value.trim() ? { approver: approver.value.trim() } : {};
+        await api(`/v1/proposals/${encodeURIComponent(p.proposal_id)}/${verb}`, { method: 'POST', body });
         reload();
       } catch (err) {
         replace(said, errorText(err));

@@ -93,7 +93,9 @@ export function incidentsPage(main, [query], ctx) {
     put(i, true);
     if (isNew) ctx.announce(`New incident on ${i.service}, severity ${i.severity}`);
   };
+  const resync = () => load(false);
   ctx.live.addEventListener('incident', onIncident);
+  ctx.live.addEventListener('resync', resync);
 
   const refilter = () => {
     const q = new URLSearchParams();
@@ -134,5 +136,8 @@ export function incidentsPage(main, [query], ctx) {
     more,
   );
   load(false);
-  return () => ctx.live.removeEventListener('incident', onIncident);
+  return () => {
+    ctx.live.removeEventListener('incident', onIncident);
+    ctx.live.removeEventListener('resync', resync);
+  };
 }

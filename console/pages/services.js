@@ -140,6 +140,7 @@ export function servicesPage(main, _params, ctx) {
     load();
   });
   ctx.live.addEventListener('incident', onIncident);
+  ctx.live.addEventListener('resync', onIncident);
   const timer = setInterval(load, REFRESH_MS);
 
   delete main.dataset.ready;
@@ -169,6 +170,7 @@ export function servicesPage(main, _params, ctx) {
     clearInterval(timer);
     clearTimeout(pending);
     ctx.live.removeEventListener('incident', onIncident);
+    ctx.live.removeEventListener('resync', onIncident);
     visible.disconnect();
     for (const c of charts) c.destroy();
   };

@@ -6,6 +6,7 @@ import { IncidentChanges } from '../../sql/stores/incidents.ts';
 import { insertIncidents, MIN, openClickHouse } from '../../test/helpers/assistant-data.ts';
 import { client, expectError, TEST_KEYS, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
 import { stubPublisher } from '../../test/helpers/publisher-stub.ts';
+import { proposalRecord } from '../../test/helpers/remediation.ts';
 import { sseReader } from '../../test/helpers/sse.ts';
 import { createApp } from '../app.ts';
 import { LiveFeed } from '../live-feed.ts';
@@ -17,7 +18,8 @@ import { gatewayTelemetry } from '../telemetry.ts';
 /**
  * GET /v1/live through the app (`app.request()`, no server), on the
  * embedded ClickHouse: the event-stream framing (retry first, heartbeats
- * while quiet, incident events carrying what GET /v1/incidents lists), the
+ * while quiet, incident events carrying what GET /v1/incidents lists,
+ * proposal events the fields of GET /v1/incidents/{id}'s proposals), the
  * subscription ending with its client and with the feed, and the refusals,
  * each documented. What the feed reads and fans out is checked through a
  * real server in gateway/live-feed.test.ts. Before this change every request
@@ -102,6 +104,22 @@ describe('GET /v1/live', () => {
     const listed = (await (await a('GET', '/v1/incidents')).json()) as { incidents: unknown[] };
     expect(JSON.parse(got.at(-1)!.data!)).toEqual(listed.incidents[0]);
     expect(listed.incidents[0]).toMatchObject({ incident_id: 'live-1', suspect_deployment: { id: 'd1', version: 'v9', minutes_before: 4 } });
+    await events.cancel();
+  });
+
+  // Before proposals were fanned out no `event: proposal` came, and `until` timed out.
+  it("sends a proposal version written after it opened, with the fields of GET /v1/incidents/{id}'s proposals", async () => {
+    const { events } = await open();
+    const now = Date.now();
+    await insertIncidents(ch, TEST_TENANTS.a, [{ id: 'live-2', service: 'checkout', status: 'open', severity: 'high', opened_at: now - MIN, signals: [] }]);
+    const proposal = proposalRecord(TEST_TENANTS.a, { proposal_id: 'prop-live', subject_id: 'live-2', incident_id: 'live-2', updated_at: now });
+    await ch.insert({ table: 'proposals', format: 'JSONEachRow', values: [{ ...proposal, kafka_partition: 0, kafka_offset: 0 }] });
+    const got = JSON.parse((await events.until((m) => m.event === 'proposal')).at(-1)!.data!);
+    const page = (await (await a('GET', '/v1/incidents/live-2')).json()) as { proposals: Record<string, unknown>[] };
+    expect(page.proposals).toHaveLength(1);
+    const listed = page.proposals[0]!;
+    expect(got).toEqual({ ...listed, incident_id: 'live-2', service: 'checkout', version: 1, updated_at: now });
+    expect(listed).toEqual({ proposal_id: 'prop-live', action_id: 'act-1', action_name: 'rollback', mode: 'approve', status: 'proposed' });
     await events.cancel();
   });
 

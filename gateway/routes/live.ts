@@ -8,7 +8,8 @@ import { requireStores } from '../stores.ts';
  * GET /v1/live: the caller's tenant's changes as server-sent events, from the
  * gateway's live feed (gateway/live-feed.ts): `event: incident` with the
  * incident as GET /v1/incidents lists it, each time a new version of it is
- * written; `event: analysis` for each analysis made. A comment line every
+ * written; `event: analysis` for each analysis made; `event: proposal` for
+ * each version of a remediation proposal (made, decided, executed, verified). A comment line every
  * heartbeat keeps a quiet stream open; `retry` tells EventSource how soon to
  * come back after a drop. The subscription ends when the client goes away.
  * 503, as every route that reads ClickHouse, when this process has none or

@@ -46,6 +46,23 @@ export interface AnalysisNotice {
   created_at: number;
 }
 
+/**
+ * A proposal version as the console's live feed announces it (GET /v1/live):
+ * the fields of GET /v1/incidents/{id}'s `proposals` items, and what places
+ * the version (incident_id is null for a proposal an alert triggered).
+ */
+export interface ProposalNotice {
+  proposal_id: string;
+  incident_id: string | null;
+  service: string;
+  action_id: string;
+  action_name: string;
+  mode: string;
+  status: string;
+  version: number;
+  updated_at: number;
+}
+
 const SUMMARY_COLUMNS = `incident_id, service, status, severity, version,
   toUnixTimestamp64Milli(opened_at) AS opened_at, toUnixTimestamp64Milli(updated_at) AS updated_at,
   toUnixTimestamp64Milli(resolved_at) AS resolved_at, signal_count,
@@ -138,7 +155,7 @@ export class IncidentStore {
 }
 
 /**
- * What changed in every tenant's incidents and analyses since a moment: what
+ * What changed in every tenant's incidents, analyses and proposals since a moment: what
  * the console's live feed (gateway/live-feed.ts) polls and fans out by
  * tenant. A class of its own: the incidents API never reads across tenants.
  */
@@ -169,6 +186,22 @@ export class IncidentChanges {
       { after },
     );
     return rows.map(({ tenant, ...a }) => ({ tenant, analysis: { ...a, created_at: Number(a.created_at) } }));
+  }
+
+  /**
+   * Every version of any tenant's proposals updated after `after`, epoch ms,
+   * oldest first (proposals record no insert time; updated_at is when the
+   * change was made). Not FINAL: each version is news (the feed dedupes).
+   */
+  async proposalsUpdatedAfter(after: number): Promise<{ tenant: string; proposal: ProposalNotice }[]> {
+    const rows = await selectRows<ProposalNotice & { tenant: string }>(
+      this.ch,
+      `SELECT tenant, proposal_id, incident_id, service, action_id, action_name, mode, status, version,
+              toUnixTimestamp64Milli(updated_at) AS updated_at
+         FROM proposals WHERE proposals.updated_at > fromUnixTimestamp64Milli({after:Int64}) ORDER BY updated_at, proposal_id, version`,
+      { after },
+    );
+    return rows.map(({ tenant, ...p }) => ({ tenant, proposal: { ...p, version: Number(p.version), updated_at: Number(p.updated_at) } }));
   }
 }
 
