@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, screenshot, toFront, type TestBrowser, type WatchedPage } from './helpers/browser.ts';
+import { launchBrowser, screenshot, type TestBrowser, type WatchedPage } from './helpers/browser.ts';
 import { eventually, listen, startTestPipeline, type TestPipeline } from './helpers/pipeline.ts';
 import { gaussian, seededRandom } from './helpers/random.ts';
 import { startRecorder, type Recorder } from './helpers/recorder.ts';
@@ -127,11 +127,20 @@ async function signIn(key: string): Promise<WatchedPage> {
 const ready = (page: Page, name: string) => page.waitForSelector(`main[data-ready="${name}"]`, { timeout: 30_000 });
 
 async function go(page: Page, hash: string, name: string): Promise<void> {
-  await toFront(page);
   await page.evaluate((h) => {
     location.hash = h;
   }, hash);
-  await ready(page, name);
+  try {
+    await ready(page, name);
+  } catch (err) {
+    // Where the page is instead, for whoever reads the failure.
+    const state = await page.evaluate(() => ({
+      hash: location.hash,
+      ready: document.querySelector('main')?.dataset.ready,
+      text: document.querySelector('main')?.textContent?.slice(0, 300),
+    }));
+    throw new Error(`${hash} never became ready: ${JSON.stringify(state)}`, { cause: err });
+  }
 }
 
 /**
@@ -235,7 +244,6 @@ describe('the console', () => {
   });
 
   it('opens the incident: timeline with the deployment line, analysis, feedback stored', { timeout: 120_000 }, async () => {
-    await toFront(a.page);
     await a.page.click(`tr[data-incident="${incidentId}"] a`);
     await ready(a.page, 'incident');
     expect(await a.page.$eval('h1', (e) => e.textContent)).toContain('checkout');
@@ -359,6 +367,53 @@ describe('the console', () => {
     await screenshot(a.page, 'config-rules');
     const saved = await p.app.request(`/v1/alert-rules/${id}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(await saved.json()).toMatchObject({ value: 1200, op: 'gt' });
+  });
+
+  it('shows prompts (versions, diff, tags) and an experiment report', { timeout: 60_000 }, async () => {
+    const version = (template: string, changelog: string) => p.post('/v1/prompts/incident-analysis/versions', { template, changelog });
+    expect((await version('Find the root cause.\n{{context}}', 'first')).status).toBe(201);
+    expect((await version('Find the root cause. Name the deployment if it is the cause.\n{{context}}', 'ask about deployments')).status).toBe(201);
+    const experiment = await p.post('/v1/experiments', {
+      name: 'deployment hint',
+      prompt: 'incident-analysis',
+      variants: [
+        { name: 'control', prompt_version: 1, weight: 50 },
+        { name: 'hint', prompt_version: 2, weight: 50 },
+      ],
+      min_sample: 10,
+    });
+    expect(experiment.status).toBe(201);
+
+    await go(a.page, '#/config/prompts', 'config');
+    const [open] = await a.page.$$('xpath/.//button[text()="incident-analysis"]');
+    await open!.click();
+    await a.page.waitForSelector('#diff-from');
+    const [showDiff] = await a.page.$$('xpath/.//button[text()="Show diff"]');
+    await showDiff!.click();
+    await a.page.waitForSelector('pre.diff .add');
+    expect(await a.page.$$eval('pre.diff .add', (lines) => lines.map((l) => l.textContent))).toEqual([
+      '+Find the root cause. Name the deployment if it is the cause.\n',
+    ]);
+    expect(await a.page.$$eval('pre.diff .del', (lines) => lines.map((l) => l.textContent))).toEqual(['-Find the root cause.\n']);
+    await a.page.click('button[aria-label="Show the template of v1"]');
+    await a.page.waitForFunction(() => document.querySelector('pre[aria-label="Template"]')?.textContent === 'Find the root cause.\n{{context}}');
+    await a.page.select('#tag-version', '2');
+    await a.page.click('form.toolbar button[type=submit]');
+    await a.page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('production → v2'));
+    const tags = await p.app.request('/v1/prompts/incident-analysis', { headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(((await tags.json()) as { tags: Record<string, number> }).tags).toEqual({ production: 2 });
+    expect(await unnamed(a.page)).toEqual([]);
+    await screenshot(a.page, 'config-prompts');
+
+    await go(a.page, '#/config/experiments', 'config');
+    const [report] = await a.page.$$('xpath/.//button[text()="deployment hint"]');
+    await report!.click();
+    await a.page.waitForSelector('table[aria-label="Experiment report"]');
+    const rows = await a.page.$$eval('table[aria-label="Experiment report"] tbody tr', (trs) => trs.map((tr) => tr.textContent));
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain('control (control)');
+    expect(rows[1]).toContain('not enough data');
+    await screenshot(a.page, 'config-experiments');
   });
 
   it('shows another tenant none of it, live or by link', { timeout: 60_000 }, async () => {

@@ -55,6 +55,7 @@ const DOCUMENTS = {
 };
 
 export function configPage(main, [tab = 'rules']) {
+  delete main.dataset.ready;
   const body = h('div');
   replace(
     main,
@@ -179,8 +180,14 @@ function promptsTab(root, main) {
         const text = await api(`/v1/prompts/${encodeURIComponent(name)}/diff?from=${from.value}&to=${to.value}`);
         replace(
           diff,
-          text.split('\n').map((line) => h('span', { class: line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : undefined }, `${line}\n`)),
+          text.split('\n').map((line) => h('span', { class: diffClass(line) }, `${line}\n`)),
         );
+      };
+      const template = h('pre', { 'aria-label': 'Template', hidden: true });
+      const showTemplate = async (v) => {
+        const full = await api(`/v1/prompts/${encodeURIComponent(name)}/versions/${v}`);
+        template.hidden = false;
+        replace(template, full.template);
       };
       const tagName = h('input', { id: 'tag-name', value: 'production', size: 14 });
       const tagVersion = select('tag-version', versions, versions.at(-1));
@@ -224,7 +231,17 @@ function promptsTab(root, main) {
             'tbody',
             {},
             prompt.versions.map((v) =>
-              h('tr', {}, h('td', {}, `v${v.version}`), h('td', {}, v.changelog ?? ''), h('td', {}, v.created_at ? dateTime(v.created_at) : '')),
+              h(
+                'tr',
+                {},
+                h(
+                  'td',
+                  {},
+                  h('button', { type: 'button', onclick: () => showTemplate(v.version), 'aria-label': `Show the template of v${v.version}` }, `v${v.version}`),
+                ),
+                h('td', {}, v.changelog ?? ''),
+                h('td', {}, v.created_at ? dateTime(v.created_at) : ''),
+              ),
             ),
           ),
         ),
@@ -237,6 +254,7 @@ function promptsTab(root, main) {
           h('button', { type: 'button', onclick: () => showDiff().catch((err) => replace(diff, errorText(err))) }, 'Show diff'),
         ),
         diff,
+        template,
         h('h3', {}, 'Tag a version'),
         h(
           'form',
@@ -247,6 +265,7 @@ function promptsTab(root, main) {
         ),
         said,
       );
+      if (versions.length > 1) await showDiff(); // the latest change, without a click
     } catch (err) {
       replace(detail, errorText(err));
     }
@@ -279,6 +298,9 @@ function promptsTab(root, main) {
     main.dataset.ready = 'config';
   })();
 }
+
+/** A unified diff's added and removed lines (not its ---/+++ file headers). */
+const diffClass = (line) => (/^\+(?!\+\+)/.test(line) ? 'add' : /^-(?!--)/.test(line) ? 'del' : undefined);
 
 const select = (id, values, chosen) =>
   h(

@@ -6,7 +6,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 /**
  * Debian's chromium, headless, driven by puppeteer-core (which downloads no
  * browser). Each browser gets a fresh profile folder, so no session or
- * cache survives between tests. A page records what went wrong in it
+ * cache survives between tests, and each page its own browser context. A page records what went wrong in it
  * (script errors, console errors such as CSP violations, failed requests)
  * and every URL it asked for, so a test can check the console loaded
  * nothing from outside the gateway.
@@ -47,7 +47,10 @@ export async function launchBrowser(executablePath: string): Promise<TestBrowser
   });
   return {
     async open(url) {
-      const page = await browser.newPage();
+      // A context (and so a window) of its own: no storage shared with other pages, and never a background tab,
+      // which would get no animation frames, and whose input and events chromium delays or drops.
+      const context = await browser.createBrowserContext();
+      const page = await context.newPage();
       const problems: string[] = [];
       const requests: string[] = [];
       page.on('pageerror', (err) => problems.push(`page error: ${err instanceof Error ? err.message : String(err)}`));
@@ -72,9 +75,6 @@ export async function launchBrowser(executablePath: string): Promise<TestBrowser
     },
   };
 }
-
-/** Makes `page` the foreground tab: a background tab gets no animation frames or intersection callbacks, so its charts would not draw. */
-export const toFront = (page: Page) => page.bringToFront();
 
 /** Writes `name`.png of the whole page under test-results/console/ and returns its path. */
 export async function screenshot(page: Page, name: string): Promise<string> {
