@@ -27,7 +27,7 @@ import { TenantRateLimiter } from '../gateway/middleware/rate-limit.ts';
 import { createStores } from '../gateway/stores.ts';
 import { gatewayTelemetry } from '../gateway/telemetry.ts';
 import { createLogger } from '../lib/log.ts';
-import { HOUR, insertDeployments, insertAnomalies, insertIncidents, insertLogs, insertRollups, MIN, openClickHouse } from '../test/helpers/assistant-data.ts';
+import { openClickHouse, seedFleet } from '../test/helpers/assistant-data.ts';
 import { startOllamaStandIn, type Behaviour } from '../test/helpers/ollama-stand-in.ts';
 import { stubPublisher } from '../test/helpers/publisher-stub.ts';
 import { percentile } from './load.ts';
@@ -49,54 +49,7 @@ const ch = await openClickHouse('bench-assistant');
 const now = Date.now();
 const services = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
 say(`seeding ${SERVICES} services × 2 tenants…`);
-for (const tenant of ['bench', 'other']) {
-  for (const [i, service] of services.entries()) {
-    const windows = Array.from({ length: 120 }, (_, w) => ({
-      start: Math.floor((now - 2 * HOUR) / MIN) * MIN + w * MIN,
-      values: Array.from({ length: 20 }, (_, k) => 100 + ((w * 7 + k * 13) % 40) + (w > 100 ? 1000 : 0)),
-    }));
-    await insertRollups(ch, tenant, service, 'http_request_duration_ms', windows);
-    await insertDeployments(ch, tenant, [
-      { service, version: `v1.${i}.0`, at: now - 3 * HOUR },
-      { service, version: `v1.${i}.1`, at: now - 20 * MIN },
-    ]);
-    await insertLogs(
-      ch,
-      tenant,
-      Array.from({ length: 100 }, (_, k) => ({
-        service,
-        level: k % 10 === 0 ? 'error' : 'info',
-        at: now - k * 30_000,
-        message: `GET /pay ${k % 10 === 0 ? 500 : 200}`,
-      })),
-    );
-    await insertAnomalies(ch, tenant, [
-      {
-        id: `${tenant}-${service}-a`,
-        service,
-        metric: 'http_request_duration_ms',
-        at: now - 18 * MIN,
-        severity: 'critical',
-        value: 1100,
-        baseline: 120,
-        z: 40,
-      },
-    ]);
-    if (i % 5 === 0) {
-      await insertIncidents(ch, tenant, [
-        {
-          id: `${tenant}-${service}-inc`,
-          service,
-          status: 'open',
-          severity: 'critical',
-          opened_at: now - 19 * MIN,
-          signals: [{ id: `${tenant}-${service}-a`, kind: 'anomaly', at: now - 18 * MIN, summary: 'latency up', severity: 'critical' }],
-          suspect: { id: 'dep', version: `v1.${i}.1`, minutes_before: 1 },
-        },
-      ]);
-    }
-  }
-}
+await seedFleet(ch, ['bench', 'other'], services, now);
 
 const ollama = await startOllamaStandIn();
 const env = { OLLAMA_HOST: ollama.url, ASSISTANT_MODEL: 'stand-in:latest' };

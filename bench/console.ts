@@ -6,9 +6,10 @@
  *   npm run bench:console [-- --json] [--loads 20] [--services 50]
  *
  * In one process: an embedded ClickHouse in a fresh temporary folder, seeded
- * as the sink and processors would have written it for two tenants (per
- * service: two hours of 1-minute latency rollups with their sketches, logs
- * with errors, two deployments; an open incident for every fifth), the
+ * as the sink and processors would have written it for two tenants (the
+ * assistant benchmark's fleet: per service two hours of 1-minute latency
+ * rollups with their sketches, logs with errors, two deployments, an
+ * anomaly; an open incident for every fifth), the
  * gateway app on a loopback port, and Debian's chromium (headless, through
  * puppeteer-core). Each load is a new tab (sessionStorage signed in before
  * the page's scripts run); the first load has an empty HTTP cache, the
@@ -26,7 +27,7 @@ import { gatewayTelemetry } from '../gateway/telemetry.ts';
 import { createLogger } from '../lib/log.ts';
 import { IncidentChanges } from '../sql/stores/incidents.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
-import { HOUR, insertDeployments, insertIncidents, insertLogs, insertRollups, MIN, openClickHouse } from '../test/helpers/assistant-data.ts';
+import { openClickHouse, seedFleet } from '../test/helpers/assistant-data.ts';
 import { listen } from '../test/helpers/pipeline.ts';
 import { stubPublisher } from '../test/helpers/publisher-stub.ts';
 import { percentile } from './load.ts';
@@ -46,42 +47,7 @@ const ch = await openClickHouse('bench-console');
 const now = Date.now();
 const services = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
 say(`seeding ${SERVICES} services × 2 tenants…`);
-for (const tenant of ['bench', 'other']) {
-  for (const [i, service] of services.entries()) {
-    const windows = Array.from({ length: 120 }, (_, w) => ({
-      start: Math.floor((now - 2 * HOUR) / MIN) * MIN + w * MIN,
-      values: Array.from({ length: 20 }, (_, k) => 100 + ((w * 7 + k * 13 + i) % 40) + (w > 100 && i % 5 === 0 ? 1000 : 0)),
-    }));
-    await insertRollups(ch, tenant, service, 'http_request_duration_ms', windows);
-    await insertDeployments(ch, tenant, [
-      { service, version: `v1.${i}.0`, at: now - 3 * HOUR },
-      { service, version: `v1.${i}.1`, at: now - 20 * MIN },
-    ]);
-    await insertLogs(
-      ch,
-      tenant,
-      Array.from({ length: 120 }, (_, k) => ({
-        service,
-        level: k % 10 === 0 ? 'error' : 'info',
-        at: now - k * 30_000,
-        message: `GET /pay ${k % 10 === 0 ? 500 : 200}`,
-      })),
-    );
-    if (i % 5 === 0) {
-      await insertIncidents(ch, tenant, [
-        {
-          id: `${tenant}-${service}-inc`,
-          service,
-          status: 'open',
-          severity: 'critical',
-          opened_at: now - 19 * MIN,
-          signals: [{ id: `${tenant}-${service}-a`, kind: 'anomaly', at: now - 18 * MIN, summary: 'latency up', severity: 'critical' }],
-          suspect: { id: 'dep', version: `v1.${i}.1`, minutes_before: 1 },
-        },
-      ]);
-    }
-  }
-}
+await seedFleet(ch, ['bench', 'other'], services, now);
 
 const registry = new Registry();
 const stores = createStores(ch);

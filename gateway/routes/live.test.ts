@@ -1,19 +1,15 @@
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.ts';
 import type { ClickHouseClient } from '../../sql/client.ts';
 import { IncidentChanges } from '../../sql/stores/incidents.ts';
 import { insertIncidents, MIN, openClickHouse } from '../../test/helpers/assistant-data.ts';
-import { client, expectError, TEST_KEYS, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
+import { client, expectError, gatewayTestApp, TEST_KEYS, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
 import { stubPublisher } from '../../test/helpers/publisher-stub.ts';
 import { proposalRecord } from '../../test/helpers/remediation.ts';
 import { sseReader } from '../../test/helpers/sse.ts';
-import { createApp } from '../app.ts';
 import { LiveFeed } from '../live-feed.ts';
-import { TenantRateLimiter } from '../middleware/rate-limit.ts';
 import { openApiDocument } from '../openapi.ts';
 import { createStores } from '../stores.ts';
-import { gatewayTelemetry } from '../telemetry.ts';
 
 /**
  * GET /v1/live through the app (`app.request()`, no server), on the
@@ -28,28 +24,8 @@ import { gatewayTelemetry } from '../telemetry.ts';
 const log = createLogger('test-live', 'silent');
 
 function appWith(deps: { clickhouse?: ClickHouseClient; live?: LiveFeed }) {
-  const registry = new Registry();
-  return createApp({
-    config: {
-      apiKeys: new Map([
-        [TEST_KEYS.a, TEST_TENANTS.a],
-        [TEST_KEYS.b, TEST_TENANTS.b],
-      ]),
-      adminKey: undefined,
-      maxBodyBytes: 64 * 1024,
-      maxBatch: 1000,
-      clickhouseUrl: undefined,
-    },
-    publisher: stubPublisher(),
-    limiter: new TenantRateLimiter(0),
-    telemetry: gatewayTelemetry(registry),
-    registry,
-    checks: [],
-    clickhouse: deps.clickhouse,
-    stores: deps.clickhouse && createStores(deps.clickhouse),
-    live: deps.live,
-    log,
-  });
+  return gatewayTestApp({ publisher: stubPublisher(), clickhouse: deps.clickhouse, stores: deps.clickhouse && createStores(deps.clickhouse), live: deps.live })
+    .app;
 }
 
 const feedOn = (ch: ClickHouseClient) => new LiveFeed(async () => new IncidentChanges(ch), { pollMs: 100, heartbeatMs: 200, log });

@@ -292,3 +292,60 @@ export const insertStatusChanges = (
       ...position(),
     })),
   );
+
+/**
+ * A fleet as the benchmarks see it, for each tenant: per service two hours
+ * of 1-minute latency rollups (with a jump in the last 20 minutes), a
+ * deployment 3 hours ago and one 20 minutes ago, 100 log lines (one in ten
+ * an error), a critical anomaly, and an open incident for every fifth.
+ */
+export async function seedFleet(ch: ClickHouseClient, tenants: string[], services: string[], now: number): Promise<void> {
+  for (const tenant of tenants) {
+    for (const [i, service] of services.entries()) {
+      const windows = Array.from({ length: 120 }, (_, w) => ({
+        start: Math.floor((now - 2 * HOUR) / MIN) * MIN + w * MIN,
+        values: Array.from({ length: 20 }, (_, k) => 100 + ((w * 7 + k * 13) % 40) + (w > 100 ? 1000 : 0)),
+      }));
+      await insertRollups(ch, tenant, service, 'http_request_duration_ms', windows);
+      await insertDeployments(ch, tenant, [
+        { service, version: `v1.${i}.0`, at: now - 3 * HOUR },
+        { service, version: `v1.${i}.1`, at: now - 20 * MIN },
+      ]);
+      await insertLogs(
+        ch,
+        tenant,
+        Array.from({ length: 100 }, (_, k) => ({
+          service,
+          level: k % 10 === 0 ? 'error' : 'info',
+          at: now - k * 30_000,
+          message: `GET /pay ${k % 10 === 0 ? 500 : 200}`,
+        })),
+      );
+      await insertAnomalies(ch, tenant, [
+        {
+          id: `${tenant}-${service}-a`,
+          service,
+          metric: 'http_request_duration_ms',
+          at: now - 18 * MIN,
+          severity: 'critical',
+          value: 1100,
+          baseline: 120,
+          z: 40,
+        },
+      ]);
+      if (i % 5 === 0) {
+        await insertIncidents(ch, tenant, [
+          {
+            id: `${tenant}-${service}-inc`,
+            service,
+            status: 'open',
+            severity: 'critical',
+            opened_at: now - 19 * MIN,
+            signals: [{ id: `${tenant}-${service}-a`, kind: 'anomaly', at: now - 18 * MIN, summary: 'latency up', severity: 'critical' }],
+            suspect: { id: 'dep', version: `v1.${i}.1`, minutes_before: 1 },
+          },
+        ]);
+      }
+    }
+  }
+}

@@ -11,6 +11,7 @@ import { Proposals } from '../../platform/proposals.ts';
 import type { SecretBox } from '../../lib/secrets.ts';
 import { SlackReplays } from '../../gateway/slack-signature.ts';
 import type { Publisher } from '../../platform/publisher.ts';
+import type { LiveFeed } from '../../gateway/live-feed.ts';
 import { createStores, type GatewayStores } from '../../gateway/stores.ts';
 import { gatewayTelemetry } from '../../gateway/telemetry.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -37,6 +38,8 @@ export interface TestAppOptions {
   slackReplays?: SlackReplays;
   /** AUTOPILOT_SECRET_KEY's box; absent, configuring a secret is refused. */
   secretBox?: SecretBox;
+  /** The console's live feed; absent, GET /v1/live answers 503. */
+  live?: LiveFeed;
 }
 
 /** The gateway app from `createApp`, with the two test tenants' keys and no server: call `app.request()`. */
@@ -67,6 +70,7 @@ export function gatewayTestApp(opts: TestAppOptions) {
     proposals: opts.proposals,
     slackReplays: opts.slackReplays,
     secretBox: opts.secretBox,
+    live: opts.live,
     log: createLogger('test-gateway', 'silent'),
   });
   return { app, registry, telemetry };
