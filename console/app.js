@@ -10,7 +10,9 @@ import { signInPage } from './pages/sign-in.js';
 /**
  * The console: a hash router over pages. A page is a function
  * `(main, params, ctx) => cleanup?`: it fills `main`, listens to `ctx.live`
- * for what it shows, and returns what to undo when the person leaves.
+ * for what it shows, and returns what to undo when the person leaves; its
+ * requests take `ctx.signal`, aborted then, and a page draws nothing once
+ * it is (a late answer must not replace the next page).
  * One live connection per signed-in tab feeds every page (`ctx.live`, an
  * EventTarget of `incident`, `analysis` and `proposal` events, and `resync`
  * after a reconnection, when what a page shows may have missed changes).
@@ -29,6 +31,8 @@ const main = /** @type {HTMLElement} */ (document.getElementById('main'));
 const live = new EventTarget();
 let stopLive = null;
 let cleanup = null;
+/** Aborted when the person leaves the page: its requests stop, and what they would have drawn is not drawn over the next page. */
+let leaving = null;
 
 whenUnauthorized(signOut);
 
@@ -83,6 +87,8 @@ function render() {
   }
   cleanup?.();
   cleanup = null;
+  leaving?.abort();
+  leaving = new AbortController();
   if (!route) {
     replace(main, errorText(new Error(`No page at ${hash}`)));
     return;
@@ -90,7 +96,7 @@ function render() {
   const [pattern, page] = route;
   const params = pattern.exec(hash).slice(1); // as written in the URL: each page decodes its own
   try {
-    cleanup = page(main, params, { live, signIn, announce }) ?? null;
+    cleanup = page(main, params, { live, signIn, announce, signal: leaving.signal }) ?? null;
   } catch (err) {
     replace(main, errorText(err));
   }

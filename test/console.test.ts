@@ -164,6 +164,43 @@ async function unnamed(page: Page): Promise<string[]> {
   });
 }
 
+/**
+ * Text whose contrast with what is behind it is under WCAG AA: 4.5:1, or 3:1
+ * for large text (24 px, or 18.66 px bold). The background is the first
+ * opaque one up the tree; text over a canvas or an image is not judged.
+ */
+async function lowContrast(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const lin = (v: number) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+    };
+    const background = (el: Element | null): number[] => {
+      for (; el; el = el.parentElement) {
+        const c = rgb(getComputedStyle(el).backgroundColor);
+        if (c.length === 3 || (c.length === 4 && c[3]! > 0.9)) return c.slice(0, 3);
+      }
+      return [255, 255, 255];
+    };
+    const failing: string[] = [];
+    for (const el of document.querySelectorAll('body *')) {
+      const text = [...el.childNodes]
+        .filter((n) => n.nodeType === Node.TEXT_NODE && n.textContent!.trim())
+        .map((n) => n.textContent!.trim())
+        .join(' ');
+      if (!text || el.closest('.uplot, [hidden], .sr-only') || (el as HTMLElement).offsetParent === null) continue;
+      const style = getComputedStyle(el);
+      const [l1, l2] = [luminance(rgb(style.color)), luminance(background(el))].sort((a, b) => b - a);
+      const ratio = (l1! + 0.05) / (l2! + 0.05);
+      const size = Number.parseFloat(style.fontSize);
+      const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+      if (ratio < (large ? 3 : 4.5)) failing.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+    }
+    return failing;
+  });
+}
+
 /** What the chart's draw hook says it drew (console/charts.js), once it says so. */
 async function drawn(page: Page, selector: string, kind: string): Promise<{ kind: string; x: number; label?: string }[]> {
   await page.waitForFunction(
@@ -204,6 +241,7 @@ describe('the console', () => {
     const w = await browser.open(gateway.url);
     await w.page.waitForSelector('#api-key');
     expect(await unnamed(w.page)).toEqual([]);
+    expect(await lowContrast(w.page)).toEqual([]);
     await screenshot(w.page, 'sign-in');
     await w.page.type('#api-key', 'not-a-key');
     await w.page.click('button[type=submit]');
@@ -240,6 +278,7 @@ describe('the console', () => {
     // The suspect deployment is known once the correlator has all three signals; the row follows live.
     await a.page.waitForFunction(() => document.querySelector('tr[data-incident]')?.textContent?.includes('v2.4.0'), { timeout: 60_000 });
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'incidents');
   });
 
@@ -265,6 +304,11 @@ describe('the console', () => {
     const [helpful] = await a.page.$$('xpath/.//button[contains(., "Helpful") and not(contains(., "Not"))]');
     await helpful!.click();
     await a.page.waitForSelector('.notice');
+    // Leaving at once: the incident page reloads itself 1.5 s after feedback, which must not come back over the next page.
+    await go(a.page, '#/services', 'services');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await a.page.$eval('main h1', (e) => e.textContent)).toBe('Services');
+    await go(a.page, `#/incidents/${incidentId}`, 'incident');
     const stored = await eventually(
       () =>
         p.rows<{ helpful: boolean; comment: string }>(
@@ -290,6 +334,7 @@ describe('the console', () => {
     const proposalId = (await proposal!.evaluate((e) => e.getAttribute('data-proposal')))!;
     await a.page.type('#approver', 'alice');
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'incident');
     await a.page.click(`.proposal[data-proposal="${proposalId}"] button.primary`);
     await a.page.waitForFunction(
@@ -322,6 +367,7 @@ describe('the console', () => {
     expect(card).toMatch(/Latency · p99 1\.\d+ s/);
     expect(card).toMatch(/Error rate · \d+ %/);
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'services');
     await a.page.type('#service-search', 'no-such-service');
     await a.page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('No service matches.'));
@@ -364,6 +410,7 @@ describe('the console', () => {
     await a.page.waitForSelector(`tr[data-id="${id}"]`);
     expect(await a.page.$eval(`tr[data-id="${id}"]`, (e) => e.textContent)).toContain('1200');
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'config-rules');
     const saved = await p.app.request(`/v1/alert-rules/${id}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(await saved.json()).toMatchObject({ value: 1200, op: 'gt' });
@@ -403,6 +450,7 @@ describe('the console', () => {
     const tags = await p.app.request('/v1/prompts/incident-analysis', { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(((await tags.json()) as { tags: Record<string, number> }).tags).toEqual({ production: 2 });
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'config-prompts');
 
     await go(a.page, '#/config/experiments', 'config');
@@ -441,6 +489,7 @@ describe('the console', () => {
     // Its findings cite the incident, linked to the incident's page.
     expect(await a.page.$$eval('.chat a.evidence', (links) => links.map((l) => l.getAttribute('href')))).toContain(`#/incidents/${incidentId}`);
     expect(await unnamed(a.page)).toEqual([]);
+    expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'assistant');
   });
 

@@ -54,7 +54,7 @@ const DOCUMENTS = {
   },
 };
 
-export function configPage(main, [tab = 'rules']) {
+export function configPage(main, [tab = 'rules'], { signal }) {
   delete main.dataset.ready;
   const body = h('div');
   replace(
@@ -67,18 +67,18 @@ export function configPage(main, [tab = 'rules']) {
     ),
     body,
   );
-  if (DOCUMENTS[tab]) documentsTab(body, DOCUMENTS[tab], main);
-  else if (tab === 'prompts') promptsTab(body, main);
-  else if (tab === 'experiments') experimentsTab(body, main);
+  if (DOCUMENTS[tab]) documentsTab(body, DOCUMENTS[tab], main, signal);
+  else if (tab === 'prompts') promptsTab(body, main, signal);
+  else if (tab === 'experiments') experimentsTab(body, main, signal);
   else replace(body, errorText(new Error(`No configuration page ${tab}`)));
 }
 
 /** A list of documents, and a JSON editor for one (new or existing). */
-function documentsTab(root, doc, main) {
+function documentsTab(root, doc, main, signal) {
   const list = async () => {
     delete main.dataset.ready;
     try {
-      const { items } = await api(doc.path);
+      const { items } = await api(doc.path, { signal });
       replace(
         root,
         h('div', { class: 'toolbar' }, h('button', { type: 'button', class: 'primary', onclick: () => edit(null) }, `New ${doc.what}`)),
@@ -107,9 +107,9 @@ function documentsTab(root, doc, main) {
           : h('p', { class: 'muted' }, `No ${doc.what}s yet.`),
       );
     } catch (err) {
-      replace(root, errorText(err));
+      if (!signal.aborted) replace(root, errorText(err));
     }
-    main.dataset.ready = 'config';
+    if (!signal.aborted) main.dataset.ready = 'config';
   };
 
   const edit = (item) => {
@@ -167,11 +167,11 @@ function documentsTab(root, doc, main) {
   list();
 }
 
-function promptsTab(root, main) {
+function promptsTab(root, main, signal) {
   const detail = h('div');
   const open = async (name) => {
     try {
-      const prompt = await api(`/v1/prompts/${encodeURIComponent(name)}`);
+      const prompt = await api(`/v1/prompts/${encodeURIComponent(name)}`, { signal });
       const versions = prompt.versions.map((v) => v.version).sort((a, b) => a - b);
       const from = select('diff-from', versions, versions.at(-2) ?? versions[0]);
       const to = select('diff-to', versions, versions.at(-1));
@@ -267,12 +267,12 @@ function promptsTab(root, main) {
       );
       if (versions.length > 1) await showDiff(); // the latest change, without a click
     } catch (err) {
-      replace(detail, errorText(err));
+      if (!signal.aborted) replace(detail, errorText(err));
     }
   };
   (async () => {
     try {
-      const { items } = await api('/v1/prompts');
+      const { items } = await api('/v1/prompts', { signal });
       replace(
         root,
         items.length
@@ -293,9 +293,9 @@ function promptsTab(root, main) {
         detail,
       );
     } catch (err) {
-      replace(root, errorText(err));
+      if (!signal.aborted) replace(root, errorText(err));
     }
-    main.dataset.ready = 'config';
+    if (!signal.aborted) main.dataset.ready = 'config';
   })();
 }
 
@@ -309,11 +309,11 @@ const select = (id, values, chosen) =>
     values.map((v) => h('option', { value: v, selected: v === chosen }, `v${v}`)),
   );
 
-function experimentsTab(root, main) {
+function experimentsTab(root, main, signal) {
   const detail = h('div');
   const open = async (id) => {
     try {
-      const e = await api(`/v1/experiments/${encodeURIComponent(id)}`);
+      const e = await api(`/v1/experiments/${encodeURIComponent(id)}`, { signal });
       const r = e.report;
       replace(
         detail,
@@ -352,12 +352,12 @@ function experimentsTab(root, main) {
         ),
       );
     } catch (err) {
-      replace(detail, errorText(err));
+      if (!signal.aborted) replace(detail, errorText(err));
     }
   };
   (async () => {
     try {
-      const { items } = await api('/v1/experiments');
+      const { items } = await api('/v1/experiments', { signal });
       replace(
         root,
         items.length
@@ -370,8 +370,8 @@ function experimentsTab(root, main) {
         detail,
       );
     } catch (err) {
-      replace(root, errorText(err));
+      if (!signal.aborted) replace(root, errorText(err));
     }
-    main.dataset.ready = 'config';
+    if (!signal.aborted) main.dataset.ready = 'config';
   })();
 }

@@ -28,14 +28,16 @@ export function incidentPage(main, [rawId], ctx) {
 
   async function load() {
     try {
-      const incident = await api(`/v1/incidents/${encodeURIComponent(id)}`);
+      const { signal } = ctx;
+      const incident = await api(`/v1/incidents/${encodeURIComponent(id)}`, { signal });
       const { from, to } = timelineSpan(incident);
       const [series, external] = await Promise.all([
-        api(`/v1/services/${encodeURIComponent(incident.service)}/series?from=${from}&to=${to}`),
-        api('/v1/external-status').catch(() => ({ providers: [] })),
+        api(`/v1/services/${encodeURIComponent(incident.service)}/series?from=${from}&to=${to}`, { signal }),
+        api('/v1/external-status', { signal }).catch((err) => (signal.aborted ? Promise.reject(err) : { providers: [] })),
       ]);
       show(incident, series, external);
     } catch (err) {
+      if (ctx.signal.aborted) return;
       chart?.destroy();
       chart = null;
       replace(main, h('h1', {}, 'Incident'), errorText(err.status === 404 ? new Error(`No incident ${id} for this tenant.`) : err));

@@ -63,7 +63,7 @@ export function incidentsPage(main, [query], ctx) {
     if (service.value.trim()) q.set('service', service.value.trim());
     if (append && cursor) q.set('cursor', cursor);
     try {
-      const page = await api(`/v1/incidents?${q}`);
+      const page = await api(`/v1/incidents?${q}`, { signal: ctx.signal });
       if (!append) {
         body.replaceChildren();
         rows.clear();
@@ -78,7 +78,7 @@ export function incidentsPage(main, [query], ctx) {
       replace(message, rows.size ? null : h('p', { class: 'muted' }, 'No incidents match. New ones appear here as they open.'));
       main.dataset.ready = 'incidents';
     } catch (err) {
-      replace(message, errorText(err));
+      if (!ctx.signal.aborted) replace(message, errorText(err));
     }
   }
 

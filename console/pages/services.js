@@ -116,11 +116,11 @@ export function servicesPage(main, _params, ctx) {
 
   async function load() {
     try {
-      overview = await api(`/v1/services?minutes=${minutes}`);
+      overview = await api(`/v1/services?minutes=${minutes}`, { signal: ctx.signal });
       replace(status);
       show();
     } catch (err) {
-      replace(status, errorText(err));
+      if (!ctx.signal.aborted) replace(status, errorText(err));
     }
   }
 
