@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { routeTestApp, TEST_KEYS, TEST_TENANTS } from '../../test/helpers/gateway-app.ts';
 import { CONSOLE_CSP } from './console.ts';
@@ -58,6 +59,18 @@ describe('the console files', () => {
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
     expect((await get('/console/app.js', { 'if-none-match': '"stale"' })).status).toBe(200);
+  });
+
+  it('sends files gzipped to a client that takes gzip, the same bytes once unzipped', async () => {
+    const plain = await get('/console/vendor/uPlot.esm.js');
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    const bytes = new Uint8Array(await plain.arrayBuffer());
+    const zipped = await get('/console/vendor/uPlot.esm.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(zipped.headers.get('vary')).toBe('accept-encoding');
+    const wire = new Uint8Array(await zipped.arrayBuffer());
+    expect(wire.length).toBeLessThan(bytes.length / 2);
+    expect(new Uint8Array(gunzipSync(wire))).toEqual(bytes);
   });
 
   it('serves nothing outside the console folder', async () => {

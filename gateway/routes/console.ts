@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { Hono, type Context } from 'hono';
 import type { TenantEnv } from '../middleware/auth.ts';
 
@@ -42,6 +43,8 @@ export const CONSOLE_CSP = [
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>;
+  /** The same, gzipped once at load: 219 KB of files are 63 KB on the wire. */
+  gzipped: Uint8Array<ArrayBuffer>;
   type: string;
   etag: string;
 }
@@ -60,7 +63,8 @@ async function loadAssets(): Promise<Map<string, Asset>> {
   const loaded = new Map<string, Asset>();
   for (const [url, full] of files) {
     const body = new Uint8Array(await readFile(full));
-    loaded.set(url, { body, type: TYPES[path.extname(full)]!, etag: `"${createHash('sha1').update(body).digest('base64url')}"` });
+    const gzipped = new Uint8Array(gzipSync(body, { level: 9 }));
+    loaded.set(url, { body, gzipped, type: TYPES[path.extname(full)]!, etag: `"${createHash('sha1').update(body).digest('base64url')}"` });
   }
   return loaded;
 }
@@ -77,8 +81,15 @@ function asset(url: string): Promise<Asset | undefined> {
 
 /** Revalidated on every load (no-cache + ETag): a new release is picked up at once, an unchanged file costs a 304. */
 function send(c: Context, a: Asset): Response {
-  const headers = { etag: a.etag, 'cache-control': 'no-cache', 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff' };
+  const headers = {
+    etag: a.etag,
+    'cache-control': 'no-cache',
+    vary: 'accept-encoding',
+    'content-security-policy': CONSOLE_CSP,
+    'x-content-type-options': 'nosniff',
+  };
   if (c.req.header('if-none-match') === a.etag) return c.body(null, 304, headers);
+  if (/\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) return c.body(a.gzipped, 200, { ...headers, 'content-type': a.type, 'content-encoding': 'gzip' });
   return c.body(a.body, 200, { ...headers, 'content-type': a.type });
 }
 
