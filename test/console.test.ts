@@ -449,6 +449,21 @@ describe('the console', () => {
     await a.page.waitForFunction(() => document.querySelector('main')?.textContent?.includes('production → v2'));
     const tags = await p.app.request('/v1/prompts/incident-analysis', { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(((await tags.json()) as { tags: Record<string, number> }).tags).toEqual({ production: 2 });
+    // A new version written here, from the latest template (the form starts with it).
+    await a.page.waitForFunction(() => (document.querySelector('#version-template') as HTMLTextAreaElement | null)?.value.includes('Name the deployment'));
+    await a.page.$eval('#version-template', (el) => {
+      (el as HTMLTextAreaElement).value += '\nAnswer in two sentences.';
+    });
+    await a.page.type('#version-changelog', 'shorter answers');
+    await a.page.click('form[aria-labelledby="version-title"] button[type=submit]');
+    await a.page.waitForFunction(() => document.querySelector('table[aria-label="Versions of incident-analysis"]')?.textContent?.includes('shorter answers'));
+    await a.page.waitForFunction(() => [...document.querySelectorAll('pre.diff .add')].some((l) => l.textContent === '+Answer in two sentences.\n'));
+    const v3 = await p.app.request('/v1/prompts/incident-analysis/versions/3', { headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(await v3.json()).toMatchObject({
+      version: 3,
+      changelog: 'shorter answers',
+      template: expect.stringMatching(/deployment if it is the cause\.\n\{\{context\}\}\nAnswer in two sentences\.$/),
+    });
     expect(await unnamed(a.page)).toEqual([]);
     expect(await lowContrast(a.page)).toEqual([]);
     await screenshot(a.page, 'config-prompts');
@@ -462,6 +477,13 @@ describe('the console', () => {
     expect(rows[0]).toContain('control (control)');
     expect(rows[1]).toContain('not enough data');
     await screenshot(a.page, 'config-experiments');
+    const [stop] = await a.page.$$('xpath/.//button[text()="Stop the experiment"]');
+    await stop!.click();
+    await a.page.waitForFunction(() => document.querySelector('main h2 .badge')?.textContent === 'stopped');
+    const stopped = await p.app.request(`/v1/experiments/${((await experiment.json()) as { id: string }).id}`, {
+      headers: { authorization: `Bearer ${p.keys.a}` },
+    });
+    expect(await stopped.json()).toMatchObject({ status: 'stopped' });
   });
 
   it('shows another tenant none of it, live or by link', { timeout: 60_000 }, async () => {

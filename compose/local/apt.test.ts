@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ensureDebianTool } from './apt.ts';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureDebianPackage, ensureDebianTool } from './apt.ts';
 
 /**
  * ensureDebianTool on a fresh machine, played by a folder put first on PATH
@@ -82,4 +82,34 @@ it("reports a package apt-get cannot install, with apt-get's words", async () =>
   );
   // Nothing was installed, so no service is touched.
   expect(await calls()).toEqual([`apt-get install -y --no-install-recommends ${PKG}`, 'apt-get update', `apt-get install -y --no-install-recommends ${PKG}`]);
+});
+
+describe('ensureDebianPackage (a package with no binary to look for: fonts)', () => {
+  beforeEach(async () => {
+    // dpkg's status of the package: installed once the stand-in apt-get has "installed" it.
+    await script(
+      'dpkg-query',
+      `echo "$(basename "$0") $*" >> "${dir}/calls.log"
+[ "$1" = -W ] && [ -f "${dir}/${TOOL}" ] && printf 'install ok installed'
+[ "$1" = -W ] && [ ! -f "${dir}/${TOOL}" ] && { echo "dpkg-query: no packages found matching ${PKG}" >&2; exit 1; }
+exit 0`,
+    );
+  });
+
+  it('installs it when dpkg does not have it, and only then', async () => {
+    await ensureDebianPackage(PKG, () => {}, { root: true });
+    expect(await calls()).toEqual([
+      `dpkg-query -W -f=\${Status} ${PKG}`,
+      `apt-get install -y --no-install-recommends ${PKG}`,
+      'apt-get update',
+      `apt-get install -y --no-install-recommends ${PKG}`,
+    ]);
+    await ensureDebianPackage(PKG, () => {}, { root: true });
+    expect((await calls()).slice(4)).toEqual([`dpkg-query -W -f=\${Status} ${PKG}`]);
+  });
+
+  it('does not run apt-get without root, and says what to install', async () => {
+    await expect(ensureDebianPackage(PKG, () => {}, { root: false })).rejects.toThrow(`${PKG} is not installed: apt-get install ${PKG}`);
+    expect(await calls()).toEqual([`dpkg-query -W -f=\${Status} ${PKG}`]);
+  });
 });

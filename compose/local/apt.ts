@@ -24,13 +24,14 @@ export async function ensureDebianTool(bin: string, pkg: string, progress: (msg:
 /**
  * Installs Debian's `pkg` when dpkg does not have it and we are root; for
  * what has no binary to look for (fonts for the headless browser's
- * screenshots). Without root, an error that says what to install.
+ * screenshots). Without root, an error that says what to install. `opts.root`
+ * as for ensureDebianTool.
  */
-export async function ensureDebianPackage(pkg: string, progress: (msg: string) => void = () => {}): Promise<void> {
+export async function ensureDebianPackage(pkg: string, progress: (msg: string) => void = () => {}, opts: { root?: boolean } = {}): Promise<void> {
   // dpkg-query's own format syntax (${Status}), not a JavaScript template.
   const status = await runCommand('dpkg-query', ['-W', '-f=$' + '{Status}', pkg]);
   if (status.code === 0 && status.output.includes('install ok installed')) return;
-  if (!isRoot()) throw new Error(`${pkg} is not installed: apt-get install ${pkg}`);
+  if (!(opts.root ?? isRoot())) throw new Error(`${pkg} is not installed: apt-get install ${pkg}`);
   progress(`installing ${pkg} with apt-get`);
   await aptInstall(pkg);
 }
