@@ -17,16 +17,13 @@
  * fetch. Aim (issue 17): under 1 s.
  */
 import { parseArgs } from 'node:util';
-import { Registry } from 'prom-client';
 import { ensureDebianTool } from '../compose/local/apt.ts';
-import { createApp } from '../gateway/app.ts';
 import { LiveFeed } from '../gateway/live-feed.ts';
-import { TenantRateLimiter } from '../gateway/middleware/rate-limit.ts';
 import { createStores } from '../gateway/stores.ts';
-import { gatewayTelemetry } from '../gateway/telemetry.ts';
 import { createLogger } from '../lib/log.ts';
 import { IncidentChanges } from '../sql/stores/incidents.ts';
 import { launchBrowser } from '../test/helpers/browser.ts';
+import { gatewayTestApp, TEST_KEYS, TEST_TENANTS } from '../test/helpers/gateway-app.ts';
 import { openClickHouse, seedFleet } from '../test/helpers/assistant-data.ts';
 import { listen } from '../test/helpers/pipeline.ts';
 import { stubPublisher } from '../test/helpers/publisher-stub.ts';
@@ -47,23 +44,10 @@ const ch = await openClickHouse('bench-console');
 const now = Date.now();
 const services = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
 say(`seeding ${SERVICES} services × 2 tenants…`);
-await seedFleet(ch, ['bench', 'other'], services, now);
+await seedFleet(ch, [TEST_TENANTS.a, TEST_TENANTS.b], services, now);
 
-const registry = new Registry();
-const stores = createStores(ch);
 const live = new LiveFeed(async () => new IncidentChanges(ch), { pollMs: 1000, log: createLogger('bench-console-live', 'warn') });
-const app = createApp({
-  config: { apiKeys: new Map([['bench-key', 'bench']]), adminKey: 'bench-admin-key', maxBodyBytes: 1 << 20, maxBatch: 1000, clickhouseUrl: undefined },
-  publisher: stubPublisher(),
-  limiter: new TenantRateLimiter(0),
-  telemetry: gatewayTelemetry(registry),
-  registry,
-  checks: [],
-  clickhouse: ch,
-  stores,
-  live,
-  log: createLogger('bench-console', 'warn'),
-});
+const { app } = gatewayTestApp({ publisher: stubPublisher(), clickhouse: ch, stores: createStores(ch), live });
 const server = await listen(app);
 const chromium = await ensureDebianTool('chromium', 'chromium', say);
 const browser = await launchBrowser(chromium);
@@ -78,10 +62,14 @@ interface Load {
 
 async function load(): Promise<Load> {
   const w = await browser.open('about:blank');
-  await w.page.evaluateOnNewDocument(() => {
-    sessionStorage.setItem('autopilot.apiKey', 'bench-key');
-    sessionStorage.setItem('autopilot.tenant', 'bench');
-  });
+  await w.page.evaluateOnNewDocument(
+    (key, tenant) => {
+      sessionStorage.setItem('autopilot.apiKey', key);
+      sessionStorage.setItem('autopilot.tenant', tenant);
+    },
+    TEST_KEYS.a,
+    TEST_TENANTS.a,
+  );
   await w.page.goto(`${server.url}/#/services`, { waitUntil: 'domcontentloaded' });
   await w.page.waitForFunction(
     () => {

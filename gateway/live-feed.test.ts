@@ -1,19 +1,15 @@
-import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../lib/log.ts';
 import type { ProposalRecord } from '../schemas/topics.ts';
 import type { ClickHouseClient } from '../sql/client.ts';
 import { IncidentChanges, type IncidentSummary, type ProposalNotice } from '../sql/stores/incidents.ts';
 import { insertAnalyses, insertIncidents, type IncidentInput, MIN, openClickHouse } from '../test/helpers/assistant-data.ts';
-import { TEST_KEYS, TEST_TENANTS } from '../test/helpers/gateway-app.ts';
+import { gatewayTestApp, TEST_KEYS, TEST_TENANTS } from '../test/helpers/gateway-app.ts';
 import { listen } from '../test/helpers/pipeline.ts';
 import { stubPublisher } from '../test/helpers/publisher-stub.ts';
 import { proposalRecord } from '../test/helpers/remediation.ts';
 import { type SseMessage, type SseReader, sseReader } from '../test/helpers/sse.ts';
-import { createApp } from './app.ts';
 import { LiveFeed } from './live-feed.ts';
-import { TenantRateLimiter } from './middleware/rate-limit.ts';
-import { gatewayTelemetry } from './telemetry.ts';
 
 /**
  * The live feed on the embedded ClickHouse, through the gateway on a real
@@ -40,27 +36,7 @@ beforeAll(async () => {
   ch = await openClickHouse('live-feed');
   const log = createLogger('test-live-feed', 'silent');
   feed = new LiveFeed(async () => new IncidentChanges(ch), { pollMs: 100, log });
-  const registry = new Registry();
-  const app = createApp({
-    config: {
-      apiKeys: new Map([
-        [TEST_KEYS.a, A],
-        [TEST_KEYS.b, B],
-      ]),
-      adminKey: undefined,
-      maxBodyBytes: 64 * 1024,
-      maxBatch: 1000,
-      clickhouseUrl: undefined,
-    },
-    publisher: stubPublisher(),
-    limiter: new TenantRateLimiter(0),
-    telemetry: gatewayTelemetry(registry),
-    registry,
-    checks: [],
-    clickhouse: ch,
-    live: feed,
-    log,
-  });
+  const { app } = gatewayTestApp({ publisher: stubPublisher(), clickhouse: ch, live: feed });
   server = await listen(app);
 });
 afterAll(async () => {
