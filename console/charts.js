@@ -31,7 +31,7 @@ const toSeconds = (ms) => ms / 1000;
 /**
  * A time-series chart.
  * @param {HTMLElement} container
- * @param {{t: number[], from: number, to: number, lines: {label: string, values: (number|null)[], color: string}[],
+ * @param {{t: number[], step: number, from: number, to: number, lines: {label: string, values: (number|null)[], color: string}[],
  *   unit: string, height: number, markers?: {at: number, label: string}[], signals?: {at: number, kind: string, summary?: string}[],
  *   legend?: boolean, label: string}} spec
  * @returns {{destroy(): void}}
@@ -57,7 +57,9 @@ export function timeChart(container, spec) {
     ],
     hooks: { draw: [(u) => drawOverlays(u, container, markers, signals)] },
   };
-  const data = [spec.t.map(toSeconds), ...spec.lines.map((l) => l.values)];
+  // A bucket's value is drawn where the bucket ends, when all of it has happened: drawn at its start, a
+  // minute whose second half was slow would show the jump before the deployment that caused it.
+  const data = [spec.t.map((t) => toSeconds(t + spec.step)), ...spec.lines.map((l) => l.values)];
   const chart = new uPlot(opts, data, container);
   const resize = new ResizeObserver(() => {
     const width = Math.max(200, container.clientWidth);

@@ -95,6 +95,7 @@ export function incidentPage(main, [rawId], ctx) {
     );
     chart = timeChart(chartEl, {
       t: series.series.t,
+      step: series.step,
       from: series.from,
       to: series.to,
       unit: 'ms',

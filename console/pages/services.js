@@ -47,7 +47,7 @@ export function servicesPage(main, _params, ctx) {
   function drawCharts(card) {
     const s = overview.services.find((x) => x.service === card.dataset.service);
     if (!s) return;
-    const base = { t: s.series.t, from: overview.from, to: overview.to, markers: deploymentMarkers(s, overview) };
+    const base = { t: s.series.t, step: overview.step, from: overview.from, to: overview.to, markers: deploymentMarkers(s, overview) };
     const specs = [
       {
         ...base,
