@@ -201,6 +201,14 @@ async function lowContrast(page: Page): Promise<string[]> {
   });
 }
 
+/** Changes the document in the configuration page's JSON editor as a person would, and saves it. */
+async function editJson(page: Page, change: (doc: Record<string, unknown>) => void): Promise<void> {
+  const current = JSON.parse(await page.$eval('#document-json', (el) => (el as HTMLTextAreaElement).value));
+  change(current);
+  await page.$eval('#document-json', (el, text) => ((el as HTMLTextAreaElement).value = text), JSON.stringify(current, null, 2));
+  await page.click('form button[type=submit]');
+}
+
 /** What the chart's draw hook says it drew (console/charts.js), once it says so. */
 async function drawn(page: Page, selector: string, kind: string): Promise<{ kind: string; x: number; label?: string }[]> {
   await page.waitForFunction(
@@ -392,12 +400,7 @@ describe('the console', () => {
     await go(a.page, '#/config/rules', 'config');
     await a.page.click(`tr[data-id="${id}"] button`);
     await a.page.waitForSelector('#document-json');
-    const edit = async (change: (rule: Record<string, unknown>) => void) => {
-      const current = JSON.parse(await a.page.$eval('#document-json', (el) => (el as HTMLTextAreaElement).value));
-      change(current);
-      await a.page.$eval('#document-json', (el, text) => ((el as HTMLTextAreaElement).value = text), JSON.stringify(current, null, 2));
-      await a.page.click('form button[type=submit]');
-    };
+    const edit = (change: (rule: Record<string, unknown>) => void) => editJson(a.page, change);
     await edit((r) => {
       r.op = 'sideways';
     });
@@ -414,6 +417,32 @@ describe('the console', () => {
     await screenshot(a.page, 'config-rules');
     const saved = await p.app.request(`/v1/alert-rules/${id}`, { headers: { authorization: `Bearer ${p.keys.a}` } });
     expect(await saved.json()).toMatchObject({ value: 1200, op: 'gt' });
+  });
+
+  it('adds a notification target, shows it with its secrets hidden, and refuses a placeholder saved back', { timeout: 60_000 }, async () => {
+    await go(a.page, '#/config/targets', 'config');
+    const [add] = await a.page.$$('xpath/.//button[text()="New notification target"]');
+    await add!.click();
+    await a.page.waitForSelector('#document-json');
+    await editJson(a.page, (t) => {
+      for (const k of Object.keys(t)) delete t[k];
+      Object.assign(t, { name: 'ops webhook', kind: 'webhook', url: 'https://hooks.example.com/autopilot/s3cret-path', headers: { 'X-Token': 'tok-123' } });
+    });
+    await a.page.waitForFunction(() => document.querySelector('main table')?.textContent?.includes('ops webhook'));
+    const row = await a.page.$eval('main table tbody tr', (e) => e.textContent);
+    expect(row).toContain('https://hooks.example.com/');
+    expect(row).not.toContain('s3cret-path');
+    // Editing shows the placeholders; saving them back is refused, in the API's words, and changes nothing.
+    await a.page.click('main table tbody tr button');
+    await a.page.waitForSelector('#document-json');
+    expect(await a.page.$eval('#document-json', (el) => (el as HTMLTextAreaElement).value)).not.toMatch(/s3cret|tok-123/);
+    await editJson(a.page, (t) => {
+      t.name = 'ops webhook (renamed)';
+    });
+    await a.page.waitForSelector('form [role=alert]');
+    expect(await a.page.$eval('form', (e) => e.textContent)).toMatch(/placeholder for a secret/);
+    const targets = await p.app.request('/v1/notification-targets', { headers: { authorization: `Bearer ${p.keys.a}` } });
+    expect(((await targets.json()) as { items: { name: string }[] }).items.map((t) => t.name)).toEqual(['ops webhook']);
   });
 
   it('shows prompts (versions, diff, tags) and an experiment report', { timeout: 60_000 }, async () => {
