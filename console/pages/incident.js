@@ -141,11 +141,17 @@ function timelineSpan(incident) {
 
 const fact = (term, value) => [h('dt', {}, term), h('dd', {}, value)];
 
-/** The service's deployments in the window, and the incident's own deployment signals (the suspect among them). */
+/**
+ * The service's deployments in the window, and the incident's own deployment
+ * signals not yet among them (the table can lag the topic); the suspect's
+ * signal has the suspect's id, so its version is known.
+ */
 function deploymentMarkers(incident, series) {
-  const byTime = new Map();
-  for (const d of series.deployments) byTime.set(d.at, d.version);
-  for (const s of incident.signals) if (s.kind === 'deployment' && !byTime.has(s.at)) byTime.set(s.at, s.summary.replace(/^deploy(ed)? /, ''));
+  const byTime = new Map(series.deployments.map((d) => [d.at, d.version]));
+  const suspect = incident.suspect_deployment;
+  for (const s of incident.signals) {
+    if (s.kind === 'deployment' && !byTime.has(s.at)) byTime.set(s.at, s.id === suspect?.id ? suspect.version : s.summary);
+  }
   return [...byTime].map(([at, version]) => ({ at, label: `deploy ${version}` }));
 }
 

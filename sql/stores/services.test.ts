@@ -1,10 +1,6 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keyMapping, valueBuckets } from '../../processors/runtime/sketch.ts';
-import { createClickHouse, type ClickHouseClient } from '../client.ts';
-import { migrate } from '../migrate.ts';
+import { insertDeployments, insertIncidents, insertLogs, insertRollups, MIN, openClickHouse } from '../../test/helpers/assistant-data.ts';
+import type { ClickHouseClient } from '../client.ts';
 import { selectRows } from '../rows.ts';
 import { alignedSpan, ServiceStore, stepFor, trailingSpan, type ServiceOverview } from './services.ts';
 
@@ -18,132 +14,98 @@ import { alignedSpan, ServiceStore, stepFor, trailingSpan, type ServiceOverview 
  * and of other metrics (must never count). The store did not exist before
  * this change.
  */
-const MIN = 60_000;
 const A = 'tenant-a';
 const B = 'tenant-b';
 const DURATION = 'http_request_duration_ms';
 const SPAN = trailingSpan(Date.now(), 60); // 60 buckets of a minute, the last one holding now
 const at = (minute: number) => SPAN.from + minute * MIN; // the start of bucket `minute`
-const MAPPING = keyMapping(0.005);
 /** Two minutes that share a 2-minute bucket (40 and 41, or 41 and 42, as the clock falls). */
 const PAIR = at(40) % (2 * MIN) === 0 ? 40 : 41;
 
 let ch: ClickHouseClient;
 let store: ServiceStore;
-let offset = 0;
-const insert = (table: string, values: Record<string, unknown>[]) => ch.insert({ table, format: 'JSONEachRow', values });
-const position = () => ({ kafka_partition: 0, kafka_offset: offset++ });
 
-/** A closed rollup window as the rollup processor writes it, its sketch built from `values`. */
-function window(tenant: string, service: string, metric: string, start: number, values: number[], labels: Record<string, string> = {}) {
-  const sorted = [...values].sort((x, y) => x - y);
-  return {
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+/** Rollup windows of one series (its labels), as the rollup processor writes them: one insert. */
+const rollups = (tenant: string, service: string, metric: string, windows: [minuteStart: number, values: number[]][], labels: Record<string, string> = {}) =>
+  insertRollups(
+    ch,
     tenant,
     service,
-    metric_name: metric,
-    labels: { service, ...labels },
-    window_start: start,
-    window_end: start + MIN,
-    count: values.length,
-    sum: values.reduce((s, v) => s + v, 0),
-    min: sorted[0],
-    max: sorted.at(-1),
-    p50: 0,
-    p90: 0,
-    p95: 0,
-    p99: 0,
-    sketch: Object.fromEntries(valueBuckets(values, MAPPING)),
-    sketch_gamma: MAPPING.gamma,
-  };
-}
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-
-const incident = (tenant: string, service: string, id: string, version: number, status: string, severity: string, opened: number) => ({
-  incident_id: id,
-  tenant,
+    metric,
+    windows.map(([start, values]) => ({ start, values })),
+    labels,
+  );
+const incident = (id: string, service: string, version: number, status: 'open' | 'resolved', severity: string, opened: number) => ({
+  id,
   service,
   version,
   status,
   severity,
   opened_at: opened,
-  updated_at: opened,
   resolved_at: status === 'resolved' ? opened : null,
-  signals: '[]',
-  signal_count: 2,
-});
-const deployment = (tenant: string, service: string, timestamp: number, version: string, status = 'succeeded') => ({
-  tenant,
-  service,
-  timestamp,
-  version,
-  status,
-  metadata: {},
-  ...position(),
-});
-const line = (tenant: string, service: string, timestamp: number, level: string, message: string) => ({
-  tenant,
-  service,
-  level,
-  timestamp,
-  message,
-  labels: { service },
-  ...position(),
+  signals: [],
 });
 
 beforeAll(async () => {
-  ch = await createClickHouse({ dataDir: mkdtempSync(path.join(tmpdir(), 'autopilot-services-')) });
-  await migrate(ch);
+  ch = await openClickHouse('services');
   store = new ServiceStore(ch);
 
-  await insert('metric_rollups', [
-    // checkout: two series of its duration metric at minute 10 (1..100 and 101..200), written twice (a replay);
-    // (each replayed below); minute 11 one series; minutes PAIR and PAIR + 1 constant 100 then 200 (for the 2-minute merge below).
-    window(A, 'checkout', DURATION, at(10), range(1, 100), { path: '/a' }),
-    window(A, 'checkout', DURATION, at(10), range(101, 200), { path: '/b' }),
-    window(A, 'checkout', DURATION, at(11), [5, 7, 900], { path: '/a' }),
-    window(A, 'checkout', DURATION, at(PAIR), Array(10).fill(100), { path: '/a' }),
-    window(A, 'checkout', DURATION, at(PAIR + 1), Array(10).fill(200), { path: '/a' }),
-    // Other metrics of checkout: a latency with fewer samples, and a busier counter that is no latency.
-    window(A, 'checkout', 'db_latency_ms', at(10), [3, 4]),
-    window(A, 'checkout', 'http_requests_total', at(10), range(1, 500)),
-    // auth: metrics, none of them a latency.
-    window(A, 'auth', 'logins_total', at(20), [1, 2, 3]),
-    // An hour before the span: lists nothing.
-    window(A, 'old-metrics', DURATION, SPAN.from - 60 * MIN, [1, 2]),
-    window(B, 'checkout', DURATION, at(10), [1e6, 1e6]),
-    window(B, 'theirs', DURATION, at(10), [1]),
+  // checkout: two series of its duration metric at minute 10 (1..100 and 101..200), the first written twice (a replay,
+  // below); minute 11 one series; minutes PAIR and PAIR + 1 constant 100 then 200 (for the 2-minute merge below).
+  await rollups(
+    A,
+    'checkout',
+    DURATION,
+    [
+      [at(10), range(1, 100)],
+      [at(11), [5, 7, 900]],
+      [at(PAIR), Array(10).fill(100)],
+      [at(PAIR + 1), Array(10).fill(200)],
+    ],
+    { path: '/a' },
+  );
+  await rollups(A, 'checkout', DURATION, [[at(10), range(101, 200)]], { path: '/b' });
+  // Other metrics of checkout: a latency with fewer samples, and a busier counter that is no latency.
+  await rollups(A, 'checkout', 'db_latency_ms', [[at(10), [3, 4]]]);
+  await rollups(A, 'checkout', 'http_requests_total', [[at(10), range(1, 500)]]);
+  // auth: metrics, none of them a latency.
+  await rollups(A, 'auth', 'logins_total', [[at(20), [1, 2, 3]]]);
+  // An hour before the span: lists nothing.
+  await rollups(A, 'old-metrics', DURATION, [[SPAN.from - 60 * MIN, [1, 2]]]);
+  await rollups(B, 'checkout', DURATION, [[at(10), [1e6, 1e6]]]);
+  await rollups(B, 'theirs', DURATION, [[at(10), [1]]]);
+  // payments at minute 5: 4 lines, 1 error and 1 fatal (share 0.5; the error replayed below). Minute 6: 2 info.
+  await insertLogs(ch, A, [
+    { service: 'payments', at: at(5) + 1000, level: 'info', message: 'ok' },
+    { service: 'payments', at: at(5) + 2000, level: 'warn', message: 'slow' },
+    { service: 'payments', at: at(5) + 3000, level: 'error', message: 'boom' },
+    { service: 'payments', at: at(5) + 4000, level: 'fatal', message: 'dead' },
+    { service: 'payments', at: at(6), level: 'info', message: 'ok' },
+    { service: 'payments', at: at(6) + 1, level: 'info', message: 'ok again' },
+    { service: 'payments', at: SPAN.to, level: 'error', message: 'after the span' },
   ]);
-  await insert('log_entries', [
-    // payments at minute 5: 4 lines, 1 error and 1 fatal (share 0.5; the error replayed below). Minute 6: 2 info.
-    line(A, 'payments', at(5) + 1000, 'info', 'ok'),
-    line(A, 'payments', at(5) + 2000, 'warn', 'slow'),
-    line(A, 'payments', at(5) + 3000, 'error', 'boom'),
-    line(A, 'payments', at(5) + 4000, 'fatal', 'dead'),
-    line(A, 'payments', at(6), 'info', 'ok'),
-    line(A, 'payments', at(6) + 1, 'info', 'ok again'),
-    line(A, 'payments', SPAN.to, 'error', 'after the span'),
-    line(B, 'payments', at(5), 'error', 'theirs'),
+  await insertLogs(ch, B, [{ service: 'payments', at: at(5), level: 'error', message: 'theirs' }]);
+  await insertDeployments(ch, A, [
+    { service: 'inventory', at: at(30), version: 'v7' },
+    { service: 'checkout', at: at(8), version: 'v41', status: 'started' },
+    { service: 'checkout', at: at(9), version: 'v41' },
+    { service: 'legacy', at: SPAN.from - 3 * 24 * 60 * MIN, version: 'v1' }, // long ago: its last deployment, but no reason to list it
   ]);
-  await insert('deployments', [
-    deployment(A, 'inventory', at(30), 'v7'),
-    deployment(A, 'checkout', at(8), 'v41', 'started'),
-    deployment(A, 'checkout', at(9), 'v41'),
-    deployment(A, 'legacy', SPAN.from - 3 * 24 * 60 * MIN, 'v1'), // long ago: its last deployment, but no reason to list it
-    deployment(B, 'checkout', at(50), 'theirs'),
+  await insertDeployments(ch, B, [{ service: 'checkout', at: at(50), version: 'theirs' }]);
+  await insertIncidents(ch, A, [
+    incident('i1', 'billing', 1, 'open', 'critical', SPAN.from - 5 * 24 * 60 * MIN), // open for days: still listed
+    incident('i2', 'search', 1, 'open', 'medium', at(20)),
+    incident('i3', 'search', 1, 'open', 'high', at(21)),
+    incident('i4', 'checkout', 1, 'open', 'critical', at(12)),
+    incident('i4', 'checkout', 2, 'resolved', 'critical', at(12)), // resolved in its latest version
   ]);
-  await insert('incidents', [
-    incident(A, 'billing', 'i1', 1, 'open', 'critical', SPAN.from - 5 * 24 * 60 * MIN), // open for days: still listed
-    incident(A, 'search', 'i2', 1, 'open', 'medium', at(20)),
-    incident(A, 'search', 'i3', 1, 'open', 'high', at(21)),
-    incident(A, 'checkout', 'i4', 1, 'open', 'critical', at(12)),
-    incident(A, 'checkout', 'i4', 2, 'resolved', 'critical', at(12)), // resolved in its latest version
-    incident(B, 'theirs', 'i5', 1, 'open', 'critical', at(12)),
-  ]);
+  await insertIncidents(ch, B, [incident('i5', 'theirs', 1, 'open', 'critical', at(12))]);
   // Written again, as a replay after a crash writes them: in inserts of their own (ClickHouse collapses
   // duplicates within one insert, so only a later insert leaves two rows for FINAL to collapse).
-  await insert('metric_rollups', [window(A, 'checkout', DURATION, at(10), range(1, 100), { path: '/a' })]);
-  await insert('log_entries', [line(A, 'payments', at(5) + 3000, 'error', 'boom')]);
-  await insert('deployments', [deployment(A, 'checkout', at(9), 'v41')]);
+  await rollups(A, 'checkout', DURATION, [[at(10), range(1, 100)]], { path: '/a' });
+  await insertLogs(ch, A, [{ service: 'payments', at: at(5) + 3000, level: 'error', message: 'boom' }]);
+  await insertDeployments(ch, A, [{ service: 'checkout', at: at(9), version: 'v41' }]);
 });
 afterAll(async () => ch?.close());
 

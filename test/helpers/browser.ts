@@ -11,7 +11,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
  * and every URL it asked for, so a test can check the console loaded
  * nothing from outside the gateway.
  */
-export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../test-results/console');
+const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../test-results/console');
 
 const FLAGS = [
   '--headless',
