@@ -1,11 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../lib/secrets.ts';
 import { type Action, parseAction } from '../../tenant-config/actions.ts';
 import type { GuardedInit, RequestFn } from '../../tenant-config/guarded-http.ts';
 import type { LookupAll } from '../../tenant-config/url-guard.ts';
+import { answer, closeScriptedServers, scriptedServer } from '../../test/helpers/scripted-server.ts';
 import { type ActionRun, runAction } from './run-action.ts';
 
 /*
@@ -32,47 +31,7 @@ const vars: Record<string, string> = {
 const TOKEN = 'tok-plain-value-7';
 const SIGNING_SECRET = 'whsec-plain-value-9';
 
-/** A stand-in for a receiver or an API: records each request and answers with `script`. */
-interface StandIn {
-  base: string;
-  requests: { method: string; url: string; headers: IncomingHttpHeaders; body: string }[];
-}
-type Script = (res: ServerResponse, n: number) => void;
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((r) => {
-          s.close(() => r());
-          s.closeAllConnections();
-        }),
-    ),
-  );
-});
-
-async function standIn(script: Script): Promise<StandIn> {
-  const requests: StandIn['requests'] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-      script(res, requests.length);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests };
-}
-
-const answer =
-  (status: number, body: unknown = '', headers: Record<string, string> = {}): Script =>
-  (res) => {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json', ...headers }).end(text);
-  };
+afterEach(closeScriptedServers);
 
 const stored = (body: Record<string, unknown>): Action => parseAction({ name: 'act', risk: 'low', ...body }, { tenant: TENANT, box, allowLoopback: true });
 
@@ -97,7 +56,7 @@ function expectNoSecrets(r: ActionRun) {
 
 describe('runAction: webhook', () => {
   it('POSTs the proposal and the templated body, signed so that the receiver can verify it with the secret', async () => {
-    const receiver = await standIn(answer(202, { received: true }));
+    const receiver = await scriptedServer(answer(202, { received: true }));
     const action = stored({
       kind: 'webhook',
       url: `${receiver.base}/hooks/remediate`,
@@ -135,7 +94,7 @@ describe('runAction: webhook', () => {
 
   it('sends no signature without a signing secret, and keeps a credential header out of the excerpt', async () => {
     // This receiver echoes what it was sent, as debugging endpoints do.
-    const receiver = await standIn((res) => answer(200, `you sent X-Api-Key ${receiver.requests[0]!.headers['x-api-key']}`)(res, 1));
+    const receiver = await scriptedServer((res) => answer(200, `you sent X-Api-Key ${receiver.requests[0]!.headers['x-api-key']}`)(res));
     const r = await run(stored({ kind: 'webhook', url: `${receiver.base}/h`, headers: { 'X-Api-Key': 'k-plain-value-3' } }));
     expect(r.ok).toBe(true);
     expect(receiver.requests[0]!.headers['x-autopilot-signature']).toBeUndefined();
@@ -145,7 +104,7 @@ describe('runAction: webhook', () => {
   });
 
   it('reports a 500 with the answer, its excerpt cut to 2 KiB on a character boundary', async () => {
-    const receiver = await standIn(answer(500, `überlastet ${'€'.repeat(5000)}`));
+    const receiver = await scriptedServer(answer(500, `überlastet ${'€'.repeat(5000)}`));
     const r = await run(stored({ kind: 'webhook', url: `${receiver.base}/h` }));
     expect(r).toMatchObject({ ok: false, status_code: 500 });
     expect(r.error).toMatch(/^HTTP 500: überlastet €€€/);
@@ -155,7 +114,7 @@ describe('runAction: webhook', () => {
   });
 
   it('does not follow a redirect: the 3xx is the answer', async () => {
-    const receiver = await standIn(answer(302, '', { location: 'http://169.254.169.254/latest/meta-data/' }));
+    const receiver = await scriptedServer(answer(302, '', { location: 'http://169.254.169.254/latest/meta-data/' }));
     const r = await run(stored({ kind: 'webhook', url: `${receiver.base}/h` }));
     expect(r).toMatchObject({ ok: false, status_code: 302, error: 'HTTP 302 (redirects are not followed)' });
     expect(receiver.requests).toHaveLength(1);
@@ -175,7 +134,7 @@ describe('runAction: github_workflow', () => {
     });
 
   it('dispatches the workflow with ref and templated inputs; 204 is done', async () => {
-    const github = await standIn(answer(204));
+    const github = await scriptedServer(answer(204));
     const r = await run(rollback(github.base));
 
     expect(r).toMatchObject({ ok: true, status_code: 204, error: null, response_excerpt: '' });
@@ -193,7 +152,7 @@ describe('runAction: github_workflow', () => {
   });
 
   it('reports a 401 with GitHub message, and no token even when the answer quotes it', async () => {
-    const github = await standIn(
+    const github = await scriptedServer(
       answer(401, { message: `Bad credentials (${TOKEN})`, documentation_url: 'https://docs.github.com/rest', echo: TOKEN, status: '401' }),
     );
     const r = await run(rollback(github.base));
@@ -204,13 +163,13 @@ describe('runAction: github_workflow', () => {
   });
 
   it('reports a 404 (no such workflow, or a token that may not see the repository)', async () => {
-    const github = await standIn(answer(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/workflows' }));
+    const github = await scriptedServer(answer(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/actions/workflows' }));
     const r = await run(rollback(github.base));
     expect(r).toMatchObject({ ok: false, status_code: 404, error: 'HTTP 404: Not Found' });
   });
 
   it('counts only 204 as a dispatch: a 200 from something else is not done', async () => {
-    const notGithub = await standIn(answer(200, '<html>login</html>'));
+    const notGithub = await scriptedServer(answer(200, '<html>login</html>'));
     const r = await run(rollback(notGithub.base));
     expect(r).toMatchObject({ ok: false, status_code: 200, error: 'HTTP 200, expected 204: <html>login</html>' });
   });
@@ -218,7 +177,7 @@ describe('runAction: github_workflow', () => {
 
 describe('runAction: kubernetes', () => {
   it('restarts as kubectl rollout restart does: a strategic merge patch of the restartedAt annotation', async () => {
-    const apiServer = await standIn(answer(200, { kind: 'Deployment', metadata: { name: 'checkout' } }));
+    const apiServer = await scriptedServer(answer(200, { kind: 'Deployment', metadata: { name: 'checkout' } }));
     const before = Date.now();
     const r = await run(
       stored({ kind: 'kubernetes', api_url: apiServer.base, namespace: 'shop-{{severity}}', deployment: '{{service}}', operation: 'restart', token: TOKEN }),
@@ -239,7 +198,7 @@ describe('runAction: kubernetes', () => {
   });
 
   it('scales through the scale subresource with a merge patch, and sends no Authorization without a token', async () => {
-    const apiServer = await standIn(answer(200, { kind: 'Scale', spec: { replicas: 6 } }));
+    const apiServer = await scriptedServer(answer(200, { kind: 'Scale', spec: { replicas: 6 } }));
     const r = await run(
       stored({ kind: 'kubernetes', api_url: `${apiServer.base}/`, namespace: 'shop', deployment: 'checkout', operation: 'scale', replicas: 6 }),
     );
@@ -253,7 +212,7 @@ describe('runAction: kubernetes', () => {
   });
 
   it("reports the API server's Status message on a 404", async () => {
-    const apiServer = await standIn(
+    const apiServer = await scriptedServer(
       answer(404, { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'deployments.apps "checkout" not found', reason: 'NotFound', code: 404 }),
     );
     const r = await run(stored({ kind: 'kubernetes', api_url: apiServer.base, namespace: 'shop', deployment: 'checkout', operation: 'restart' }));
@@ -263,7 +222,7 @@ describe('runAction: kubernetes', () => {
 
 describe('runAction: docker', () => {
   it('restarts the container with its stop timeout; 204 is done', async () => {
-    const engine = await standIn(answer(204));
+    const engine = await scriptedServer(answer(204));
     const r = await run(stored({ kind: 'docker', api_url: `${engine.base}/v1.47`, container: '{{service}}-1', stop_timeout: 20 }));
     expect(r).toMatchObject({ ok: true, status_code: 204, error: null });
     expect(engine.requests[0]).toMatchObject({ method: 'POST', url: '/v1.47/containers/checkout-1/restart?t=20', body: '' });
@@ -272,14 +231,14 @@ describe('runAction: docker', () => {
   });
 
   it('reports no such container on a 404', async () => {
-    const engine = await standIn(answer(404, { message: 'No such container: checkout-9' }));
+    const engine = await scriptedServer(answer(404, { message: 'No such container: checkout-9' }));
     const r = await run(stored({ kind: 'docker', api_url: engine.base, container: 'checkout-9' }));
     expect(r).toMatchObject({ ok: false, status_code: 404, error: 'HTTP 404: No such container: checkout-9' });
     expect(engine.requests[0]!.url).toBe('/containers/checkout-9/restart?t=10');
   });
 
   it('keeps a hostile value in one path segment', async () => {
-    const engine = await standIn(answer(204));
+    const engine = await scriptedServer(answer(204));
     const r = await run(stored({ kind: 'docker', api_url: engine.base, container: '{{service}}' }), {
       vars: { ...vars, service: 'x/../../images/prune?force=1#' },
     });
@@ -289,7 +248,7 @@ describe('runAction: docker', () => {
   });
 
   it('refuses a dot segment as a name, without a request', async () => {
-    const engine = await standIn(answer(204));
+    const engine = await scriptedServer(answer(204));
     const r = await run(stored({ kind: 'kubernetes', api_url: engine.base, namespace: '{{service}}', deployment: 'x', operation: 'restart' }), {
       vars: { ...vars, service: '..' },
     });
@@ -343,7 +302,7 @@ describe('runAction: what stops a call', () => {
   });
 
   it('ends a call that gets no answer when the signal fires', async () => {
-    const silent = await standIn(() => {}); // never answers
+    const silent = await scriptedServer(() => {}); // never answers
     const r = await run(stored({ kind: 'webhook', url: `${silent.base}/h` }), { signal: AbortSignal.timeout(200) });
     expect(r).toMatchObject({ ok: false, status_code: null });
     expect(r.error).toMatch(/^no answer: aborted \(.*timeout/);
@@ -351,9 +310,9 @@ describe('runAction: what stops a call', () => {
   });
 
   it('reports a refused connection as no answer', async () => {
-    const closed = await standIn(answer(204));
+    const closed = await scriptedServer(answer(204));
     const port = new URL(closed.base).port;
-    await new Promise<void>((r) => servers.pop()!.close(() => r()));
+    await closed.close();
     const r = await run(stored({ kind: 'docker', api_url: `http://127.0.0.1:${port}`, container: 'web' }));
     expect(r).toMatchObject({ ok: false, status_code: null });
     expect(r.error).toMatch(/^no answer: .*ECONNREFUSED/);

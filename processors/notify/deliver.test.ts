@@ -1,53 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { answer, closeScriptedServers, type ScriptedServer, scriptedServer } from '../../test/helpers/scripted-server.ts';
 import { deliver, parseRetryAfter, waitBeforeRetry, type DeliverOptions } from './deliver.ts';
 import type { LookupAll } from '../../tenant-config/url-guard.ts';
 
-/** A local receiver on 127.0.0.1 answering request n with `script(n)`; it records what it got. */
-interface Receiver {
-  url: string;
-  port: number;
-  requests: { headers: IncomingMessage['headers']; body: string }[];
-}
-type Script = (n: number, req: IncomingMessage, res: ServerResponse) => void;
-
-const servers: Server[] = [];
-afterEach(async () => {
-  // Slow answers still pending must not hold a server open past its test.
-  await Promise.all(
-    servers.splice(0).map(
-      (s) =>
-        new Promise<void>((r) => {
-          s.close(() => r());
-          s.closeAllConnections();
-        }),
-    ),
-  );
-});
-
-async function receiver(script: Script): Promise<Receiver> {
-  const requests: Receiver['requests'] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      requests.push({ headers: req.headers, body });
-      script(requests.length, req, res);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}/hook`, port, requests };
-}
-
-const answer =
-  (status: number, body = '', headers: Record<string, string> = {}) =>
-  (res: ServerResponse) => {
-    res.writeHead(status, { 'content-type': 'text/plain', ...headers });
-    res.end(body);
-  };
+afterEach(closeScriptedServers);
+/** Where deliver posts: the stand-in's /hook. */
+const hook = (r: ScriptedServer) => `${r.base}/hook`;
 
 function options(overrides: Partial<DeliverOptions> = {}): DeliverOptions & { waits: number[] } {
   const waits: number[] = [];
@@ -56,9 +14,9 @@ function options(overrides: Partial<DeliverOptions> = {}): DeliverOptions & { wa
 
 describe('deliver', () => {
   it('retries a 500 and delivers on the 200 that follows: 2 attempts', async () => {
-    const r = await receiver((n, _req, res) => answer(n === 1 ? 500 : 200, n === 1 ? 'boom' : 'ok')(res));
+    const r = await scriptedServer((res, n) => answer(n === 1 ? 500 : 200, n === 1 ? 'boom' : 'ok')(res));
     const opts = options();
-    const result = await deliver({ url: r.url }, { hello: 'world' }, opts);
+    const result = await deliver({ url: hook(r) }, { hello: 'world' }, opts);
     expect(result).toMatchObject({ outcome: 'delivered', attempts: 2, status_code: 200, error: null });
     expect(result.duration_ms).toBeGreaterThanOrEqual(0);
     expect(r.requests).toHaveLength(2);
@@ -70,68 +28,68 @@ describe('deliver', () => {
   });
 
   it('gives up after the retries when the answer stays 500', async () => {
-    const r = await receiver((_n, _req, res) => answer(503, 'down for maintenance')(res));
+    const r = await scriptedServer(answer(503, 'down for maintenance'));
     const opts = options({ retries: 2, random: () => 1 });
-    const result = await deliver({ url: r.url }, {}, opts);
+    const result = await deliver({ url: hook(r) }, {}, opts);
     expect(result).toMatchObject({ outcome: 'failed', attempts: 3, status_code: 503, error: 'HTTP 503: down for maintenance' });
     expect(r.requests).toHaveLength(3);
     expect(opts.waits).toEqual([100, 200]); // exponential, jitter at its top
   });
 
   it('counts a timeout as retriable', async () => {
-    const r = await receiver((n, _req, res) => {
+    const r = await scriptedServer((res, n) => {
       if (n === 1) setTimeout(() => answer(200)(res), 1500);
       else answer(200)(res);
     });
-    const result = await deliver({ url: r.url }, {}, options({ timeoutMs: 200 }));
+    const result = await deliver({ url: hook(r) }, {}, options({ timeoutMs: 200 }));
     expect(result).toMatchObject({ outcome: 'delivered', attempts: 2, status_code: 200, error: null });
   });
 
   it('reports the timeout when every attempt is slow', async () => {
-    const r = await receiver((_n, _req, res) => setTimeout(() => answer(200)(res), 1500));
-    const result = await deliver({ url: r.url }, {}, options({ timeoutMs: 150, retries: 1 }));
+    const r = await scriptedServer((res) => setTimeout(() => answer(200)(res), 1500));
+    const result = await deliver({ url: hook(r) }, {}, options({ timeoutMs: 150, retries: 1 }));
     expect(result).toMatchObject({ outcome: 'failed', attempts: 2, status_code: null, error: 'timed out after 150 ms' });
     expect(r.requests).toHaveLength(2);
   });
 
   it('does not retry a 400', async () => {
-    const r = await receiver((_n, _req, res) => answer(400, 'invalid_payload')(res));
+    const r = await scriptedServer(answer(400, 'invalid_payload'));
     const opts = options();
-    const result = await deliver({ url: r.url }, {}, opts);
+    const result = await deliver({ url: hook(r) }, {}, opts);
     expect(result).toMatchObject({ outcome: 'failed', attempts: 1, status_code: 400, error: 'HTTP 400: invalid_payload' });
     expect(r.requests).toHaveLength(1);
     expect(opts.waits).toEqual([]);
   });
 
   it('waits at least Retry-After on a 429, capped at maxWaitMs', async () => {
-    const r = await receiver((n, _req, res) =>
+    const r = await scriptedServer((res, n) =>
       n === 1 ? answer(429, '', { 'retry-after': '2' })(res) : n === 2 ? answer(429, '', { 'retry-after': '3600' })(res) : answer(200)(res),
     );
     const opts = options({ maxWaitMs: 5000 });
-    const result = await deliver({ url: r.url }, {}, opts);
+    const result = await deliver({ url: hook(r) }, {}, opts);
     expect(result).toMatchObject({ outcome: 'delivered', attempts: 3 });
     expect(opts.waits).toEqual([2000, 5000]);
   });
 
   it('retries a refused connection and reports the network error', async () => {
-    const r = await receiver((_n, _req, res) => answer(200)(res));
-    await new Promise<void>((done) => servers.pop()!.close(() => done()));
-    const result = await deliver({ url: r.url }, {}, options({ retries: 1 }));
+    const r = await scriptedServer(answer(200));
+    await r.close();
+    const result = await deliver({ url: hook(r) }, {}, options({ retries: 1 }));
     expect(result).toMatchObject({ outcome: 'failed', attempts: 2, status_code: null });
     expect(result.error).toMatch(/ECONNREFUSED/);
   });
 
   it('does not follow redirects', async () => {
-    const r = await receiver((_n, _req, res) => answer(302, '', { location: 'http://169.254.169.254/latest/meta-data/' })(res));
-    const result = await deliver({ url: r.url }, {}, options());
+    const r = await scriptedServer(answer(302, '', { location: 'http://169.254.169.254/latest/meta-data/' }));
+    const result = await deliver({ url: hook(r) }, {}, options());
     expect(result).toMatchObject({ outcome: 'failed', attempts: 1, status_code: 302 });
     expect(result.error).toMatch(/redirects are not followed/);
     expect(r.requests).toHaveLength(1);
   });
 
   it('sends a webhook target its headers', async () => {
-    const r = await receiver((_n, _req, res) => answer(204)(res));
-    const result = await deliver({ url: r.url, headers: { Authorization: 'Bearer s3cret', 'X-Team': 'sre' } }, { a: 1 }, options());
+    const r = await scriptedServer(answer(204));
+    const result = await deliver({ url: hook(r), headers: { Authorization: 'Bearer s3cret', 'X-Team': 'sre' } }, { a: 1 }, options());
     expect(result.outcome).toBe('delivered');
     expect(r.requests[0]!.headers.authorization).toBe('Bearer s3cret');
     expect(r.requests[0]!.headers['x-team']).toBe('sre');
@@ -155,7 +113,7 @@ describe('deliver', () => {
   });
 
   it('resolves names through the guard at connect time, so a rebinding answer is refused', async () => {
-    const r = await receiver((_n, _req, res) => answer(200)(res));
+    const r = await scriptedServer(answer(200));
     // First answer (the pre-check) is the local receiver; the connection's own lookup then gets 0.0.0.0.
     // (0.0.0.0 would reach this machine anyway, so even a broken guard sends nothing off the box.)
     let lookups = 0;
@@ -172,8 +130,8 @@ describe('deliver', () => {
   });
 
   it('works with the global fetch as its client', async () => {
-    const r = await receiver((n, _req, res) => answer(n === 1 ? 502 : 200)(res));
-    const result = await deliver({ url: r.url }, { x: 1 }, options({ fetch }));
+    const r = await scriptedServer((res, n) => answer(n === 1 ? 502 : 200)(res));
+    const result = await deliver({ url: hook(r) }, { x: 1 }, options({ fetch }));
     expect(result).toMatchObject({ outcome: 'delivered', attempts: 2, status_code: 200 });
   });
 
