@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type ICustomPartitioner, type LogEntry as KafkaLogEntry } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin, Kafka, logLevel, type ICustomPartitioner, type LogEntry as KafkaLogEntry } from 'kafkajs';
 import { DEAD_LETTER_TOPIC, partitionOf, TOPICS } from '../schemas/topics.ts';
 import type { Logger } from '../lib/log.ts';
 
@@ -51,11 +52,43 @@ export async function ensureTopics(
     if (missing.length === 0) return;
     const configEntries = replication.minInsync === undefined ? [] : [{ name: 'min.insync.replicas', value: String(replication.minInsync) }];
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false, // kafkajs's wait gives up on a broker that has not heard of the topic yet: see waitForLeaders
       topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replication.factor ?? -1, configEntries })),
     });
+    await waitForLeaders(admin, missing);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** What a broker answers about a topic whose creation has not reached it yet, or whose leaders are being elected. */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/** The error or, past kafkajs's own retries (KafkaJSNumberOfRetriesExceeded), its cause. */
+const isNotYet = (err: unknown): boolean => {
+  const e = err as { type?: string; cause?: { type?: string } };
+  return NOT_YET.has(e.type ?? e.cause?.type ?? '');
+};
+
+/**
+ * Waits until every partition of `topics` has a leader. kafkajs's own wait
+ * (createTopics' waitForLeaders) retries LEADER_NOT_AVAILABLE only, but on a
+ * cluster of several brokers one not yet told of the new topic answers
+ * UNKNOWN_TOPIC_OR_PARTITION for a moment ("This server does not host this
+ * topic-partition": test/kafka-brokers.test.ts failed on it in one run of
+ * several). Both mean "not yet".
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!isNotYet(err) || Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader after ${timeoutMs} ms`);
+    await sleep(100);
   }
 }
 
